@@ -1,0 +1,31 @@
+"""Settings for the test suite: the same as production's shape, with fast hashing.
+
+The database and broker still come from the environment, so CI runs the suite on the
+embedded default and again on PostgreSQL and Redis.
+"""
+
+import os
+
+from config.settings import *  # noqa: F403
+from config.settings import BROKER_FOLDER, CELERY_BROKER_URL, DATABASES, VAR_DIR
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# A worker process started by a test opens the same database by file, so SQLite's test
+# database is a file, not memory.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+if CELERY_BROKER_URL.startswith("filesystem://") and "CELERY_BROKER_FOLDER" not in os.environ:
+    # Keep tests away from the messages of a `make run` in the same checkout.
+    _folder = VAR_DIR / "test-broker" / "queue"
+    _folder.mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_folder),
+        "data_folder_out": str(_folder),
+        "store_processed": False,
+    }
+    del _folder
+
+ARTIFACTS_DIR = VAR_DIR / "test-artifacts"
+del BROKER_FOLDER

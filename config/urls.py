@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+admin.site.site_header = "Loyalty"
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="dashboard:index", permanent=False)),
+    path("", include("shops.urls")),
+    path("overview/", include("dashboard.urls")),
+    path("members/", include("members.urls")),
+    path("campaigns/", include("campaigns.urls")),
+    path("settings/loyalty/", include("loyalty.urls")),
+    path("settings/messaging/", include("messaging.urls")),
+    path("admin/", admin.site.urls),
+]

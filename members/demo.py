@@ -1,0 +1,313 @@
+"""Realistic Vietnamese demo data: customers with names, phones, birthdays and a year of
+orders. For trying the product and for benchmarks, at any size; deterministic for a seed."""
+
+import datetime
+import random
+import unicodedata
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from members.models import Customer, Order
+from members.services import SPENDING_STATUSES, apply_order_totals
+from shops.models import Shop
+
+SURNAMES = [
+    ("Nguyễn", 38),
+    ("Trần", 11),
+    ("Lê", 9),
+    ("Phạm", 7),
+    ("Hoàng", 5),
+    ("Huỳnh", 4),
+    ("Phan", 4),
+    ("Vũ", 4),
+    ("Võ", 3),
+    ("Đặng", 2),
+    ("Bùi", 2),
+    ("Đỗ", 2),
+    ("Hồ", 2),
+    ("Ngô", 2),
+    ("Dương", 1),
+    ("Lý", 1),
+    ("Trương", 1),
+    ("Đinh", 1),
+    ("Lâm", 1),
+    ("Mai", 1),
+]
+MIDDLE_FEMALE = ["Thị", "Thị", "Thị", "Ngọc", "Thu", "Thanh", "Bảo", "Minh", "Khánh", "Phương", "Mỹ", "Hoài"]
+MIDDLE_MALE = ["Văn", "Văn", "Hữu", "Đức", "Minh", "Quốc", "Thanh", "Gia", "Hoàng", "Công", "Tuấn", "Anh"]
+GIVEN_FEMALE = [
+    "Anh",
+    "Châu",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Hiền",
+    "Hoa",
+    "Hương",
+    "Huyền",
+    "Lan",
+    "Linh",
+    "Loan",
+    "Mai",
+    "My",
+    "Nga",
+    "Ngân",
+    "Ngọc",
+    "Nhung",
+    "Oanh",
+    "Phương",
+    "Quỳnh",
+    "Thảo",
+    "Thu",
+    "Trang",
+    "Trâm",
+    "Tuyết",
+    "Uyên",
+    "Vân",
+    "Vy",
+    "Yến",
+]
+GIVEN_MALE = [
+    "An",
+    "Bảo",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Duy",
+    "Đạt",
+    "Hải",
+    "Hiếu",
+    "Hoàng",
+    "Hùng",
+    "Huy",
+    "Khang",
+    "Khoa",
+    "Kiên",
+    "Long",
+    "Lộc",
+    "Minh",
+    "Nam",
+    "Nghĩa",
+    "Phát",
+    "Phúc",
+    "Quân",
+    "Quang",
+    "Sơn",
+    "Tài",
+    "Thành",
+    "Thắng",
+    "Trung",
+    "Tuấn",
+    "Việt",
+    "Vinh",
+]
+CITIES = [
+    ("TP. Hồ Chí Minh", 30),
+    ("Hà Nội", 25),
+    ("Đà Nẵng", 6),
+    ("Hải Phòng", 5),
+    ("Cần Thơ", 4),
+    ("Biên Hòa", 3),
+    ("Nha Trang", 3),
+    ("Huế", 3),
+    ("Vũng Tàu", 2),
+    ("Buôn Ma Thuột", 2),
+    ("Quy Nhơn", 2),
+    ("Thủ Dầu Một", 2),
+    ("Vinh", 2),
+    ("Đà Lạt", 2),
+    ("Hạ Long", 2),
+    ("Long Xuyên", 1),
+]
+# Today's mobile prefixes (after the 2018 renumbering), as dialled after 0.
+MOBILE_PREFIXES = [
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "38",
+    "39",
+    "86",
+    "96",
+    "97",
+    "98",  # Viettel
+    "70",
+    "76",
+    "77",
+    "78",
+    "79",
+    "89",
+    "90",
+    "93",  # MobiFone
+    "81",
+    "82",
+    "83",
+    "84",
+    "85",
+    "88",
+    "91",
+    "94",  # VinaPhone
+    "56",
+    "58",
+    "92",  # Vietnamobile
+]
+MAIL_DOMAINS = ["gmail.com", "gmail.com", "gmail.com", "yahoo.com", "outlook.com", "icloud.com"]
+# (status, weight): most orders are paid; some wait, some are refunded or voided.
+STATUSES = [
+    (Order.FinancialStatus.PAID, 74),
+    (Order.FinancialStatus.PENDING, 8),
+    (Order.FinancialStatus.AUTHORIZED, 2),
+    (Order.FinancialStatus.PARTIALLY_PAID, 3),
+    (Order.FinancialStatus.PARTIALLY_REFUNDED, 3),
+    (Order.FinancialStatus.REFUNDED, 4),
+    (Order.FinancialStatus.VOIDED, 6),
+]
+
+
+def _weighted(pairs):
+    values, weights = zip(*pairs, strict=True)
+    return list(values), list(weights)
+
+
+def ascii_fold(text: str) -> str:
+    """ "Nguyễn Đức" -> "Nguyen Duc": for e-mail addresses (and search, later)."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+def demo_phone(index: int) -> str:
+    """A distinct valid Vietnamese mobile number in E.164 for each index below 3.1 × 10⁸."""
+    prefix = MOBILE_PREFIXES[index % len(MOBILE_PREFIXES)]
+    # A multiplier coprime with 10⁷ spreads consecutive indexes over the number space.
+    subscriber = (index // len(MOBILE_PREFIXES) * 7_654_321 + 1_234_567) % 10_000_000
+    return f"+84{prefix}{subscriber:07d}"
+
+
+@dataclass
+class DemoResult:
+    customers: int
+    orders: int
+
+
+class DemoGenerator:
+    def __init__(self, *, shop: Shop, seed: int, now: datetime.datetime, orders_per_customer: float = 1.5):
+        self.shop = shop
+        self.orders_per_customer = orders_per_customer
+        self.random = random.Random(seed)
+        self.now = now
+        self.surnames = _weighted(SURNAMES)
+        self.cities = _weighted(CITIES)
+        self.statuses = _weighted(STATUSES)
+
+    def customer(self, index: int) -> Customer:
+        rnd = self.random
+        female = rnd.random() < 0.62  # most online shoppers in the guide's trades are women
+        surname = rnd.choices(*self.surnames)[0]
+        middle = rnd.choice(MIDDLE_FEMALE if female else MIDDLE_MALE)
+        given = rnd.choice(GIVEN_FEMALE if female else GIVEN_MALE)
+        name = f"{surname} {middle} {given}"
+        email = ""
+        if rnd.random() < 0.6:
+            local = ascii_fold(f"{given}{surname}").lower()
+            email = f"{local}{index}@{rnd.choice(MAIL_DOMAINS)}"
+        birthday = None
+        if rnd.random() < 0.8:
+            age_days = rnd.randint(18 * 365, 60 * 365)
+            birthday = (self.now - datetime.timedelta(days=age_days)).date()
+        created = self.now - datetime.timedelta(days=rnd.uniform(0, 730))
+        member_since = None
+        if rnd.random() < 0.6:
+            member_since = created + datetime.timedelta(days=rnd.uniform(0, (self.now - created).days or 1))
+            member_since = min(member_since, self.now)
+        return Customer(
+            shop=self.shop,
+            name=name,
+            phone=demo_phone(index),
+            email=email,
+            birthday=birthday,
+            gender=Customer.Gender.FEMALE if female else Customer.Gender.MALE,
+            city=rnd.choices(*self.cities)[0],
+            accepts_email=rnd.random() < 0.95,
+            accepts_sms=rnd.random() < 0.9,
+            member_since=member_since,
+            created_at=created,
+        )
+
+    def orders_for(self, customer: Customer, start_number: int) -> list[Order]:
+        rnd = self.random
+        # Few customers buy often, many once or never; the mean is orders_per_customer.
+        count = min(round(rnd.expovariate(1 / self.orders_per_customer)), 60) if self.orders_per_customer else 0
+        orders = []
+        for offset in range(count):
+            created = self.now - datetime.timedelta(seconds=rnd.uniform(0, 365 * 86400))
+            status = rnd.choices(*self.statuses)[0]
+            total = rnd.randint(99, 3_000) * 1_000
+            paid = status in SPENDING_STATUSES or status == Order.FinancialStatus.PARTIALLY_PAID
+            refunded = {
+                Order.FinancialStatus.PARTIALLY_REFUNDED: total * rnd.randint(1, 5) // 10 // 1000 * 1000,
+                Order.FinancialStatus.REFUNDED: total,
+            }.get(status, 0)
+            number = start_number + offset
+            orders.append(
+                Order(
+                    shop=self.shop,
+                    source=Order.Source.DEMO,
+                    external_id=str(number),
+                    number=f"#{number}",
+                    customer=customer,
+                    total=total,
+                    financial_status=status,
+                    refunded_amount=refunded,
+                    created_at=created,
+                    paid_at=created + datetime.timedelta(minutes=rnd.randint(1, 600)) if paid else None,
+                    cancelled_at=(
+                        created + datetime.timedelta(hours=rnd.randint(1, 72))
+                        if status in (Order.FinancialStatus.VOIDED, Order.FinancialStatus.REFUNDED)
+                        else None
+                    ),
+                )
+            )
+        return orders
+
+
+def demo_fill(
+    *,
+    shop: Shop,
+    customers: int,
+    orders_per_customer: float = 1.5,
+    seed: int = 1,
+    batch_size: int = 5_000,
+    progress=None,
+) -> DemoResult:
+    """Add ``customers`` demo customers (and their orders) to ``shop``, in batches, each
+    batch in its own transaction. Phones continue after the shop's existing demo data."""
+    generator = DemoGenerator(shop=shop, seed=seed, now=timezone.now(), orders_per_customer=orders_per_customer)
+    first_index = Customer.objects.for_shop(shop).count()
+    next_number = Order.objects.for_shop(shop).filter(source=Order.Source.DEMO).count() + 100_001
+    made_customers = made_orders = 0
+    for batch_start in range(first_index, first_index + customers, batch_size):
+        batch_end = min(batch_start + batch_size, first_index + customers)
+        batch = [generator.customer(index) for index in range(batch_start, batch_end)]
+        batch_orders = []
+        for customer in batch:
+            orders = generator.orders_for(customer, next_number)
+            next_number += len(orders)
+            apply_order_totals(customer, orders)
+            batch_orders.extend(orders)
+        with transaction.atomic():
+            Customer.objects.bulk_create(batch, batch_size=1_000)
+            for order in batch_orders:
+                order.customer_id = order.customer.pk
+            Order.objects.bulk_create(batch_orders, batch_size=2_000)
+        made_customers += len(batch)
+        made_orders += len(batch_orders)
+        if progress:
+            progress(made_customers, made_orders)
+    return DemoResult(customers=made_customers, orders=made_orders)

@@ -1,0 +1,95 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shops.models import ShopOwned
+
+
+class Customer(ShopOwned):
+    """A shop's customer, identified in that shop by one phone number in E.164 (+84...).
+    A customer becomes a member (thành viên) when activated: ``member_since`` is set."""
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "", _("Unknown")
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
+
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=16)
+    email = models.EmailField(_("email"), blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, blank=True, default="")
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    haravan_id = models.BigIntegerField(_("Haravan customer id"), null=True, blank=True)
+    accepts_email = models.BooleanField(_("accepts email"), default=True)
+    accepts_sms = models.BooleanField(_("accepts SMS"), default=True)
+    member_since = models.DateTimeField(_("member since"), null=True, blank=True)
+    first_order_at = models.DateTimeField(_("first order"), null=True, blank=True)
+    last_order_at = models.DateTimeField(_("last order"), null=True, blank=True)
+    orders_count = models.PositiveIntegerField(_("orders"), default=0)
+    # Whole đồng: paid orders minus refunds.
+    total_spent = models.BigIntegerField(_("total spent"), default=0)
+    # DTDauKy: what the customer spent before the shop used Haravan.
+    opening_revenue = models.BigIntegerField(_("opening revenue"), default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "phone"], name="customer_unique_phone_per_shop"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "member_since"], name="customer_shop_member_since"),
+            models.Index(fields=["shop", "first_order_at"], name="customer_shop_first_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.phone})"
+
+
+class Order(ShopOwned):
+    class Source(models.TextChoices):
+        HARAVAN = "haravan", "Haravan"
+        DEMO = "demo", _("Demo data")
+
+    class FinancialStatus(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        AUTHORIZED = "authorized", _("Authorized")
+        PARTIALLY_PAID = "partially_paid", _("Partially paid")
+        PAID = "paid", _("Paid")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+        VOIDED = "voided", _("Voided")
+
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.HARAVAN)
+    external_id = models.CharField(max_length=64)
+    number = models.CharField(_("order number"), max_length=64, blank=True)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="orders", verbose_name=_("customer")
+    )
+    # An order with no phone stays unattached; this keeps what the platform sent.
+    phone_raw = models.CharField(max_length=64, blank=True)
+    total = models.BigIntegerField(_("total"))
+    financial_status = models.CharField(_("payment status"), max_length=24, choices=FinancialStatus.choices)
+    refunded_amount = models.BigIntegerField(_("refunded"), default=0)
+    discount_codes = models.JSONField(_("discount codes"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"))
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "source", "external_id"], name="order_unique_external_id"),
+        ]
+        indexes = [
+            models.Index(fields=["shop", "created_at"], name="order_shop_created"),
+            models.Index(fields=["customer", "created_at"], name="order_customer_created"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or self.external_id

@@ -1,0 +1,85 @@
+"""Spreadsheet exports: a job row, built by a worker, downloaded from its page.
+
+Each kind of export registers a function that returns the header, the queryset (counted
+first, so an oversized export fails fast) and the rows.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.xlsx import write_xlsx
+from shops.models import ActivityKind, ExportJob, Shop, User
+from shops.services import activity_record
+
+Exporter = Callable[..., tuple[list[str], Any, Any]]
+EXPORTERS: dict[str, tuple[str, Exporter]] = {}
+
+
+def register_exporter(kind: str, *, filename_prefix: str, exporter: Exporter) -> None:
+    EXPORTERS[kind] = (filename_prefix, exporter)
+
+
+def export_request(*, shop: Shop, actor: User, ip: str | None, kind: str, params: dict[str, Any]) -> ExportJob:
+    if kind not in EXPORTERS:
+        raise ValueError(f"Unknown export kind {kind!r}")
+    from shops.tasks import run_export
+
+    with transaction.atomic():
+        job = ExportJob.objects.create(shop=shop, requested_by=actor, kind=kind, params=params)
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=ActivityKind.EXPORT_REQUESTED,
+            target=job,
+            target_label=kind,
+            summary=_("Export of %(kind)s requested.") % {"kind": kind},
+            after=params,
+            ip=ip,
+        )
+        transaction.on_commit(lambda: run_export.delay(job.pk))
+    return job
+
+
+def export_run(*, job_id: int) -> None:
+    """Build the file. Safe to run twice: a finished job is left alone, and a job whose
+    worker died is simply built again."""
+    claimed = ExportJob.objects.filter(
+        pk=job_id, status__in=[ExportJob.Status.PENDING, ExportJob.Status.RUNNING]
+    ).update(status=ExportJob.Status.RUNNING)
+    if not claimed:
+        return
+    job = ExportJob.objects.select_related("shop", "requested_by").get(pk=job_id)
+    prefix, exporter = EXPORTERS[job.kind]
+    # The file speaks the language of the person who asked for it.
+    with translation.override(job.requested_by.language):
+        header, queryset, rows = exporter(shop=job.shop, params=job.params)
+        total = queryset.count()
+        if total > settings.EXPORT_MAX_ROWS:
+            ExportJob.objects.filter(pk=job_id).update(
+                status=ExportJob.Status.FAILED,
+                row_count=total,
+                error=_("%(count)s rows is more than the %(limit)s an export may hold: narrow the filter.")
+                % {"count": total, "limit": settings.EXPORT_MAX_ROWS},
+                finished_at=timezone.now(),
+            )
+            return
+        content, count = write_xlsx(title=prefix, header=header, rows=rows)
+    stamp = timezone.localtime(timezone.now(), job.shop.tzinfo).strftime("%Y%m%d-%H%M")
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.DONE,
+        content=content,
+        row_count=count,
+        filename=f"{prefix}-{stamp}.xlsx",
+        finished_at=timezone.now(),
+    )
+
+
+def export_fail(*, job_id: int, error: str) -> None:
+    ExportJob.objects.filter(pk=job_id).exclude(status=ExportJob.Status.DONE).update(
+        status=ExportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now()
+    )

@@ -1,0 +1,88 @@
+"""Reads of shops, staff and the activity log."""
+
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.formatting import format_datetime
+from shops.models import ActivityEntry, Heartbeat, Shop, User
+from shops.services import HEARTBEAT_NAME, HEARTBEAT_STALE_AFTER
+
+SYSTEM_ACTOR = "system"
+
+
+def local_day_start(day: datetime.date, shop: Shop) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=shop.tzinfo)
+
+
+def activity_list(
+    *,
+    shop: Shop,
+    person: str = "",
+    kind: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[ActivityEntry]:
+    """The shop's log, newest first. ``person`` is a staff id or ``"system"``; the dates
+    are whole days in the shop's time zone, both included."""
+    entries = ActivityEntry.objects.for_shop(shop).select_related("actor")
+    if person == SYSTEM_ACTOR:
+        entries = entries.filter(actor__isnull=True)
+    elif person:
+        entries = entries.filter(actor_id=person)
+    if kind:
+        entries = entries.filter(kind=kind)
+    if date_from:
+        entries = entries.filter(created_at__gte=local_day_start(date_from, shop))
+    if date_to:
+        entries = entries.filter(created_at__lt=local_day_start(date_to + datetime.timedelta(days=1), shop))
+    return entries.order_by("-created_at", "-id")
+
+
+def activity_export_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], QuerySet, Iterator[list]]:
+    """Header, the queryset (for its count) and the rows of the activity-log export."""
+    filters = {
+        "person": params.get("person", ""),
+        "kind": params.get("kind", ""),
+        "date_from": datetime.date.fromisoformat(params["date_from"]) if params.get("date_from") else None,
+        "date_to": datetime.date.fromisoformat(params["date_to"]) if params.get("date_to") else None,
+    }
+    entries = activity_list(shop=shop, **filters)
+    header = [_("Time"), _("Person"), _("Kind"), _("Target"), _("Summary"), _("Before"), _("After"), _("IP address")]
+
+    def rows() -> Iterator[list]:
+        for entry in entries.iterator(chunk_size=2000):
+            yield [
+                format_datetime(entry.created_at, shop.tzinfo),
+                entry.actor_display,
+                entry.get_kind_display(),
+                entry.target_label,
+                entry.summary,
+                _describe(entry.before),
+                _describe(entry.after),
+                entry.ip or "",
+            ]
+
+    return header, entries, rows()
+
+
+def _describe(values: dict[str, Any] | None) -> str:
+    if not values:
+        return ""
+    return "; ".join(f"{key}: {value}" for key, value in values.items())
+
+
+def staff_list(*, shop: Shop) -> QuerySet[User]:
+    return User.objects.filter(shop=shop).order_by("-is_active", "role", "username")
+
+
+def heartbeat_status() -> dict[str, Any]:
+    """Whether a worker has run beat's heartbeat task recently."""
+    beat = Heartbeat.objects.filter(name=HEARTBEAT_NAME).first()
+    if beat is None:
+        return {"alive": False, "last_seen": None}
+    return {"alive": timezone.now() - beat.last_seen < HEARTBEAT_STALE_AFTER, "last_seen": beat.last_seen}

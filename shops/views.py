@@ -1,0 +1,175 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from core.xlsx import XLSX_CONTENT_TYPE
+from shops import selectors, services
+from shops.decorators import owner_required, shop_member_required
+from shops.exports import export_request
+from shops.forms import (
+    ActivityFilterForm,
+    LanguageForm,
+    LoginForm,
+    ShopSettingsForm,
+    StaffCreateForm,
+    StaffUpdateForm,
+)
+from shops.models import ActivityEntry, ExportJob, User
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = services.login_attempt(
+            request=request, username=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        )
+        if result.user is not None:
+            fallback = reverse("admin:index") if result.user.shop_id is None else reverse(settings.LOGIN_REDIRECT_URL)
+            return redirect(_safe_next(request, fallback))
+        form.add_error(None, result.error)
+    return render(request, "shops/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+@require_POST
+def logout_view(request):
+    services.logout_perform(request=request)
+    messages.success(request, _("You have logged out."))
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@shop_member_required
+def password_change_view(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.password_change(request=request, user=request.user, new_password=form.cleaned_data["new_password1"])
+        messages.success(request, _("Your password has been changed."))
+        return redirect("shops:password_change")
+    return render(request, "shops/password_change.html", {"form": form})
+
+
+@require_POST
+def language_view(request):
+    form = LanguageForm(request.POST)
+    response = redirect(_safe_next(request, reverse("dashboard:index")))
+    if form.is_valid():
+        language = form.cleaned_data["language"]
+        if request.user.is_authenticated:
+            services.language_set(user=request.user, language=language, ip=services.client_ip(request))
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+    return response
+
+
+@owner_required
+def shop_settings_view(request):
+    shop = request.shop
+    form = ShopSettingsForm(request.POST or None, initial={"name": shop.name, "time_zone": shop.time_zone})
+    if request.method == "POST" and form.is_valid():
+        changed = services.shop_update_settings(
+            shop=shop, actor=request.user, ip=services.client_ip(request), **form.cleaned_data
+        )
+        messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
+        return redirect("shops:settings")
+    context = {
+        "form": form,
+        "staff": selectors.staff_list(shop=shop),
+        "heartbeat": selectors.heartbeat_status(),
+    }
+    return render(request, "shops/settings.html", context)
+
+
+@owner_required
+def staff_create_view(request):
+    form = StaffCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = services.staff_create(
+            shop=request.shop, actor=request.user, ip=services.client_ip(request), **form.cleaned_data
+        )
+        messages.success(request, _("Staff account %(username)s created.") % {"username": user.username})
+        return redirect("shops:settings")
+    return render(request, "shops/staff_form.html", {"form": form, "creating": True})
+
+
+@owner_required
+def staff_edit_view(request, pk: int):
+    member = get_object_or_404(User, pk=pk, shop=request.shop)
+    initial = {field: getattr(member, field) for field in StaffUpdateForm.base_fields}
+    form = StaffUpdateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changed = services.staff_update(
+                shop=request.shop, actor=request.user, ip=services.client_ip(request), user=member, **form.cleaned_data
+            )
+        except services.StaffError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
+            return redirect("shops:settings")
+    return render(request, "shops/staff_form.html", {"form": form, "member": member, "creating": False})
+
+
+@owner_required
+def activity_list_view(request):
+    form = ActivityFilterForm(request.GET or None, shop=request.shop)
+    entries = selectors.activity_list(shop=request.shop, **form.filters())
+    page = Paginator(entries, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "shops/activity_list.html",
+        {"form": form, "page": page, "query": query.urlencode()},
+    )
+
+
+@owner_required
+def activity_detail_view(request, pk: int):
+    entry = get_object_or_404(ActivityEntry.objects.for_shop(request.shop).select_related("actor"), pk=pk)
+    keys = list(dict.fromkeys([*(entry.before or {}), *(entry.after or {})]))
+    changes = [((key), (entry.before or {}).get(key, ""), (entry.after or {}).get(key, "")) for key in keys]
+    return render(request, "shops/activity_detail.html", {"entry": entry, "changes": changes})
+
+
+@owner_required
+@require_POST
+def activity_export_view(request):
+    form = ActivityFilterForm(request.POST, shop=request.shop)
+    if not form.is_valid():
+        messages.error(request, _("Fix the filter before exporting."))
+        return redirect("shops:activity")
+    params = {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in form.filters().items()}
+    job = export_request(
+        shop=request.shop, actor=request.user, ip=services.client_ip(request), kind="activity", params=params
+    )
+    return redirect("shops:export", pk=job.pk)
+
+
+@shop_member_required
+def export_detail_view(request, pk: int):
+    job = get_object_or_404(ExportJob.objects.for_shop(request.shop).defer("content"), pk=pk)
+    return render(request, "shops/export_detail.html", {"job": job})
+
+
+@shop_member_required
+def export_download_view(request, pk: int):
+    job = get_object_or_404(ExportJob.objects.for_shop(request.shop), pk=pk, status=ExportJob.Status.DONE)
+    response = HttpResponse(bytes(job.content), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
+    return response
