@@ -11,7 +11,7 @@ def format_vnd(amount: int | Decimal | float | None) -> str:
     """Whole đồng with dots between thousands: 1500000 -> "1.500.000 ₫"."""
     if amount is None or amount == "":
         return ""
-    value = int(round(Decimal(str(amount))))
+    value = round(Decimal(str(amount)))
     sign = "-" if value < 0 else ""
     return f"{sign}{abs(value):,}".replace(",", ".") + " ₫"
 

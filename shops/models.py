@@ -167,6 +167,9 @@ class ExportJob(ShopOwned):
     class Meta:
         ordering = ["-created_at"]
 
+    def __str__(self) -> str:
+        return f"{self.kind} export #{self.pk} ({self.status})"
+
 
 class Heartbeat(models.Model):
     """Celery beat schedules a task that a worker runs to touch this row: when it is fresh,
@@ -175,3 +178,6 @@ class Heartbeat(models.Model):
     name = models.CharField(max_length=64, unique=True)
     last_seen = models.DateTimeField()
     hostname = models.CharField(max_length=255, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.last_seen:%Y-%m-%d %H:%M:%S}"

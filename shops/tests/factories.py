@@ -1,0 +1,35 @@
+import factory
+
+from shops.models import Shop, User
+
+TEST_PASSWORD = "an-honest-Passw0rd"
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shop
+
+    name = factory.Sequence(lambda n: f"Cửa hàng {n}")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"nhanvien{n}")
+    first_name = "Lan"
+    last_name = "Nguyễn"
+    shop = factory.SubFactory(ShopFactory)
+    role = User.Role.STAFF
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class OwnerFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"chushop{n}")
+    role = User.Role.OWNER
