@@ -3,9 +3,8 @@ import io
 import zoneinfo
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.db import connection
 from openpyxl import load_workbook
 
 from shops.exports import export_run
