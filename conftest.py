@@ -117,3 +117,49 @@ def wait_for(condition, timeout: float = 30.0, interval: float = 0.2):
             return result
         time.sleep(interval)
     pytest.fail(f"Gave up waiting after {timeout:.0f} s")
+
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium driven by Playwright. Missing Chromium skips the browser
+    tests on a developer's machine, and fails them under CI or REQUIRE_BROWSER=1."""
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not os.path.exists(path):
+        message = f"Chromium is not installed at {path} (apt-get install chromium)"
+        if os.environ.get("CI") or os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def artifacts_dir():
+    from django.conf import settings
+
+    settings.ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+    return settings.ARTIFACTS_DIR

@@ -124,40 +124,15 @@ CITIES = [
     ("Hạ Long", 2),
     ("Long Xuyên", 1),
 ]
-# Today's mobile prefixes (after the 2018 renumbering), as dialled after 0.
-MOBILE_PREFIXES = [
-    "32",
-    "33",
-    "34",
-    "35",
-    "36",
-    "37",
-    "38",
-    "39",
-    "86",
-    "96",
-    "97",
-    "98",  # Viettel
-    "70",
-    "76",
-    "77",
-    "78",
-    "79",
-    "89",
-    "90",
-    "93",  # MobiFone
-    "81",
-    "82",
-    "83",
-    "84",
-    "85",
-    "88",
-    "91",
-    "94",  # VinaPhone
-    "56",
-    "58",
-    "92",  # Vietnamobile
-]
+# Today's mobile prefixes (after the 2018 renumbering), as dialled after 0. MobiFone's 089
+# is only partly allocated, so it is left out.
+MOBILE_PREFIXES_BY_CARRIER = {
+    "Viettel": ["32", "33", "34", "35", "36", "37", "38", "39", "86", "96", "97", "98"],
+    "MobiFone": ["70", "76", "77", "78", "79", "90", "93"],
+    "VinaPhone": ["81", "82", "83", "84", "85", "88", "91", "94"],
+    "Vietnamobile": ["56", "58", "92"],
+}
+MOBILE_PREFIXES = [prefix for prefixes in MOBILE_PREFIXES_BY_CARRIER.values() for prefix in prefixes]
 MAIL_DOMAINS = ["gmail.com", "gmail.com", "gmail.com", "yahoo.com", "outlook.com", "icloud.com"]
 # (status, weight): most orders are paid; some wait, some are refunded or voided.
 STATUSES = [
@@ -183,7 +158,7 @@ def ascii_fold(text: str) -> str:
 
 
 def demo_phone(index: int) -> str:
-    """A distinct valid Vietnamese mobile number in E.164 for each index below 3.1 × 10⁸."""
+    """A distinct valid Vietnamese mobile number in E.164 for each index below 3 × 10⁸."""
     prefix = MOBILE_PREFIXES[index % len(MOBILE_PREFIXES)]
     # A multiplier coprime with 10⁷ spreads consecutive indexes over the number space.
     subscriber = (index // len(MOBILE_PREFIXES) * 7_654_321 + 1_234_567) % 10_000_000

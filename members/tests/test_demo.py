@@ -1,0 +1,61 @@
+import phonenumbers
+from django.core.management import call_command
+
+from members.demo import ascii_fold, demo_fill, demo_phone
+from members.models import Customer, Order
+from members.services import SPENDING_STATUSES
+
+
+def test_demo_phones_are_distinct_valid_vietnamese_mobiles():
+    phones = [demo_phone(index) for index in range(50_000)]
+
+    assert len(set(phones)) == len(phones)
+    for phone in phones[:2_000]:
+        parsed = phonenumbers.parse(phone)
+        assert phonenumbers.is_valid_number(parsed), phone
+        assert phonenumbers.region_code_for_number(parsed) == "VN"
+        assert phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE, phone
+
+
+def test_ascii_fold_strips_vietnamese_marks():
+    assert ascii_fold("Nguyễn Đức Thắng") == "Nguyen Duc Thang"
+
+
+def test_demo_fill_makes_customers_whose_figures_match_their_orders(shop):
+    result = demo_fill(shop=shop, customers=400, orders_per_customer=2, batch_size=150)
+
+    assert Customer.objects.for_shop(shop).count() == result.customers == 400
+    assert Order.objects.for_shop(shop).count() == result.orders > 400
+    assert Customer.objects.for_shop(shop).filter(member_since__isnull=False).count() > 100
+    customer = Customer.objects.for_shop(shop).filter(orders_count__gte=2).first()
+    live = customer.orders.exclude(financial_status=Order.FinancialStatus.VOIDED)
+    assert customer.orders_count == live.count()
+    assert customer.first_order_at == min(order.created_at for order in live)
+    assert customer.total_spent == sum(
+        order.total - order.refunded_amount for order in live if order.financial_status in SPENDING_STATUSES
+    )
+    assert customer.name.split()[0] in {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ",
+                                        "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh", "Lâm",
+                                        "Mai"}  # fmt: skip
+
+
+def test_demo_data_command_adds_to_a_shop_without_clashing_phones(shop, capsys):
+    call_command("demo_data", "--customers", "50", "--shop", str(shop.pk))
+    call_command("demo_data", "--customers", "50", "--shop", str(shop.pk), "--seed", "2")
+
+    assert Customer.objects.for_shop(shop).values("phone").distinct().count() == 100
+    assert "Added 50 customers" in capsys.readouterr().out
+
+
+def test_demo_setup_prints_a_login_that_works(db, client, capsys, settings, tmp_path):
+    settings.VAR_DIR = tmp_path
+    call_command("demo_setup", "--customers", "20")
+    output = capsys.readouterr().out
+    password = output.split("Password:")[1].split()[0]
+
+    call_command("demo_setup")  # a second run keeps the shop and prints the same login
+
+    assert f"Password:  {password}" in capsys.readouterr().out
+    response = client.post("/login/", {"username": "chushop", "password": password})
+    assert response.status_code == 302
+    assert Customer.objects.count() == 20
