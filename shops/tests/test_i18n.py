@@ -1,3 +1,5 @@
+import ast
+import gettext
 import re
 from pathlib import Path
 
@@ -56,7 +58,33 @@ def test_every_message_has_a_vietnamese_translation():
     assert fuzzy == []
 
 
-def test_the_compiled_catalogue_is_up_to_date():
-    folder = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES"
+def _po_entries(text: str) -> dict[str, str]:
+    """msgid -> msgstr (the first form of a plural) from a .po file's text."""
+    entries, current, field = {}, {}, None
+    for line in [*text.splitlines(), ""]:
+        if not line.strip():
+            if current.get("msgid"):
+                entries[current["msgid"]] = current.get("msgstr", "")
+            current, field = {}, None
+        elif line.startswith("#"):
+            continue
+        elif line.startswith(("msgid ", "msgstr ", "msgstr[0] ")):
+            field = line.split(" ", 1)[0].replace("[0]", "")
+            current[field] = ast.literal_eval(line.split(" ", 1)[1])
+        elif line.startswith('"') and field:
+            current[field] += ast.literal_eval(line)
+        else:  # msgid_plural, msgstr[n>0]
+            field = None
+    return entries
 
-    assert (folder / "django.mo").stat().st_mtime >= (folder / "django.po").stat().st_mtime - 1
+
+def test_the_compiled_catalogue_matches_its_source():
+    folder = Path(settings.BASE_DIR) / "locale" / "vi" / "LC_MESSAGES"
+    source = _po_entries((folder / "django.po").read_text(encoding="utf-8"))
+    with open(folder / "django.mo", "rb") as compiled_file:
+        compiled = gettext.GNUTranslations(compiled_file)
+
+    stale = {msgid: text for msgid, text in source.items() if compiled.gettext(msgid) != text}
+
+    assert len(source) > 100
+    assert stale == {}
