@@ -67,18 +67,16 @@ def _database_url_for_worker() -> str:
 @pytest.fixture(scope="module")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the configured broker and the test database."""
-    import shutil
     import subprocess
     import sys
     import time
 
     from django.conf import settings
 
-    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
-    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
-        # Messages left by an earlier run would be delivered to this worker.
-        shutil.rmtree(options["data_folder_in"], ignore_errors=True)
-        os.makedirs(options["data_folder_in"], exist_ok=True)
+    from config.celery import app
+
+    # Messages left in the broker by an earlier run would be delivered to this worker.
+    app.control.purge()
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     env = {
         **os.environ,

@@ -164,3 +164,14 @@ def test_a_disabled_account_cannot_log_in(client, shop, password):
 
     assert response.status_code == 200
     assert "_auth_user_id" not in client.session
+
+
+def test_forms_refuse_a_post_without_the_csrf_token(db, owner, password):
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+
+    response = browser.post(LOGIN, {"username": "chu.hoamai", "password": password})
+
+    assert response.status_code == 403
+    assert not ActivityEntry.objects.filter(kind=ActivityKind.LOGIN).exists()
