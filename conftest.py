@@ -75,6 +75,11 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
 
     from config.celery import app
 
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=2, interval_start=0.5, timeout=5)
+    except Exception as error:  # never skip: a named broker that is down is a failure
+        pytest.fail(f"The broker {settings.CELERY_BROKER_URL} cannot be reached: {error}")
     # Messages left in the broker by an earlier run would be delivered to this worker.
     app.control.purge()
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,6 +46,11 @@ def login_view(request):
             return redirect(_safe_next(request, fallback))
         form.add_error(None, result.error)
     return render(request, "shops/login.html", {"form": form, "next": request.GET.get("next", "")})
+
+
+def admin_login_redirect_view(request):
+    target = _safe_next(request, reverse("admin:index"))
+    return redirect(f"{reverse('shops:login')}?{urlencode({'next': target})}")
 
 
 @require_POST

@@ -89,3 +89,10 @@ def test_a_superuser_without_a_shop_is_sent_to_the_admin(client, db, password):
 
 def test_staff_cannot_open_the_django_admin(staff_client):
     assert staff_client.get("/admin/").status_code == 302
+
+
+def test_the_admin_login_goes_through_the_products_login(client, db):
+    response = client.get("/admin/", follow=True)
+
+    assert response.redirect_chain[-1][0] == "/login/?next=%2Fadmin%2F"
+    assert "Đăng nhập" in response.content.decode()
