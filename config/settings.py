@@ -60,6 +60,12 @@ else:
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
+# Fernet keys for secrets at rest, newest first (see core/crypto.py). Generate one with
+# python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+ENCRYPTION_KEYS = env_list("ENCRYPTION_KEYS", [])
+if PRODUCTION and not ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("APP_ENV=production needs ENCRYPTION_KEYS (Fernet keys for secrets at rest).")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -75,6 +81,7 @@ INSTALLED_APPS = [
     "campaigns",
     "messaging",
     "dashboard",
+    "haravan",
 ]
 
 MIDDLEWARE = [
@@ -202,7 +209,22 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "system-heartbeat": {"task": "shops.tasks.heartbeat", "schedule": 60.0},
+    "haravan-incremental-sync": {
+        "task": "haravan.tasks.incremental_sync_all",
+        "schedule": 60.0 * int(os.environ.get("HARAVAN_SYNC_EVERY_MINUTES", 10)),
+    },
+    "haravan-webhook-sweep": {"task": "haravan.tasks.webhook_sweep", "schedule": 300.0},
 }
+
+# Haravan ------------------------------------------------------------------------------------
+HARAVAN_API_URL = os.environ.get("HARAVAN_API_URL", "https://apis.haravan.com").rstrip("/")
+HARAVAN_PAGE_SIZE = int(os.environ.get("HARAVAN_PAGE_SIZE", 50))
+HARAVAN_TIMEOUT = float(os.environ.get("HARAVAN_TIMEOUT", 20))  # seconds, per request
+HARAVAN_MAX_ATTEMPTS = int(os.environ.get("HARAVAN_MAX_ATTEMPTS", 5))  # for timeouts and 5xx
+HARAVAN_BACKOFF_SECONDS = 0.5  # doubled after each failed attempt, at most 30 s
+HARAVAN_SYNC_EVERY_MINUTES = int(os.environ.get("HARAVAN_SYNC_EVERY_MINUTES", 10))
+# Each incremental sync starts this long before the last one ended, so nothing falls between.
+HARAVAN_SYNC_OVERLAP_MINUTES = 10
 
 # Exports larger than this many rows are refused with a message to narrow the filter.
 EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", 1_000_000))

@@ -9,6 +9,7 @@ admin.site.site_header = "Loyalty"
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:index", permanent=False)),
     path("", include("shops.urls")),
+    path("", include("haravan.urls")),
     path("overview/", include("dashboard.urls")),
     path("members/", include("members.urls")),
     path("campaigns/", include("campaigns.urls")),

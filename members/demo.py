@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from members.models import Customer, Order
-from members.services import SPENDING_STATUSES, apply_order_totals
+from members.services import PAID_STATUSES, apply_order_totals
 from shops.models import Shop
 
 SURNAMES = [
@@ -224,7 +224,7 @@ class DemoGenerator:
             created = self.now - datetime.timedelta(seconds=rnd.uniform(0, 365 * 86400))
             status = rnd.choices(*self.statuses)[0]
             total = rnd.randint(99, 3_000) * 1_000
-            paid = status in SPENDING_STATUSES or status == Order.FinancialStatus.PARTIALLY_PAID
+            paid = status in PAID_STATUSES or status == Order.FinancialStatus.PARTIALLY_PAID
             refunded = {
                 Order.FinancialStatus.PARTIALLY_REFUNDED: total * rnd.randint(1, 5) // 10 // 1000 * 1000,
                 Order.FinancialStatus.REFUNDED: total,
@@ -238,6 +238,7 @@ class DemoGenerator:
                     number=f"#{number}",
                     customer=customer,
                     total=total,
+                    paid_amount=total if status in PAID_STATUSES else total // 2000 * 1000 if paid else 0,
                     financial_status=status,
                     refunded_amount=refunded,
                     created_at=created,

@@ -72,12 +72,16 @@ class Order(ShopOwned):
     # An order with no phone stays unattached; this keeps what the platform sent.
     phone_raw = models.CharField(max_length=64, blank=True)
     total = models.BigIntegerField(_("total"))
+    # What was paid: the total once paid; the paid part of a partially paid order.
+    paid_amount = models.BigIntegerField(_("paid"), default=0)
     financial_status = models.CharField(_("payment status"), max_length=24, choices=FinancialStatus.choices)
     refunded_amount = models.BigIntegerField(_("refunded"), default=0)
     discount_codes = models.JSONField(_("discount codes"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"))
-    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    # The platform's own updated_at: an older version arriving late changes nothing.
+    source_updated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -92,6 +92,8 @@ class ActivityKind(models.TextChoices):
     SHOP_SETTINGS_CHANGED = "settings.shop", _("Shop settings changed")
     STAFF_CREATED = "settings.staff_created", _("Staff account created")
     STAFF_CHANGED = "settings.staff_changed", _("Staff account changed")
+    HARAVAN_SETTINGS_CHANGED = "settings.haravan", _("Haravan connection changed")
+    HARAVAN_SYNC_STARTED = "haravan.sync", _("Haravan sync started")
     EXPORT_REQUESTED = "export.requested", _("Export requested")
     SHOP_CREATED = "system.shop_created", _("Shop created")
 

@@ -9,7 +9,8 @@ from django.conf import settings
 CHECK = [sys.executable, "-c", "import django; django.setup(); print('started')"]
 
 
-UNSET = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "APP_ENV", "DATABASE_URL", "CELERY_BROKER_URL"}
+UNSET = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "APP_ENV", "DATABASE_URL", "CELERY_BROKER_URL", "ENCRYPTION_KEYS"}
+KEY = "GfAhtOLy1ZQlZ9lv4c7B0DfbVd5UJsG_V3A0GbdVbOo="
 
 
 def start(command=CHECK, **env):
@@ -38,14 +39,21 @@ def test_production_refuses_the_development_key():
 
 
 def test_production_refuses_debug():
-    result = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, DEBUG="1")
+    result = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, ENCRYPTION_KEYS=KEY, DEBUG="1")
 
     assert result.returncode != 0
     assert "refuses to start with DEBUG on" in result.stderr
 
 
-def test_production_starts_with_its_own_key_and_hosts():
+def test_production_refuses_to_keep_secrets_without_encryption_keys():
     result = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50)
+
+    assert result.returncode != 0
+    assert "needs ENCRYPTION_KEYS" in result.stderr
+
+
+def test_production_starts_with_its_own_keys_and_hosts():
+    result = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, ENCRYPTION_KEYS=KEY)
 
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout

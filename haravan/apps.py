@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HaravanConfig(AppConfig):
+    name = "haravan"
+    verbose_name = "Haravan"

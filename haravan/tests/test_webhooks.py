@@ -1,0 +1,190 @@
+import base64
+import hashlib
+import hmac
+import json
+import threading
+
+import pytest
+from django.db import connections
+from django.test import Client
+
+from haravan.models import WebhookEvent
+from haravan.services import webhook_process
+from haravan.tests.conftest import SECRET
+from members.models import Customer, Order
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def order_body(order_id=5001, status="paid", updated="2026-11-20T02:00:00Z", total="1200000.0", **extra) -> bytes:
+    payload = {
+        "id": order_id,
+        "name": f"#{order_id}",
+        "total_price": total,
+        "financial_status": status,
+        "created_at": "2026-11-20T01:00:00Z",
+        "updated_at": updated,
+        "customer": {"id": 77, "first_name": "Mai", "last_name": "Trần", "phone": "0912.345.678"},
+        **extra,
+    }
+    return json.dumps(payload).encode()
+
+
+def post(client, connection, body, topic="orders/paid", signature=None):
+    return client.post(
+        f"/webhooks/haravan/{connection.webhook_key}/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_HARAVAN_TOPIC=topic,
+        HTTP_X_HARAVAN_ORG_ID="200000123",
+        HTTP_X_HARAVAN_HMACSHA256=sign(body) if signature is None else signature,
+    )
+
+
+def test_the_subscription_handshake_echoes_the_challenge(client, connection):
+    url = f"/webhooks/haravan/{connection.webhook_key}/"
+
+    ok = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": connection.webhook_verify_token,
+                          "hub.challenge": "abc123"})  # fmt: skip
+    wrong = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "abc123"})
+
+    assert (ok.status_code, ok.content) == (200, b"abc123")
+    assert wrong.status_code == 403
+
+
+def test_an_unknown_webhook_address_answers_404(client, db):
+    assert client.post("/webhooks/haravan/nope/", data=b"{}", content_type="application/json").status_code == 404
+
+
+def test_a_bad_signature_is_refused_logged_and_writes_nothing(client, connection, caplog):
+    body = order_body()
+
+    response = post(client, connection, body, signature=sign(body, "not-the-secret"))
+
+    assert response.status_code == 401
+    assert not WebhookEvent.objects.exists() and not Order.objects.exists()
+    assert "bad signature" in caplog.text
+
+
+def test_an_unknown_topic_is_ignored_with_a_log_line(client, connection, caplog):
+    caplog.set_level("INFO")
+
+    response = post(client, connection, b'{"id": 1}', topic="products/create")
+
+    assert response.status_code == 200
+    assert not WebhookEvent.objects.exists()
+    assert "unknown topic 'products/create'" in caplog.text
+
+
+def test_an_order_webhook_is_stored_then_applied_by_the_worker(
+    client, connection, shop, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = post(client, connection, order_body())
+
+    assert response.status_code == 200
+    assert len(callbacks) == 1 and not Order.objects.exists()  # the request only stores it
+    webhook_process(event_id=WebhookEvent.objects.get().pk)
+    order = Order.objects.get(shop=shop, external_id="5001")
+    assert (order.customer.phone, order.total, order.paid_amount) == ("+84912345678", 1_200_000, 1_200_000)
+    assert Customer.objects.get(shop=shop).total_spent == 1_200_000
+
+
+def test_the_same_delivery_twice_has_one_effect(client, connection, shop, django_capture_on_commit_callbacks):
+    body = order_body()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = post(client, connection, body)
+        second = post(client, connection, body)
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert WebhookEvent.objects.count() == 1
+    webhook_process(event_id=WebhookEvent.objects.get().pk)
+    webhook_process(event_id=WebhookEvent.objects.get().pk)
+    customer = Customer.objects.get(shop=shop)
+    assert (customer.orders_count, customer.total_spent) == (1, 1_200_000)
+
+
+def test_an_order_that_changes_over_time_keeps_the_customer_right(client, connection, shop):
+    events = [
+        order_body(status="pending", updated="2026-11-20T01:00:00Z"),
+        order_body(status="paid", updated="2026-11-20T02:00:00Z"),
+        order_body(status="partially_refunded", updated="2026-11-21T02:00:00Z", total_refunded="200000"),
+        order_body(status="paid", updated="2026-11-20T03:00:00Z"),  # late and stale: ignored
+    ]
+    totals = []
+    for body in events:
+        post(client, connection, body)
+        webhook_process(event_id=WebhookEvent.objects.latest("id").pk)
+        totals.append(Customer.objects.get(shop=shop).total_spent)
+    post(client, connection, order_body(status="refunded", updated="2026-11-22T02:00:00Z",
+                                        cancelled_at="2026-11-22T02:00:00Z"), topic="orders/cancelled")  # fmt: skip
+    webhook_process(event_id=WebhookEvent.objects.latest("id").pk)
+
+    assert totals == [0, 1_200_000, 1_000_000, 1_000_000]
+    customer = Customer.objects.get(shop=shop)
+    assert (customer.orders_count, customer.total_spent, customer.first_order_at) == (0, 0, None)
+
+
+def test_an_order_without_a_phone_stays_unattached_and_says_so(client, connection, shop):
+    stamp = "2026-11-20T01:00:00Z"
+    payload = {"id": 9, "total_price": "50000", "financial_status": "paid", "phone": "abc", "created_at": stamp}
+    body = json.dumps({**payload, "updated_at": stamp}).encode()
+    post(client, connection, body)
+    webhook_process(event_id=WebhookEvent.objects.get().pk)
+
+    order = Order.objects.get(shop=shop, external_id="9")
+    assert (order.customer, order.phone_raw) == (None, "abc")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_order_sent_concurrently_from_several_threads_is_one_order(connection, shop):
+    body = order_body(order_id=42)
+    barrier = threading.Barrier(6)
+    statuses = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            response = post(Client(), connection, body)
+            statuses.append(response.status_code)
+            for event in WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED):
+                webhook_process(event_id=event.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses == [200] * 6
+    assert WebhookEvent.objects.count() == 1
+    assert Order.objects.filter(shop=shop, external_id="42").count() == 1
+    customer = Customer.objects.get(shop=shop)
+    assert (customer.orders_count, customer.total_spent) == (1, 1_200_000)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_different_orders_of_one_customer_at_once_all_count(connection, shop):
+    barrier = threading.Barrier(5)
+
+    def deliver(order_id):
+        try:
+            barrier.wait()
+            post(Client(), connection, order_body(order_id=order_id, total="100000"))
+            event = WebhookEvent.objects.get(payload__id=order_id)
+            webhook_process(event_id=event.pk)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver, args=(600 + index,)) for index in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    customer = Customer.objects.get(shop=shop)
+    assert (customer.orders_count, customer.total_spent) == (5, 500_000)
