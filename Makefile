@@ -46,5 +46,9 @@ format: $(VENV)/.installed-dev ## Format the code
 demo: migrate ## Add demo customers and orders: make demo CUSTOMERS=100000
 	$(PY) manage.py demo_data --customers $(or $(CUSTOMERS),1000)
 
-bench: $(VENV)/.installed-dev ## Run the benchmarks in bench/ and print their figures
-	$(PY) bench/run.py
+# Benchmarks run on this machine's PostgreSQL and Redis unless told otherwise.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/loyalty_bench
+BENCH_BROKER_URL ?= redis://127.0.0.1:6379/14
+
+bench: $(VENV)/.installed-dev ## Run the benchmarks in bench/ (on PostgreSQL and Redis) and print their figures
+	DATABASE_URL=$(BENCH_DATABASE_URL) CELERY_BROKER_URL=$(BENCH_BROKER_URL) $(PY) bench/run.py $(BENCH)
