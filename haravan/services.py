@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from haravan.client import HaravanClient, HaravanError
 from haravan.mapping import customer_data, order_data, topic_kind
 from haravan.models import HaravanConnection, SyncJob, WebhookEvent
-from members.services import customer_upsert, order_upsert
+from members.services import customer_upsert, customers_upsert, order_upsert, orders_upsert
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record, changed_values
 
@@ -233,13 +233,9 @@ def sync_run(*, job_id: int) -> None:
 
 def _sync_customers_page(job: SyncJob, page: list[dict[str, Any]]) -> None:
     with transaction.atomic():
-        skipped = 0
-        for payload in page:
-            data = customer_data(payload)
-            if data is None:
-                skipped += 1
-                continue
-            customer_upsert(shop=job.shop, data=data)
+        items = [data for data in map(customer_data, page) if data is not None]
+        skipped = len(page) - len(items)
+        customers_upsert(shop=job.shop, items=items)
         job.customers_cursor = max(int(item["id"]) for item in page)
         SyncJob.objects.filter(pk=job.pk).update(
             customers_cursor=job.customers_cursor,
@@ -250,12 +246,9 @@ def _sync_customers_page(job: SyncJob, page: list[dict[str, Any]]) -> None:
 
 def _sync_orders_page(job: SyncJob, page: list[dict[str, Any]]) -> None:
     with transaction.atomic():
-        unattached = 0
-        for payload in page:
-            data = order_data(payload)
-            if data.customer is None:
-                unattached += 1
-            order_upsert(shop=job.shop, data=data)
+        items = [order_data(payload) for payload in page]
+        unattached = sum(1 for data in items if data.customer is None)
+        orders_upsert(shop=job.shop, items=items)
         job.orders_cursor = max(int(item["id"]) for item in page)
         SyncJob.objects.filter(pk=job.pk).update(
             orders_cursor=job.orders_cursor,

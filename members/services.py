@@ -8,8 +8,10 @@ so concurrent order events for one customer cannot lose each other's effect.
 import datetime
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db import transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from members.models import Customer, Order
 from members.phones import try_normalize_phone
@@ -36,21 +38,25 @@ def apply_order_totals(customer: Customer, orders: list[Order]) -> None:
     customer.total_spent = sum(order.paid_amount - order.refunded_amount for order in live)
 
 
+def customers_refresh_totals(*, customer_ids: list[int] | set[int]) -> None:
+    """Recompute customers' order figures from the orders table, in one set-based UPDATE.
+    Call it inside the transaction that changed the orders, with the customers locked."""
+    if not customer_ids:
+        return
+    live = Order.objects.filter(LIVE_ORDERS, customer_id=OuterRef("pk"))
+    per_customer = live.order_by().values("customer_id")
+    Customer.objects.filter(pk__in=customer_ids).update(
+        orders_count=Coalesce(Subquery(per_customer.annotate(n=Count("id")).values("n")), 0),
+        total_spent=Coalesce(
+            Subquery(per_customer.annotate(spent=Sum(F("paid_amount") - F("refunded_amount"))).values("spent")), 0
+        ),
+        first_order_at=Subquery(live.order_by("created_at").values("created_at")[:1]),
+        last_order_at=Subquery(live.order_by("-created_at").values("created_at")[:1]),
+    )
+
+
 def customer_refresh_totals(*, customer_id: int) -> None:
-    """Recompute one customer's order figures from the orders table. Call it inside the
-    transaction that changed the orders, after locking the customer."""
-    totals = Order.objects.filter(LIVE_ORDERS, customer_id=customer_id).aggregate(
-        count=Count("id"),
-        first=Min("created_at"),
-        last=Max("created_at"),
-        spent=Sum(F("paid_amount") - F("refunded_amount")),
-    )
-    Customer.objects.filter(pk=customer_id).update(
-        orders_count=totals["count"],
-        first_order_at=totals["first"],
-        last_order_at=totals["last"],
-        total_spent=totals["spent"] or 0,
-    )
+    customers_refresh_totals(customer_ids=[customer_id])
 
 
 # Customers ---------------------------------------------------------------------------------
@@ -87,30 +93,65 @@ def _apply_contact(customer: Customer, data: CustomerData) -> list[str]:
 
 def customer_upsert(*, shop: Shop, data: CustomerData) -> Customer:
     """Find the shop's customer by platform id, else by phone, and update them; or create
-    them. A phone is unique per shop (a database constraint), so two workers creating the
-    same customer at once end with one."""
-    customer = None
-    if data.haravan_id is not None:
-        customer = Customer.objects.for_shop(shop).filter(haravan_id=data.haravan_id).first()
-    if customer is None:
-        customer = Customer.objects.for_shop(shop).filter(phone=data.phone).first()
-    if customer is None:
-        try:
-            with transaction.atomic():
-                customer = Customer(shop=shop, phone=data.phone)
-                _apply_contact(customer, data)
-                customer.save()
-                return customer
-        except IntegrityError:
-            customer = Customer.objects.for_shop(shop).get(phone=data.phone)
-    changed = _apply_contact(customer, data)
-    if customer.phone != data.phone and not Customer.objects.for_shop(shop).filter(phone=data.phone).exists():
-        # The platform changed the number: move to it unless another customer holds it.
-        customer.phone = data.phone
-        changed.append("phone")
-    if changed:
-        customer.save(update_fields=changed)
-    return customer
+    them. See ``customers_upsert``."""
+    with transaction.atomic():
+        customer_id = customers_upsert(shop=shop, items=[data])[data.phone]
+    return Customer.objects.get(pk=customer_id)
+
+
+def customers_upsert(*, shop: Shop, items: list[CustomerData]) -> dict[str, int]:
+    """Create or update many customers in a few queries; returns each given phone's
+    customer id. A customer is matched by platform id, else by phone. A phone is unique per
+    shop (a database constraint): two workers creating one customer at once end with one.
+    The matched customers are locked, in id order, until the caller's transaction ends."""
+    by_phone: dict[str, CustomerData] = {}
+    for data in items:
+        by_phone[data.phone] = data  # the last word on a phone wins
+    if not by_phone:
+        return {}
+    platform_ids = {data.haravan_id for data in by_phone.values() if data.haravan_id is not None}
+    scope = Customer.objects.for_shop(shop)
+    found = Q(phone__in=list(by_phone))
+    if platform_ids:
+        found |= Q(haravan_id__in=platform_ids)
+    existing = list(scope.filter(found).only("pk", "phone", "haravan_id"))
+    known_phones = {customer.phone for customer in existing}
+    known_platform = {customer.haravan_id for customer in existing if customer.haravan_id is not None}
+    new = [
+        data
+        for phone, data in by_phone.items()
+        if phone not in known_phones and (data.haravan_id is None or data.haravan_id not in known_platform)
+    ]
+    if new:
+        rows = []
+        for data in new:
+            customer = Customer(shop=shop, phone=data.phone)
+            _apply_contact(customer, data)
+            rows.append(customer)
+        Customer.objects.bulk_create(rows, ignore_conflicts=True)
+    locked = {customer.pk: customer for customer in scope.select_for_update().filter(found).order_by("pk")}
+    platform_index = {c.haravan_id: c for c in locked.values() if c.haravan_id is not None}
+    phone_index = {c.phone: c for c in locked.values()}
+    result: dict[str, int] = {}
+    changed_rows: dict[int, Customer] = {}
+    changed_fields: set[str] = set()
+    for phone, data in by_phone.items():
+        customer = platform_index.get(data.haravan_id) if data.haravan_id is not None else None
+        customer = customer or phone_index[phone]
+        fields = _apply_contact(customer, data)
+        if customer.phone != phone and phone not in phone_index:
+            # The platform changed the number: move to it, as no other customer holds it.
+            phone_index.pop(customer.phone, None)
+            customer.phone = phone
+            phone_index[phone] = customer
+            fields.append("phone")
+        if fields:
+            changed_rows[customer.pk] = customer
+            changed_fields.update(fields)
+        result[phone] = customer.pk
+    if changed_rows:
+        Customer.objects.bulk_update(list(changed_rows.values()), sorted(changed_fields))
+    return result
 
 
 # Orders ------------------------------------------------------------------------------------
@@ -158,52 +199,94 @@ _ORDER_FIELDS = (
 
 
 def order_upsert(*, shop: Shop, data: OrderData) -> OrderResult:
-    """Record an order event. Safe to repeat and to run concurrently: an order is unique per
-    shop and source (a database constraint); an event older than what is stored changes
-    nothing; the customer's figures are recomputed with their row locked."""
-    customer = customer_upsert(shop=shop, data=data.customer) if data.customer else None
     with transaction.atomic():
-        if customer is not None:
-            # Every writer of this customer's orders queues here.
-            Customer.objects.select_for_update().filter(pk=customer.pk).first()
-        order = (
-            Order.objects.select_for_update()
-            .filter(shop=shop, source=data.source, external_id=data.external_id)
-            .first()
-        )
-        created = False
+        return orders_upsert(shop=shop, items=[data])[0]
+
+
+def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
+    """Record order events, a page at a time, in a few queries. Safe to repeat and to run
+    concurrently: an order is unique per shop and source (a database constraint); an event
+    older than what is stored changes nothing; the customers concerned are locked in id
+    order and their figures recomputed in one statement. Call inside a transaction."""
+    latest: dict[tuple[str, str], OrderData] = {}
+    for data in items:
+        key = (data.source, data.external_id)
+        if key not in latest or _newer(data, latest[key]):
+            latest[key] = data
+    customer_ids = customers_upsert(shop=shop, items=[d.customer for d in latest.values() if d.customer])
+    existing_filter = Q()
+    for source in {source for source, _id in latest}:
+        existing_filter |= Q(source=source, external_id__in=[eid for src, eid in latest if src == source])
+    existing = {
+        (order.source, order.external_id): order
+        for order in Order.objects.select_for_update().filter(existing_filter, shop=shop).order_by("pk")
+    }
+    touched_customers: set[int] = set()
+    created_keys = []
+    new_rows = []
+    for key, data in latest.items():
+        if key in existing:
+            continue
+        order = Order(shop=shop, source=data.source, external_id=data.external_id)
+        _fill_order(order, data, customer_ids.get(data.customer.phone) if data.customer else None)
+        new_rows.append(order)
+        created_keys.append(key)
+    if new_rows:
+        Order.objects.bulk_create(new_rows, ignore_conflicts=True)
+        # Rows another worker inserted first are now visible: treat those as updates.
+        inserted = {
+            (order.source, order.external_id): order
+            for order in Order.objects.select_for_update()
+            .filter(shop=shop, external_id__in=[eid for _src, eid in created_keys])
+            .order_by("pk")
+        }
+    else:
+        inserted = {}
+    updated_rows = []
+    results: dict[tuple[str, str], OrderResult] = {}
+    for key, data in latest.items():
+        customer_id = customer_ids.get(data.customer.phone) if data.customer else None
+        order = existing.get(key)
         if order is None:
-            order = Order(shop=shop, source=data.source, external_id=data.external_id)
-            _fill_order(order, data, customer)
-            try:
-                with transaction.atomic():
-                    order.save()
-                created = True
-            except IntegrityError:
-                # Another worker created it between our read and write: treat as an update.
-                order = Order.objects.select_for_update().get(
-                    shop=shop, source=data.source, external_id=data.external_id
-                )
-        if not created:
-            if order.source_updated_at and data.updated_at and data.updated_at <= order.source_updated_at:
-                return OrderResult(order_id=order.pk, created=False, changed=False)
-            previous_customer_id = order.customer_id
-            _fill_order(order, data, customer)
-            order.save()
-            if previous_customer_id and previous_customer_id != order.customer_id:
-                customer_refresh_totals(customer_id=previous_customer_id)
+            order = inserted[key]
+            if order.source_updated_at == data.updated_at and order.number == data.number:
+                results[key] = OrderResult(order_id=order.pk, created=True, changed=True)
+                if order.customer_id:
+                    touched_customers.add(order.customer_id)
+                continue
+        if order.source_updated_at and data.updated_at and data.updated_at <= order.source_updated_at:
+            results[key] = OrderResult(order_id=order.pk, created=False, changed=False)
+            continue
         if order.customer_id:
-            customer_refresh_totals(customer_id=order.customer_id)
-    return OrderResult(order_id=order.pk, created=created, changed=True)
+            touched_customers.add(order.customer_id)
+        _fill_order(order, data, customer_id)
+        updated_rows.append(order)
+        results[key] = OrderResult(order_id=order.pk, created=False, changed=True)
+        if customer_id:
+            touched_customers.add(customer_id)
+    if updated_rows:
+        Order.objects.bulk_update(updated_rows, [*_ORDER_FIELDS, "source_updated_at", "customer", "updated_at"])
+    customers_refresh_totals(customer_ids=touched_customers)
+    return [results[(data.source, data.external_id)] for data in items]
 
 
-def _fill_order(order: Order, data: OrderData, customer: Customer | None) -> None:
+def _newer(data: OrderData, than: OrderData) -> bool:
+    if data.updated_at is None or than.updated_at is None:
+        return True
+    return data.updated_at >= than.updated_at
+
+
+def _fill_order(order: Order, data: OrderData, customer_id: int | None) -> None:
+    paid_at = order.paid_at
     for name in _ORDER_FIELDS:
         setattr(order, name, getattr(data, name))
+    if order.paid_at is None:
+        order.paid_at = paid_at
     if order.paid_at is None and data.financial_status in PAID_STATUSES:
         order.paid_at = data.updated_at or data.created_at
     order.source_updated_at = data.updated_at
-    order.customer = customer
+    order.customer_id = customer_id
+    order.updated_at = timezone.now()
 
 
 def phone_from_candidates(*candidates: object) -> tuple[str | None, str]:
