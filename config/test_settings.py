@@ -7,7 +7,7 @@ embedded default and again on PostgreSQL and Redis.
 import os
 
 from config.settings import *  # noqa: F403
-from config.settings import BROKER_FOLDER, CELERY_BROKER_URL, DATABASES, VAR_DIR
+from config.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -28,4 +28,3 @@ if CELERY_BROKER_URL.startswith("filesystem://") and "CELERY_BROKER_FOLDER" not 
     del _folder
 
 ARTIFACTS_DIR = VAR_DIR / "test-artifacts"
-del BROKER_FOLDER

@@ -4,6 +4,7 @@ import base64
 import datetime
 import hashlib
 import hmac
+import json
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -304,8 +305,6 @@ def webhook_receive(
         logger.info("Haravan webhook for shop %s ignored: unknown topic %r", connection.shop_id, topic)
         return WebhookOutcome(status=200, note="ignored topic")
     try:
-        import json
-
         payload = json.loads(body)
     except ValueError:
         logger.warning("Haravan webhook for shop %s rejected: body is not JSON", connection.shop_id)

@@ -74,8 +74,8 @@ def sync_resume_view(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def webhook_view(request, key: str):
     """Haravan's endpoint for one shop: the subscription handshake (GET) and events (POST)."""
-    connection = HaravanConnection.objects.filter(webhook_key=key).only("pk", "shop_id", "org_id", "client_secret",
-                                                                         "webhook_verify_token").first()  # fmt: skip
+    fields = ("pk", "shop_id", "org_id", "client_secret", "webhook_verify_token")
+    connection = HaravanConnection.objects.filter(webhook_key=key).only(*fields).first()
     if connection is None:
         raise Http404
     if request.method == "GET":

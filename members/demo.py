@@ -238,7 +238,8 @@ class DemoGenerator:
                     number=f"#{number}",
                     customer=customer,
                     total=total,
-                    paid_amount=total if status in PAID_STATUSES else total // 2000 * 1000 if paid else 0,
+                    # A partially paid order has half of it paid.
+                    paid_amount=total if status in PAID_STATUSES else (total // 2000 * 1000 if paid else 0),
                     financial_status=status,
                     refunded_amount=refunded,
                     created_at=created,

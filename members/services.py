@@ -74,7 +74,6 @@ class CustomerData:
     city: str = ""
     haravan_id: int | None = None
     accepts_email: bool | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def _apply_contact(customer: Customer, data: CustomerData) -> list[str]:

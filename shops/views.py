@@ -148,7 +148,7 @@ def activity_list_view(request):
 def activity_detail_view(request, pk: int):
     entry = get_object_or_404(ActivityEntry.objects.for_shop(request.shop).select_related("actor"), pk=pk)
     keys = list(dict.fromkeys([*(entry.before or {}), *(entry.after or {})]))
-    changes = [((key), (entry.before or {}).get(key, ""), (entry.after or {}).get(key, "")) for key in keys]
+    changes = [(key, (entry.before or {}).get(key, ""), (entry.after or {}).get(key, "")) for key in keys]
     return render(request, "shops/activity_detail.html", {"entry": entry, "changes": changes})
 
 
