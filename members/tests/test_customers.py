@@ -1,0 +1,73 @@
+import datetime
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from members.models import Customer, Order
+from members.services import CustomerData, OrderData, customer_upsert, order_upsert, orders_upsert
+
+T0 = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.UTC)
+
+
+def order(external_id, phone="+84912345678", status="paid", total=100_000, updated=T0, **fields):
+    return OrderData(
+        source=Order.Source.HARAVAN,
+        external_id=external_id,
+        number=f"#{external_id}",
+        total=total,
+        paid_amount=total if status == "paid" else 0,
+        refunded_amount=0,
+        financial_status=status,
+        created_at=fields.pop("created_at", T0),
+        updated_at=updated,
+        customer=CustomerData(phone=phone, name="Lan") if phone else None,
+        **fields,
+    )
+
+
+def test_the_same_phone_in_two_shops_is_two_customers(shop, other_shop):
+    first = customer_upsert(shop=shop, data=CustomerData(phone="+84912345678", name="Lan"))
+    second = customer_upsert(shop=other_shop, data=CustomerData(phone="+84912345678", name="Lan"))
+
+    assert first.pk != second.pk
+
+
+def test_a_phone_is_unique_within_a_shop_in_the_database(shop):
+    Customer.objects.create(shop=shop, phone="+84912345678")
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Customer.objects.create(shop=shop, phone="+84912345678")
+
+
+def test_figures_follow_orders_as_they_arrive_change_and_are_cancelled(shop):
+    order_upsert(shop=shop, data=order("1", created_at=T0))
+    order_upsert(shop=shop, data=order("2", total=250_000, created_at=T0 + datetime.timedelta(days=3)))
+    customer = Customer.objects.get(shop=shop)
+    assert (customer.orders_count, customer.total_spent) == (2, 350_000)
+    assert (customer.first_order_at, customer.last_order_at) == (T0, T0 + datetime.timedelta(days=3))
+
+    day = datetime.timedelta(days=1)
+    cancelled = order("2", total=250_000, status="voided", updated=T0 + 4 * day, created_at=T0 + 3 * day,
+                      cancelled_at=T0 + 4 * day)  # fmt: skip
+    order_upsert(shop=shop, data=cancelled)
+
+    customer.refresh_from_db()
+    assert (customer.orders_count, customer.total_spent, customer.last_order_at) == (1, 100_000, T0)
+
+
+def test_a_page_with_the_same_order_twice_keeps_the_newest(shop):
+    results = orders_upsert(
+        shop=shop,
+        items=[order("9", status="pending", updated=T0), order("9", status="paid", updated=T0 + datetime.timedelta(1))],
+    )
+
+    assert len(results) == 2 and Order.objects.get(shop=shop).financial_status == "paid"
+    assert Customer.objects.get(shop=shop).total_spent == 100_000
+
+
+def test_an_order_moving_to_another_phone_moves_its_figures(shop):
+    order_upsert(shop=shop, data=order("5"))
+    order_upsert(shop=shop, data=order("5", phone="+84987654321", updated=T0 + datetime.timedelta(hours=1)))
+
+    figures = dict(Customer.objects.filter(shop=shop).values_list("phone", "total_spent"))
+    assert figures == {"+84912345678": 0, "+84987654321": 100_000}
