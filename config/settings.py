@@ -112,7 +112,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "shops.context_processors.shell",
             ],
-            "builtins": ["core.templatetags.loyalty_format"],
+            "builtins": ["core.templatetags.loyalty_format", "members.templatetags.member_format"],
         },
     },
 ]

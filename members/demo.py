@@ -3,12 +3,12 @@ orders. For trying the product and for benchmarks, at any size; deterministic fo
 
 import datetime
 import random
-import unicodedata
 from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
 
+from core.text import fold
 from members.models import Customer, Order
 from members.services import PAID_STATUSES, apply_order_totals
 from shops.models import Shop
@@ -151,12 +151,6 @@ def _weighted(pairs):
     return list(values), list(weights)
 
 
-def ascii_fold(text: str) -> str:
-    """ "Nguyễn Đức" -> "Nguyen Duc": for e-mail addresses (and search, later)."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
-
-
 def demo_phone(index: int) -> str:
     """A distinct valid Vietnamese mobile number in E.164 for each index below 3 × 10⁸."""
     prefix = MOBILE_PREFIXES[index % len(MOBILE_PREFIXES)]
@@ -190,7 +184,7 @@ class DemoGenerator:
         name = f"{surname} {middle} {given}"
         email = ""
         if rnd.random() < 0.6:
-            local = ascii_fold(f"{given}{surname}").lower()
+            local = fold(f"{given}{surname}").replace(" ", "")
             email = f"{local}{index}@{rnd.choice(MAIL_DOMAINS)}"
         birthday = None
         if rnd.random() < 0.8:
@@ -204,6 +198,7 @@ class DemoGenerator:
         return Customer(
             shop=self.shop,
             name=name,
+            search_name=fold(name),
             phone=demo_phone(index),
             email=email,
             birthday=birthday,

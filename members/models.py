@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,8 @@ class Customer(ShopOwned):
         OTHER = "other", _("Other")
 
     name = models.CharField(_("name"), max_length=200, blank=True)
+    # The name folded for search (core.text.fold), kept in step by the services.
+    search_name = models.CharField(max_length=200, blank=True, editable=False)
     phone = models.CharField(_("phone"), max_length=16)
     email = models.EmailField(_("email"), blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
@@ -43,6 +46,10 @@ class Customer(ShopOwned):
         indexes = [
             models.Index(fields=["shop", "member_since"], name="customer_shop_member_since"),
             models.Index(fields=["shop", "first_order_at"], name="customer_shop_first_order"),
+            models.Index(fields=["shop", "last_order_at"], name="customer_shop_last_order"),
+            models.Index(fields=["shop", "total_spent"], name="customer_shop_total_spent"),
+            models.Index(fields=["shop", "search_name"], name="customer_shop_search_name"),
+            models.Index("shop", ExtractMonth("birthday"), name="customer_shop_birth_month"),
         ]
 
     def __str__(self) -> str:

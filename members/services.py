@@ -6,16 +6,21 @@ so concurrent order events for one customer cannot lose each other's effect.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.text import fold
 from members.models import Customer, Order
 from members.phones import try_normalize_phone
-from shops.models import Shop
+from shops.models import ActivityEntry, ActivityKind, Shop, User
+from shops.services import activity_record, changed_values
 
 # Orders that do not count at all: voided, or cancelled.
 LIVE_ORDERS = ~Q(financial_status=Order.FinancialStatus.VOIDED) & Q(cancelled_at__isnull=True)
@@ -84,6 +89,9 @@ def _apply_contact(customer: Customer, data: CustomerData) -> list[str]:
         if value not in (None, "") and getattr(customer, name) != value:
             setattr(customer, name, value)
             changed.append(name)
+    if "name" in changed:
+        customer.search_name = fold(customer.name)
+        changed.append("search_name")
     if data.accepts_email is not None and customer.accepts_email != data.accepts_email:
         customer.accepts_email = data.accepts_email
         changed.append("accepts_email")
@@ -266,6 +274,7 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
     if updated_rows:
         Order.objects.bulk_update(updated_rows, [*_ORDER_FIELDS, "source_updated_at", "customer", "updated_at"])
     customers_refresh_totals(customer_ids=touched_customers)
+    _auto_activate(shop, touched_customers)
     return [results[(data.source, data.external_id)] for data in items]
 
 
@@ -300,3 +309,117 @@ def phone_from_candidates(*candidates: object) -> tuple[str | None, str]:
         if phone:
             return phone, raw_first
     return None, raw_first
+
+
+# Members -----------------------------------------------------------------------------------
+
+ACTIVATION_BATCH = 2_000
+
+
+def members_activate(
+    *, shop: Shop, actor: User | None, customer_ids: Iterable[int], ip: str | None = None, when=None
+) -> int:
+    """Make customers members (set ``member_since``); customers who already are stay as
+    they were. Each activation writes its own activity-log line. Returns how many."""
+    when = when or timezone.now()
+    activated = 0
+    batch: list[int] = []
+
+    def flush() -> int:
+        with transaction.atomic():
+            fresh = list(
+                Customer.objects.for_shop(shop)
+                .select_for_update()
+                .filter(pk__in=batch, member_since__isnull=True)
+                .order_by("pk")
+                .values_list("pk", "name", "phone")
+            )
+            if not fresh:
+                return 0
+            Customer.objects.filter(pk__in=[pk for pk, _name, _phone in fresh]).update(member_since=when)
+            ActivityEntry.objects.bulk_create(
+                ActivityEntry(
+                    shop=shop,
+                    actor=actor,
+                    actor_name=actor.display_name if actor else "",
+                    kind=ActivityKind.MEMBER_ACTIVATED,
+                    target_type="customer",
+                    target_id=str(pk),
+                    target_label=f"{name} ({phone})",
+                    summary=_("%(customer)s became a member.") % {"customer": name or phone},
+                    after={"member_since": when.isoformat()},
+                    ip=ip,
+                    created_at=when,
+                )
+                for pk, name, phone in fresh
+            )
+        return len(fresh)
+
+    for customer_id in customer_ids:
+        batch.append(customer_id)
+        if len(batch) >= ACTIVATION_BATCH:
+            activated += flush()
+            batch = []
+    if batch:
+        activated += flush()
+    return activated
+
+
+def members_activate_filtered(*, shop: Shop, actor: User, params: dict, ip: str | None) -> int:
+    """Activate every customer the member list's filter shows (run by a worker)."""
+    from members.selectors import CustomerFilters, customer_filter
+
+    filters = CustomerFilters.from_params(params)
+    ids = (
+        customer_filter(shop=shop, filters=filters)
+        .filter(member_since__isnull=True)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .iterator(chunk_size=ACTIVATION_BATCH)
+    )
+    return members_activate(shop=shop, actor=actor, customer_ids=ids, ip=ip)
+
+
+def _auto_activate(shop: Shop, customer_ids: set[int]) -> None:
+    """The shop's setting: a customer becomes a member with their first paid order, from
+    the moment that order was placed (so it counts for them)."""
+    if not customer_ids or not shop.auto_activate_members:
+        return
+    paid = Order.objects.filter(
+        LIVE_ORDERS, customer_id__in=customer_ids, customer__member_since__isnull=True, paid_amount__gt=0
+    )
+    first_paid = dict(paid.values("customer_id").annotate(first=Min("created_at")).values_list("customer_id", "first"))
+    for customer_id, first in first_paid.items():
+        members_activate(shop=shop, actor=None, customer_ids=[customer_id], when=first)
+
+
+def customer_update_contact(*, shop: Shop, actor: User, customer: Customer, ip: str | None, **values: Any) -> bool:
+    """Staff edit a customer's contact details; the phone comes normalised from the form
+    and stays unique in the shop (a database constraint)."""
+    with transaction.atomic():
+        customer = Customer.objects.for_shop(shop).select_for_update().get(pk=customer.pk)
+        before_all = {name: getattr(customer, name) for name in values}
+        for name, value in values.items():
+            setattr(customer, name, value)
+        before, after = changed_values(before_all, values)
+        if not after:
+            return False
+        customer.search_name = fold(customer.name)
+        customer.save(update_fields=[*after, "search_name"])
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=ActivityKind.CUSTOMER_CHANGED,
+            target=customer,
+            target_label=f"{customer.name} ({customer.phone})",
+            summary=_("Details of %(customer)s changed: %(fields)s.")
+            % {"customer": customer.name or customer.phone, "fields": ", ".join(after)},
+            before={key: _jsonable(value) for key, value in before.items()},
+            after={key: _jsonable(value) for key, value in after.items()},
+            ip=ip,
+        )
+    return True
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime.date) else value

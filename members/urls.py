@@ -2,18 +2,16 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from core.views import not_built_page
+from members import views
 
 app_name = "members"
 
 urlpatterns = [
-    path(
-        "",
-        not_built_page(
-            _("Member profiles"),
-            _("The member list with search and filters, and each member's page, will be here."),
-        ),
-        name="list",
-    ),
+    path("", views.member_list_view, name="list"),
+    path("export/", views.member_export_view, name="export"),
+    path("activate/", views.member_activate_all_view, name="activate_all"),
+    path("<int:pk>/", views.member_detail_view, name="detail"),
+    path("<int:pk>/activate/", views.member_activate_view, name="activate"),
     path(
         "groups/",
         not_built_page(

@@ -35,6 +35,9 @@ def _time_zone_choices():
 class ShopSettingsForm(forms.Form):
     name = forms.CharField(label=_("Shop name"), max_length=200)
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=_time_zone_choices)
+    auto_activate_members = forms.BooleanField(
+        label=_("Make customers members automatically on their first paid order"), required=False
+    )
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -28,6 +28,9 @@ class ShopOwned(models.Model):
 class Shop(models.Model):
     name = models.CharField(_("shop name"), max_length=200)
     time_zone = models.CharField(_("time zone"), max_length=64, default=DEFAULT_TIME_ZONE)
+    auto_activate_members = models.BooleanField(
+        _("activate customers as members on their first paid order"), default=False
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -96,6 +99,8 @@ class ActivityKind(models.TextChoices):
     HARAVAN_SYNC_STARTED = "haravan.sync", _("Haravan sync started")
     EXPORT_REQUESTED = "export.requested", _("Export requested")
     SHOP_CREATED = "system.shop_created", _("Shop created")
+    MEMBER_ACTIVATED = "member.activated", _("Member activated")
+    CUSTOMER_CHANGED = "member.changed", _("Customer details changed")
 
 
 class ActivityEntry(models.Model):

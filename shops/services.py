@@ -250,12 +250,15 @@ def shop_create(*, name: str, owner_username: str, owner_password: str, time_zon
     return shop
 
 
-def shop_update_settings(*, shop: Shop, actor: User, ip: str | None, name: str, time_zone: str) -> bool:
+def shop_update_settings(
+    *, shop: Shop, actor: User, ip: str | None, name: str, time_zone: str, auto_activate_members: bool
+) -> bool:
     """Save the shop's settings; log before and after. Returns whether anything changed."""
     with transaction.atomic():
         shop = Shop.objects.select_for_update().get(pk=shop.pk)
         before, after = changed_values(
-            {"name": shop.name, "time_zone": shop.time_zone}, {"name": name, "time_zone": time_zone}
+            {"name": shop.name, "time_zone": shop.time_zone, "auto_activate_members": shop.auto_activate_members},
+            {"name": name, "time_zone": time_zone, "auto_activate_members": auto_activate_members},
         )
         if not after:
             return False

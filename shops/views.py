@@ -85,7 +85,8 @@ def language_view(request):
 @owner_required
 def shop_settings_view(request):
     shop = request.shop
-    form = ShopSettingsForm(request.POST or None, initial={"name": shop.name, "time_zone": shop.time_zone})
+    initial = {"name": shop.name, "time_zone": shop.time_zone, "auto_activate_members": shop.auto_activate_members}
+    form = ShopSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changed = services.shop_update_settings(
             shop=shop, actor=request.user, ip=services.client_ip(request), **form.cleaned_data

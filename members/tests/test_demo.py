@@ -1,7 +1,8 @@
 import phonenumbers
 from django.core.management import call_command
 
-from members.demo import ascii_fold, demo_fill, demo_phone
+from core.text import fold
+from members.demo import demo_fill, demo_phone
 from members.models import Customer, Order
 from members.services import customer_refresh_totals
 
@@ -17,8 +18,8 @@ def test_demo_phones_are_distinct_valid_vietnamese_mobiles():
         assert phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE, phone
 
 
-def test_ascii_fold_strips_vietnamese_marks():
-    assert ascii_fold("Nguyễn Đức Thắng") == "Nguyen Duc Thang"
+def test_fold_strips_vietnamese_marks_and_case():
+    assert fold("  Nguyễn   Đức Thắng ") == "nguyen duc thang"
 
 
 def test_demo_fill_makes_customers_whose_figures_match_their_orders(shop):

@@ -104,13 +104,19 @@ def test_the_log_page_runs_the_same_queries_for_10_or_100_entries(owner_client, 
 
 def test_shop_settings_change_is_logged_with_before_and_after(owner_client, owner):
     response = owner_client.post(
-        "/settings/shop/", {"name": "Hoa Mai Boutique", "time_zone": "Asia/Bangkok"}, follow=True
+        "/settings/shop/",
+        {"name": "Hoa Mai Boutique", "time_zone": "Asia/Bangkok", "auto_activate_members": "on"},
+        follow=True,
     )
 
     assert "Đã lưu cấu hình" in response.content.decode()
     entry = ActivityEntry.objects.get(kind=ActivityKind.SHOP_SETTINGS_CHANGED)
-    assert entry.before == {"name": "Thời trang Hoa Mai", "time_zone": "Asia/Ho_Chi_Minh"}
-    assert entry.after == {"name": "Hoa Mai Boutique", "time_zone": "Asia/Bangkok"}
+    assert entry.before == {
+        "name": "Thời trang Hoa Mai",
+        "time_zone": "Asia/Ho_Chi_Minh",
+        "auto_activate_members": False,
+    }
+    assert entry.after == {"name": "Hoa Mai Boutique", "time_zone": "Asia/Bangkok", "auto_activate_members": True}
     assert entry.actor == owner
 
 

@@ -1,0 +1,88 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Customer
+from members.phones import InvalidPhone, normalize_phone
+from members.selectors import DEFAULT_SORT, SORTS, CustomerFilters
+from shops.forms import DATE_INPUT_FORMATS
+
+YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+MONTHS = [("", _("Any"))] + [(str(month), _("Month %(month)d") % {"month": month}) for month in range(1, 13)]
+
+
+def _date_widget():
+    return forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off"}, format="%d/%m/%Y")
+
+
+class CustomerFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Phone, name or e-mail"), "type": "search"}),
+    )
+    member = forms.ChoiceField(label=_("Member"), choices=YES_NO, required=False)
+    has_email = forms.ChoiceField(label=_("Has e-mail"), choices=YES_NO, required=False)
+    accepts_sms = forms.ChoiceField(label=_("Accepts SMS"), choices=YES_NO, required=False)
+    birthday_month = forms.TypedChoiceField(
+        label=_("Birthday month"), choices=MONTHS, coerce=int, empty_value=None, required=False
+    )
+    spent_min = forms.IntegerField(label=_("Spent from (₫)"), min_value=0, required=False)
+    spent_max = forms.IntegerField(label=_("Spent up to (₫)"), min_value=0, required=False)
+    last_order_after = forms.DateField(
+        label=_("Last order from"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
+    )
+    last_order_before = forms.DateField(
+        label=_("Last order up to"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS],
+        widget=forms.HiddenInput,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("spent_min"), cleaned.get("spent_max")
+        if low is not None and high is not None and low > high:
+            raise forms.ValidationError(_("The lowest spend is above the highest: swap them."))
+        start, end = cleaned.get("last_order_after"), cleaned.get("last_order_before")
+        if start and end and start > end:
+            raise forms.ValidationError(_("The start date is after the end date: swap them."))
+        return cleaned
+
+    def filters(self) -> CustomerFilters:
+        if not self.is_valid():
+            return CustomerFilters()
+        return CustomerFilters.from_params(self.cleaned_data)
+
+    def sort_order(self) -> str:
+        return (self.cleaned_data.get("sort") if self.is_valid() else "") or DEFAULT_SORT
+
+
+class CustomerContactForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40)
+    email = forms.EmailField(label=_("Email"), required=False)
+    birthday = forms.DateField(
+        label=_("Birthday"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
+    )
+    gender = forms.ChoiceField(label=_("Gender"), choices=Customer.Gender.choices, required=False)
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    accepts_email = forms.BooleanField(label=_("Accepts e-mail"), required=False)
+    accepts_sms = forms.BooleanField(label=_("Accepts SMS"), required=False)
+
+    def __init__(self, *args, customer: Customer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.customer = customer
+
+    def clean_phone(self):
+        try:
+            phone = normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone as error:
+            raise forms.ValidationError(str(error)) from error
+        clash = Customer.objects.for_shop(self.customer.shop).filter(phone=phone).exclude(pk=self.customer.pk)
+        if clash.exists():
+            raise forms.ValidationError(
+                _("Another customer already has this phone number (%(phone)s).") % {"phone": phone}
+            )
+        return phone

@@ -1,0 +1,155 @@
+"""Reads of customers: search, filters and sorting for the member list, its export and
+the rule groups."""
+
+import datetime
+import re
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from core.text import fold
+from members.models import Customer
+from members.phones import try_normalize_phone
+from shops.models import Shop
+
+SORTS = {
+    "name": "search_name",
+    "phone": "phone",
+    "member_since": "member_since",
+    "last_order": "last_order_at",
+    "orders": "orders_count",
+    "spent": "total_spent",
+}
+DEFAULT_SORT = "-last_order"
+
+
+@dataclass
+class CustomerFilters:
+    """What the member list, its export and a rule group can ask for. Empty means any."""
+
+    q: str = ""
+    member: str = ""  # "yes" / "no"
+    has_email: str = ""  # "yes" / "no"
+    accepts_sms: str = ""  # "yes" / "no"
+    birthday_month: int | None = None
+    spent_min: int | None = None
+    spent_max: int | None = None
+    last_order_after: datetime.date | None = None
+    last_order_before: datetime.date | None = None
+    city: str = ""
+    gender: str = ""
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> "CustomerFilters":
+        names = {field.name for field in fields(cls)}
+        return cls(**{key: value for key, value in params.items() if key in names and value not in (None, "")})
+
+    def to_params(self) -> dict[str, Any]:
+        params = {}
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if value not in (None, ""):
+                params[field.name] = value.isoformat() if isinstance(value, datetime.date) else value
+        return params
+
+
+def _search(customers: QuerySet[Customer], text: str) -> QuerySet[Customer]:
+    """A phone in any form people type, part of a number, an e-mail, or a name with or
+    without marks."""
+    text = text.strip()
+    if not text:
+        return customers
+    if "@" in text:
+        return customers.filter(email__icontains=text.lower())
+    phone = try_normalize_phone(text)
+    if phone:
+        return customers.filter(phone=phone)
+    digits = re.sub(r"[\s.\-()+]", "", text)
+    if digits.isdigit():
+        if len(digits) < 3:
+            return customers.none()
+        # Part of a number: compare without the leading 0, as stored numbers have +84.
+        return customers.filter(phone__contains=digits.lstrip("0") or digits)
+    return customers.filter(search_name__contains=fold(text))
+
+
+def _yes_no(value: str, condition: Q) -> Q | None:
+    if value == "yes":
+        return condition
+    if value == "no":
+        return ~condition
+    return None
+
+
+def customer_filter(*, shop: Shop, filters: CustomerFilters) -> QuerySet[Customer]:
+    customers = _search(Customer.objects.for_shop(shop), filters.q)
+    conditions = [
+        _yes_no(filters.member, Q(member_since__isnull=False)),
+        _yes_no(filters.has_email, ~Q(email="")),
+        _yes_no(filters.accepts_sms, Q(accepts_sms=True)),
+    ]
+    for condition in conditions:
+        if condition is not None:
+            customers = customers.filter(condition)
+    if filters.birthday_month:
+        customers = customers.filter(birthday__month=filters.birthday_month)
+    if filters.spent_min is not None:
+        customers = customers.filter(total_spent__gte=filters.spent_min)
+    if filters.spent_max is not None:
+        customers = customers.filter(total_spent__lte=filters.spent_max)
+    tz = shop.tzinfo
+    if filters.last_order_after:
+        start = datetime.datetime.combine(filters.last_order_after, datetime.time.min, tzinfo=tz)
+        customers = customers.filter(last_order_at__gte=start)
+    if filters.last_order_before:
+        end = datetime.datetime.combine(filters.last_order_before, datetime.time.min, tzinfo=tz)
+        customers = customers.filter(last_order_at__lt=end + datetime.timedelta(days=1))
+    if filters.city:
+        customers = customers.filter(city__iexact=filters.city.strip())
+    if filters.gender:
+        customers = customers.filter(gender=filters.gender)
+    return customers
+
+
+def customer_list(*, shop: Shop, filters: CustomerFilters, sort: str = DEFAULT_SORT) -> QuerySet[Customer]:
+    column = SORTS.get(sort.lstrip("-"), SORTS[DEFAULT_SORT.lstrip("-")])
+    order = F(column).desc(nulls_last=True) if sort.startswith("-") else F(column).asc(nulls_last=True)
+    # The newest customer first among equals: a stable order for paging.
+    return customer_filter(shop=shop, filters=filters).order_by(order, "-pk").only(
+        "pk", "name", "phone", "email", "member_since", "last_order_at", "orders_count", "total_spent",
+        "opening_revenue", "city", "birthday",
+    )  # fmt: skip
+
+
+def customer_export_rows(*, shop: Shop, params: dict[str, Any]):
+    """Header, queryset and rows of the member-list export (the list's own filter)."""
+    from django.utils.translation import gettext as _
+
+    from core.formatting import format_date
+    from members.phones import format_phone_national
+
+    filters = CustomerFilters.from_params(params.get("filters", {}))
+    customers = customer_list(shop=shop, filters=filters, sort=params.get("sort", DEFAULT_SORT))
+    header = [
+        _("Name"), _("Phone"), _("Email"), _("Birthday"), _("City"), _("Member since"), _("Last order"),
+        _("Orders"), _("Total spent (₫)"), _("Opening revenue (₫)"),
+    ]  # fmt: skip
+    tz = shop.tzinfo
+
+    def rows():
+        for customer in customers.iterator(chunk_size=5000):
+            yield [
+                customer.name,
+                format_phone_national(customer.phone),
+                customer.email,
+                format_date(customer.birthday),
+                customer.city,
+                format_date(customer.member_since, tz),
+                format_date(customer.last_order_at, tz),
+                customer.orders_count,
+                customer.total_spent,
+                customer.opening_revenue,
+            ]
+
+    return header, customers, rows()
