@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 
 from members.models import Customer, Order
 from members.services import CustomerData, OrderData, customer_upsert, order_upsert, orders_upsert
+from shops.models import ActivityEntry, ActivityKind
 
 T0 = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.UTC)
 
@@ -71,3 +72,23 @@ def test_an_order_moving_to_another_phone_moves_its_figures(shop):
 
     figures = dict(Customer.objects.filter(shop=shop).values_list("phone", "total_spent"))
     assert figures == {"+84912345678": 0, "+84987654321": 100_000}
+
+
+def test_the_shop_setting_makes_a_customer_a_member_with_their_first_paid_order(shop):
+    shop.auto_activate_members = True
+    shop.save()
+
+    order_upsert(shop=shop, data=order("1", status="pending"))
+    assert Customer.objects.get(shop=shop).member_since is None
+    order_upsert(shop=shop, data=order("1", status="paid", updated=T0 + datetime.timedelta(hours=2)))
+
+    customer = Customer.objects.get(shop=shop)
+    assert customer.member_since == T0  # from the order's time, so that order counts for them
+    entry = ActivityEntry.objects.get(kind=ActivityKind.MEMBER_ACTIVATED)
+    assert (entry.actor, entry.actor_display) == (None, "hệ thống")
+
+
+def test_without_the_setting_paid_orders_do_not_make_members(shop):
+    order_upsert(shop=shop, data=order("1"))
+
+    assert Customer.objects.get(shop=shop).member_since is None
