@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from members.models import Customer
+from members.models import Customer, CustomerGroup
 from members.phones import InvalidPhone, normalize_phone
 from members.selectors import DEFAULT_SORT, SORTS, CustomerFilters
 from shops.forms import DATE_INPUT_FORMATS
@@ -34,11 +34,17 @@ class CustomerFilterForm(forms.Form):
     last_order_before = forms.DateField(
         label=_("Last order up to"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
     )
+    group = forms.TypedChoiceField(label=_("Group"), coerce=int, empty_value=None, required=False)
     sort = forms.ChoiceField(
         required=False,
         choices=[(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS],
         widget=forms.HiddenInput,
     )
+
+    def __init__(self, *args, shop=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = CustomerGroup.objects.for_shop(shop).values_list("pk", "name") if shop else []
+        self.fields["group"].choices = [("", _("Any")), *groups]
 
     def clean(self):
         cleaned = super().clean()
@@ -86,3 +92,77 @@ class CustomerContactForm(forms.Form):
                 _("Another customer already has this phone number (%(phone)s).") % {"phone": phone}
             )
         return phone
+
+
+class GroupCreateForm(forms.Form):
+    name = forms.CharField(label=_("Group name"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=CustomerGroup.Kind.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args, shop, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shop = shop
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        if CustomerGroup.objects.for_shop(self.shop).filter(name=name).exists():
+            raise forms.ValidationError(_("A group with this name already exists."))
+        return name
+
+
+class GroupRulesForm(forms.Form):
+    """The conditions of a rule group, all combined with AND."""
+
+    name = forms.CharField(label=_("Group name"), max_length=200)
+    member = forms.ChoiceField(label=_("Member"), choices=YES_NO, required=False)
+    spent_min = forms.IntegerField(label=_("Spent from (₫)"), min_value=0, required=False)
+    spent_max = forms.IntegerField(label=_("Spent up to (₫)"), min_value=0, required=False)
+    ordered_within_days = forms.IntegerField(
+        label=_("Ordered within the last N days"), min_value=1, max_value=3650, required=False
+    )
+    no_order_for_days = forms.IntegerField(
+        label=_("No order for at least N days"), min_value=1, max_value=3650, required=False
+    )
+    birthday_month = forms.TypedChoiceField(
+        label=_("Birthday month"), choices=MONTHS, coerce=int, empty_value=None, required=False
+    )
+    city = forms.CharField(label=_("City"), max_length=100, required=False)
+    gender = forms.ChoiceField(
+        label=_("Gender"), choices=[("", _("Any")), *Customer.Gender.choices[1:]], required=False
+    )
+    has_email = forms.ChoiceField(label=_("Has e-mail"), choices=YES_NO, required=False)
+    accepts_sms = forms.ChoiceField(label=_("Accepts SMS"), choices=YES_NO, required=False)
+
+    def __init__(self, *args, shop, group=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shop, self.group = shop, group
+
+    def clean_name(self):
+        name = self.cleaned_data["name"].strip()
+        clash = CustomerGroup.objects.for_shop(self.shop).filter(name=name)
+        if self.group is not None:
+            clash = clash.exclude(pk=self.group.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("A group with this name already exists."))
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        low, high = cleaned.get("spent_min"), cleaned.get("spent_max")
+        if low is not None and high is not None and low > high:
+            raise forms.ValidationError(_("The lowest spend is above the highest: swap them."))
+        return cleaned
+
+    def rules(self) -> dict:
+        return CustomerFilters.from_params({k: v for k, v in self.cleaned_data.items() if k != "name"}).to_params()
+
+
+class PhoneListForm(forms.Form):
+    file = forms.FileField(label=_("A list of phones (.xlsx or .csv)"))
+
+
+class AddToGroupForm(CustomerFilterForm):
+    target = forms.ModelChoiceField(label=_("Group"), queryset=CustomerGroup.objects.none())
+
+    def __init__(self, *args, shop, **kwargs):
+        super().__init__(*args, shop=shop, **kwargs)
+        self.fields["target"].queryset = CustomerGroup.objects.for_shop(shop).filter(kind=CustomerGroup.Kind.STATIC)

@@ -104,3 +104,40 @@ class Order(ShopOwned):
 
     def __str__(self) -> str:
         return self.number or self.external_id
+
+
+class CustomerGroup(ShopOwned):
+    """An audience for campaigns: a static list of customers, or rules resolved each time the
+    group is used, so that it stays current."""
+
+    class Kind(models.TextChoices):
+        STATIC = "static", _("Static list")
+        RULES = "rules", _("By conditions")
+
+    name = models.CharField(_("group name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    # For rule groups: the conditions, combined with AND (see members.selectors.CustomerFilters).
+    rules = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer group")
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["shop", "name"], name="group_unique_name_per_shop")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerGroupMember(models.Model):
+    group = models.ForeignKey(CustomerGroup, on_delete=models.CASCADE, related_name="memberships")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="group_memberships")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "customer"], name="group_member_once")]
+        indexes = [models.Index(fields=["customer"], name="group_member_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.group_id}:{self.customer_id}"

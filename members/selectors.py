@@ -7,9 +7,10 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from core.text import fold
-from members.models import Customer
+from members.models import Customer, CustomerGroup
 from members.phones import try_normalize_phone
 from shops.models import Shop
 
@@ -39,6 +40,10 @@ class CustomerFilters:
     last_order_before: datetime.date | None = None
     city: str = ""
     gender: str = ""
+    # Relative to the day the filter is used, so that a rule group stays current.
+    ordered_within_days: int | None = None
+    no_order_for_days: int | None = None
+    group: int | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "CustomerFilters":
@@ -105,6 +110,15 @@ def customer_filter(*, shop: Shop, filters: CustomerFilters) -> QuerySet[Custome
     if filters.last_order_before:
         end = datetime.datetime.combine(filters.last_order_before, datetime.time.min, tzinfo=tz)
         customers = customers.filter(last_order_at__lt=end + datetime.timedelta(days=1))
+    now = timezone.now()
+    if filters.ordered_within_days is not None:
+        customers = customers.filter(last_order_at__gte=now - datetime.timedelta(days=filters.ordered_within_days))
+    if filters.no_order_for_days is not None:
+        cutoff = now - datetime.timedelta(days=filters.no_order_for_days)
+        customers = customers.filter(Q(last_order_at__lt=cutoff) | Q(last_order_at__isnull=True))
+    if filters.group:
+        group = CustomerGroup.objects.for_shop(shop).filter(pk=filters.group).first()
+        customers = customers.filter(pk__in=group_members(group=group).values("pk")) if group else customers.none()
     if filters.city:
         customers = customers.filter(city__iexact=filters.city.strip())
     if filters.gender:
@@ -120,6 +134,21 @@ def customer_list(*, shop: Shop, filters: CustomerFilters, sort: str = DEFAULT_S
         "pk", "name", "phone", "email", "member_since", "last_order_at", "orders_count", "total_spent",
         "opening_revenue", "city", "birthday",
     )  # fmt: skip
+
+
+def group_members(*, group: CustomerGroup) -> QuerySet[Customer]:
+    """The group's customers, as a queryset for campaigns to narrow further. A static group
+    is a join on its membership rows; a rule group is its conditions, evaluated now."""
+    if group.kind == CustomerGroup.Kind.STATIC:
+        return Customer.objects.for_shop(group.shop).filter(group_memberships__group=group)
+    rules = {key: value for key, value in group.rules.items() if key != "group"}
+    return customer_filter(shop=group.shop, filters=CustomerFilters.from_params(rules))
+
+
+def group_list(*, shop: Shop) -> list[tuple[CustomerGroup, int]]:
+    """The shop's groups with their current size."""
+    groups = CustomerGroup.objects.for_shop(shop).select_related("shop")
+    return [(group, group_members(group=group).count()) for group in groups]
 
 
 def customer_export_rows(*, shop: Shop, params: dict[str, Any]):

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.text import fold
-from members.models import Customer, Order
+from members.models import Customer, CustomerGroup, CustomerGroupMember, Order
 from members.phones import try_normalize_phone
 from shops.models import ActivityEntry, ActivityKind, Shop, User
 from shops.services import activity_record, changed_values
@@ -423,3 +423,79 @@ def customer_update_contact(*, shop: Shop, actor: User, customer: Customer, ip: 
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime.date) else value
+
+
+# Customer groups ---------------------------------------------------------------------------
+
+PHONE_HEADERS = {"dienthoai", "sodienthoai", "phone", "sđt", "sdt", "so dien thoai", "dien thoai", "mobile"}
+
+
+def group_create(*, shop: Shop, name: str, kind: str, rules: dict | None = None) -> CustomerGroup:
+    return CustomerGroup.objects.create(shop=shop, name=name.strip(), kind=kind, rules=rules or {})
+
+
+def group_update(*, group: CustomerGroup, name: str, rules: dict | None = None) -> None:
+    group.name = name.strip()
+    if group.kind == CustomerGroup.Kind.RULES and rules is not None:
+        group.rules = rules
+    group.save(update_fields=["name", "rules", "updated_at"])
+
+
+def group_add_customers(*, group: CustomerGroup, customer_ids: Iterable[int]) -> int:
+    """Add customers to a static group; those already in it stay once (a unique constraint).
+    Returns how many were new."""
+    before = CustomerGroupMember.objects.filter(group=group).count()
+    batch: list[CustomerGroupMember] = []
+    for customer_id in customer_ids:
+        batch.append(CustomerGroupMember(group=group, customer_id=customer_id))
+        if len(batch) == 5_000:
+            CustomerGroupMember.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    CustomerGroupMember.objects.bulk_create(batch, ignore_conflicts=True)
+    return CustomerGroupMember.objects.filter(group=group).count() - before
+
+
+def group_remove_customer(*, group: CustomerGroup, customer_id: int) -> None:
+    CustomerGroupMember.objects.filter(group=group, customer_id=customer_id).delete()
+
+
+@dataclass
+class PhoneListResult:
+    added: int = 0
+    matched: int = 0
+    unmatched: list[str] = field(default_factory=list)  # valid numbers of nobody in the shop
+    invalid: list[str] = field(default_factory=list)  # what could not be read as a number
+
+
+def group_add_phones(*, group: CustomerGroup, rows: Iterable[list]) -> PhoneListResult:
+    """Add the customers whose phones a spreadsheet lists (the column headed DienThoai or
+    similar, else the first), and say which phones matched nobody."""
+    result = PhoneListResult()
+    column = 0
+    phones: dict[str, str] = {}
+    for index, row in enumerate(rows):
+        if not row:
+            continue
+        if index == 0:
+            headers = [fold(str(cell or "")).replace("_", " ") for cell in row]
+            found = [
+                i
+                for i, header in enumerate(headers)
+                if header in PHONE_HEADERS or header.replace(" ", "") in PHONE_HEADERS
+            ]
+            if found:
+                column = found[0]
+                continue
+        raw = row[column] if column < len(row) else None
+        if raw in (None, ""):
+            continue
+        phone = try_normalize_phone(raw)
+        if phone is None:
+            result.invalid.append(str(raw))
+        else:
+            phones.setdefault(phone, str(raw))
+    known = dict(Customer.objects.for_shop(group.shop).filter(phone__in=list(phones)).values_list("phone", "pk"))
+    result.matched = len(known)
+    result.unmatched = [phones[phone] for phone in phones if phone not in known]
+    result.added = group_add_customers(group=group, customer_ids=known.values())
+    return result

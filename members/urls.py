@@ -12,14 +12,12 @@ urlpatterns = [
     path("activate/", views.member_activate_all_view, name="activate_all"),
     path("<int:pk>/", views.member_detail_view, name="detail"),
     path("<int:pk>/activate/", views.member_activate_view, name="activate"),
-    path(
-        "groups/",
-        not_built_page(
-            _("Customer groups"),
-            _("Static and rule-based customer groups, the audiences of campaigns, will be here."),
-        ),
-        name="groups",
-    ),
+    path("add-to-group/", views.group_add_filtered_view, name="add_to_group"),
+    path("groups/", views.group_list_view, name="groups"),
+    path("groups/count/", views.group_count_view, name="group_count"),
+    path("groups/<int:pk>/", views.group_detail_view, name="group"),
+    path("groups/<int:pk>/upload/", views.group_upload_view, name="group_upload"),
+    path("groups/<int:pk>/remove/<int:customer_id>/", views.group_remove_view, name="group_remove"),
     path(
         "opening-balances/",
         not_built_page(

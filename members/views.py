@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -8,11 +9,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.spreadsheets import SpreadsheetError, read_rows
 from members import services
-from members.forms import CustomerContactForm, CustomerFilterForm
-from members.models import Customer
+from members.forms import (
+    AddToGroupForm,
+    CustomerContactForm,
+    CustomerFilterForm,
+    GroupCreateForm,
+    GroupRulesForm,
+    PhoneListForm,
+)
+from members.models import Customer, CustomerGroup
 from members.phones import format_phone_national
-from members.selectors import customer_list
+from members.selectors import CustomerFilters, customer_filter, customer_list, group_list, group_members
 from members.tasks import activate_filtered
 from shops.decorators import shop_member_required
 from shops.exports import export_request
@@ -24,7 +33,7 @@ PAGE_SIZE = 50
 
 @shop_member_required
 def member_list_view(request):
-    form = CustomerFilterForm(request.GET or None)
+    form = CustomerFilterForm(request.GET or None, shop=request.shop)
     filters, sort = form.filters(), form.sort_order()
     customers = customer_list(shop=request.shop, filters=filters, sort=sort)
     page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -41,12 +50,13 @@ def member_list_view(request):
             "query": query.urlencode(),
             "sort_query": sort_query.urlencode(),
             "sort": sort,
+            "static_groups": CustomerGroup.objects.for_shop(request.shop).filter(kind=CustomerGroup.Kind.STATIC),
         },
     )
 
 
 def _filter_params(request) -> tuple[dict, str] | None:
-    form = CustomerFilterForm(request.POST)
+    form = CustomerFilterForm(request.POST, shop=request.shop)
     if not form.is_valid():
         return None
     return form.filters().to_params(), form.sort_order()
@@ -121,3 +131,94 @@ def member_activate_view(request, pk: int):
         else _("This customer is already a member."),
     )
     return redirect("members:detail", pk=customer.pk)
+
+
+# Groups --------------------------------------------------------------------------------------
+
+
+@shop_member_required
+def group_list_view(request):
+    form = GroupCreateForm(request.POST or None, shop=request.shop)
+    if request.method == "POST" and form.is_valid():
+        group = services.group_create(shop=request.shop, **form.cleaned_data)
+        return redirect("members:group", pk=group.pk)
+    return render(request, "members/groups.html", {"form": form, "groups": group_list(shop=request.shop)})
+
+
+@shop_member_required
+def group_detail_view(request, pk: int):
+    group = get_object_or_404(CustomerGroup.objects.for_shop(request.shop), pk=pk)
+    rules_form = None
+    if group.kind == CustomerGroup.Kind.RULES:
+        initial = {"name": group.name, **group.rules}
+        rules_form = GroupRulesForm(request.POST or None, shop=request.shop, group=group, initial=initial)
+        if request.method == "POST" and rules_form.is_valid():
+            services.group_update(group=group, name=rules_form.cleaned_data["name"], rules=rules_form.rules())
+            messages.success(request, _("Saved."))
+            return redirect("members:group", pk=group.pk)
+    customers = group_members(group=group).order_by("-pk").only("pk", "name", "phone", "member_since", "total_spent")
+    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/group.html",
+        {"group": group, "rules_form": rules_form, "page": page, "upload_form": PhoneListForm()},
+    )
+
+
+@shop_member_required
+def group_count_view(request):
+    """The live count beside a rule group's conditions while they are edited."""
+    form = GroupRulesForm(request.GET, shop=request.shop)
+    form.is_valid()  # the name may clash; the count does not care
+    if any(name != "name" for name in form.errors):
+        return JsonResponse({"count": None, "error": " ".join(m for e in form.errors.values() for m in e)})
+    filters = CustomerFilters.from_params({k: v for k, v in form.cleaned_data.items() if k != "name"})
+    count = customer_filter(shop=request.shop, filters=filters).count()
+    label = ngettext("%(count)s customer", "%(count)s customers", count) % {"count": f"{count:,}".replace(",", ".")}
+    return JsonResponse({"count": count, "label": label})
+
+
+@shop_member_required
+@require_POST
+def group_upload_view(request, pk: int):
+    group = get_object_or_404(CustomerGroup.objects.for_shop(request.shop), pk=pk, kind=CustomerGroup.Kind.STATIC)
+    form = PhoneListForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a file first."))
+        return redirect("members:group", pk=group.pk)
+    upload = form.cleaned_data["file"]
+    try:
+        rows = read_rows(name=upload.name, content=upload.read())
+        result = services.group_add_phones(group=group, rows=rows)
+    except SpreadsheetError as error:
+        messages.error(request, str(error))
+        return redirect("members:group", pk=group.pk)
+    page = render(request, "members/group_upload_result.html", {"group": group, "result": result})
+    return page
+
+
+@shop_member_required
+@require_POST
+def group_remove_view(request, pk: int, customer_id: int):
+    group = get_object_or_404(CustomerGroup.objects.for_shop(request.shop), pk=pk, kind=CustomerGroup.Kind.STATIC)
+    services.group_remove_customer(group=group, customer_id=customer_id)
+    messages.success(request, _("Removed from the group."))
+    return redirect("members:group", pk=group.pk)
+
+
+@shop_member_required
+@require_POST
+def group_add_filtered_view(request):
+    form = AddToGroupForm(request.POST, shop=request.shop)
+    if not form.is_valid():
+        messages.error(request, _("Choose a static group to add these customers to."))
+        return redirect("members:list")
+    group = form.cleaned_data["target"]
+    ids = customer_filter(shop=request.shop, filters=form.filters()).values_list("pk", flat=True)
+    added = services.group_add_customers(group=group, customer_ids=ids.iterator(chunk_size=5000))
+    messages.success(
+        request,
+        ngettext("%(count)d customer added to %(group)s.", "%(count)d customers added to %(group)s.", added)
+        % {"count": added, "group": group.name},
+    )
+    return redirect("members:group", pk=group.pk)
