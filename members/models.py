@@ -46,9 +46,12 @@ class Customer(ShopOwned):
         indexes = [
             models.Index(fields=["shop", "member_since"], name="customer_shop_member_since"),
             models.Index(fields=["shop", "first_order_at"], name="customer_shop_first_order"),
-            models.Index(fields=["shop", "last_order_at"], name="customer_shop_last_order"),
-            models.Index(fields=["shop", "total_spent"], name="customer_shop_total_spent"),
-            models.Index(fields=["shop", "search_name"], name="customer_shop_search_name"),
+            # The member list's sorts (members.selectors.customer_list), scanned either way;
+            # "newest first, never last" has its own indexes on PostgreSQL (migration 0007).
+            models.Index(fields=["shop", "last_order_at", "id"], name="customer_shop_last_order"),
+            models.Index(fields=["shop", "total_spent", "id"], name="customer_shop_total_spent"),
+            models.Index(fields=["shop", "search_name", "id"], name="customer_shop_search_name"),
+            models.Index(fields=["shop", "orders_count", "id"], name="customer_shop_orders_count"),
             models.Index("shop", ExtractMonth("birthday"), name="customer_shop_birth_month"),
         ]
 

@@ -23,6 +23,7 @@ SORTS = {
     "spent": "total_spent",
 }
 DEFAULT_SORT = "-last_order"
+NULLABLE_SORTS = {"member_since", "last_order_at"}
 
 
 @dataclass
@@ -128,9 +129,13 @@ def customer_filter(*, shop: Shop, filters: CustomerFilters) -> QuerySet[Custome
 
 def customer_list(*, shop: Shop, filters: CustomerFilters, sort: str = DEFAULT_SORT) -> QuerySet[Customer]:
     column = SORTS.get(sort.lstrip("-"), SORTS[DEFAULT_SORT.lstrip("-")])
-    order = F(column).desc(nulls_last=True) if sort.startswith("-") else F(column).asc(nulls_last=True)
-    # The newest customer first among equals: a stable order for paging.
-    return customer_filter(shop=shop, filters=filters).order_by(order, "-pk").only(
+    # Ties broken by id in the same direction, so that one index (see Customer.Meta) serves
+    # both; customers who never ordered or joined come last either way.
+    if sort.startswith("-"):
+        ordering = [F(column).desc(nulls_last=True) if column in NULLABLE_SORTS else F(column).desc(), F("pk").desc()]
+    else:
+        ordering = [F(column).asc(), F("pk").asc()]
+    return customer_filter(shop=shop, filters=filters).order_by(*ordering).only(
         "pk", "name", "phone", "email", "member_since", "last_order_at", "orders_count", "total_spent",
         "opening_revenue", "city", "birthday",
     )  # fmt: skip

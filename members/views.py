@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError, read_rows
 from members import services
 from members.forms import (
@@ -36,7 +36,7 @@ def member_list_view(request):
     form = CustomerFilterForm(request.GET or None, shop=request.shop)
     filters, sort = form.filters(), form.sort_order()
     customers = customer_list(shop=request.shop, filters=filters, sort=sort)
-    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -157,11 +157,17 @@ def group_detail_view(request, pk: int):
             messages.success(request, _("Saved."))
             return redirect("members:group", pk=group.pk)
     customers = group_members(group=group).order_by("-pk").only("pk", "name", "phone", "member_since", "total_spent")
-    page = Paginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "members/group.html",
-        {"group": group, "rules_form": rules_form, "page": page, "upload_form": PhoneListForm()},
+        {
+            "group": group,
+            "rules_form": rules_form,
+            "page": page,
+            "upload_form": PhoneListForm(),
+            "size": customers.count() if rules_form else None,
+        },
     )
 
 

@@ -1,0 +1,79 @@
+"""Member list at a million customers: server time of a search by phone, a search by name,
+the first page of a two-condition filter, the unfiltered first page, and a rule group's
+count. Aim: each under 100 ms (BENCH_MEMBERS customers, default 1,000,000, on PostgreSQL).
+"""
+
+import os
+import statistics
+import time
+
+from django.db import connection
+from django.test import Client
+
+from members.demo import demo_fill, demo_phone
+from members.models import Customer
+from members.selectors import group_members
+from members.services import group_create
+from shops.models import Shop, User
+
+COUNT = int(os.environ.get("BENCH_MEMBERS", 1_000_000))
+REPEAT = 7
+AIM_MS = 100.0
+
+
+def _median_ms(action) -> float:
+    action()  # warm the caches once
+    timings = []
+    for _ in range(REPEAT):
+        started = time.perf_counter()
+        action()
+        timings.append((time.perf_counter() - started) * 1000)
+    return statistics.median(timings)
+
+
+def _page(client: Client, params: dict):
+    def action():
+        response = client.get("/members/", params)
+        assert response.status_code == 200
+
+    return action
+
+
+def run(report) -> None:
+    shop = Shop.objects.create(name="Bench members")
+    staff = User.objects.create_user(username="bench-staff", password="x", shop=shop)
+    started = time.perf_counter()
+    demo_fill(shop=shop, customers=COUNT, orders_per_customer=1.0, batch_size=10_000)
+    report(f"demo data: {COUNT:,} customers (and ~{COUNT:,} orders) written", COUNT / (time.perf_counter() - started),
+           "customers/s")  # fmt: skip
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE members_customer")
+    client = Client()
+    client.force_login(staff)
+    sample = Customer.objects.filter(shop=shop, phone=demo_phone(COUNT // 2)).get()
+    old_form = "0" + {"+8438": "168", "+8432": "162"}.get(sample.phone[:5], "") + sample.phone[5:]
+    typed = old_form if len(old_form) == 11 else "0" + sample.phone[3:]
+    figures = [
+        (f"search by phone ({typed})", _page(client, {"q": typed})),
+        ("search by name without marks (nguyen thi mai)", _page(client, {"q": "nguyen thi mai"})),
+        ("first page, members born in March", _page(client, {"member": "yes", "birthday_month": "3"})),
+        ("first page, spent 2,000,000+ and no order since 01/06/2026",
+         _page(client, {"spent_min": "2000000", "last_order_before": "01/06/2026"})),
+        ("first page, no filter (newest order first)", _page(client, {})),
+    ]  # fmt: skip
+    for name, action in figures:
+        report(name, _median_ms(action), "ms", baseline=AIM_MS, baseline_name="the aim")
+    group = group_create(
+        shop=shop,
+        name="VIP win-back",
+        kind="rules",
+        rules={"member": "yes", "spent_min": 2_000_000, "no_order_for_days": 90},
+    )
+    size = group_members(group=group).count()
+    report(f"rule group count ({size:,} customers)", _median_ms(lambda: group_members(group=group).count()), "ms",
+           baseline=AIM_MS, baseline_name="the aim")  # fmt: skip
+    count_url = {"name": "x", "member": "yes", "city": "Hà Nội", "birthday_month": "12"}
+    report("live count while editing a rule group (3 conditions)",
+           _median_ms(lambda: client.get("/members/groups/count/", count_url)), "ms",
+           baseline=AIM_MS, baseline_name="the aim")  # fmt: skip
