@@ -48,8 +48,19 @@ class CustomerFilters:
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "CustomerFilters":
-        names = {field.name for field in fields(cls)}
-        return cls(**{key: value for key, value in params.items() if key in names and value not in (None, "")})
+        """From a form's cleaned data, or from the JSON a job or a rule group stored."""
+        kinds = {field.name: field.type for field in fields(cls)}
+        values = {}
+        for key, value in params.items():
+            if key not in kinds or value in (None, ""):
+                continue
+            kind = str(kinds[key])
+            if "date" in kind and isinstance(value, str):
+                value = datetime.date.fromisoformat(value)
+            elif "int" in kind and not isinstance(value, int):
+                value = int(value)
+            values[key] = value
+        return cls(**values)
 
     def to_params(self) -> dict[str, Any]:
         params = {}

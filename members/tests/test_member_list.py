@@ -166,3 +166,15 @@ def test_members_activate_skips_members_and_logs_each(shop, owner):
 
     assert members_activate(shop=shop, actor=owner, customer_ids=[c.pk for c in customers]) == 2
     assert ActivityEntry.objects.filter(kind=ActivityKind.MEMBER_ACTIVATED).count() == 2
+
+
+def test_a_date_filter_survives_the_trip_through_a_job(shop, staff, people):
+    from members.selectors import CustomerFilters, customer_filter
+
+    stored = CustomerFilters.from_params(
+        {"last_order_after": datetime.date(2026, 6, 2), "spent_min": 1, "birthday_month": 3}
+    ).to_params()  # what an export job or a rule group keeps, as JSON
+
+    assert stored == {"last_order_after": "2026-06-02", "spent_min": 1, "birthday_month": 3}
+    found = customer_filter(shop=shop, filters=CustomerFilters.from_params(stored))
+    assert [c.name for c in found] == ["Nguyễn Văn A"]
