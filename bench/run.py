@@ -36,7 +36,9 @@ def main(selected: list[str]) -> None:
     names = [m.name for m in pkgutil.iter_modules([str(ROOT / "bench")]) if m.name.startswith("bench_")]
     names = [n for n in names if not selected or n.removeprefix("bench_") in selected or n in selected]
     print(f"Database: {connection.vendor}; benchmarks: {', '.join(names)}")
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    # BENCH_KEEPDB=1 keeps the database (and the data a benchmark built) for the next run.
+    keep = os.environ.get("BENCH_KEEPDB") == "1"
+    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=not keep, keepdb=keep)
     try:
         for name in names:
             module = importlib.import_module(f"bench.{name}")
@@ -45,7 +47,8 @@ def main(selected: list[str]) -> None:
             module.run(report)
             print(f"  ({time.monotonic() - started:.1f} s)")
     finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+        if not keep:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
 
 
 if __name__ == "__main__":

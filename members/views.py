@@ -21,7 +21,7 @@ from members.forms import (
 )
 from members.models import Customer, CustomerGroup
 from members.phones import format_phone_national
-from members.selectors import CustomerFilters, customer_filter, customer_list, group_list, group_members
+from members.selectors import CustomerFilters, customer_filter, customer_page, group_list, group_members
 from members.tasks import activate_filtered
 from shops.decorators import shop_member_required
 from shops.exports import export_request
@@ -35,8 +35,9 @@ PAGE_SIZE = 50
 def member_list_view(request):
     form = CustomerFilterForm(request.GET or None, shop=request.shop)
     filters, sort = form.filters(), form.sort_order()
-    customers = customer_list(shop=request.shop, filters=filters, sort=sort)
-    page = CappedPaginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = customer_page(
+        shop=request.shop, filters=filters, sort=sort, number=request.GET.get("page"), per_page=PAGE_SIZE
+    )
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
