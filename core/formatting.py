@@ -7,13 +7,17 @@ from decimal import Decimal
 from django.utils import timezone
 
 
+def format_int(value: int) -> str:
+    """Dots between thousands, as Vietnamese write numbers: 1500000 -> "1.500.000"."""
+    sign = "-" if value < 0 else ""
+    return f"{sign}{abs(value):,}".replace(",", ".")
+
+
 def format_vnd(amount: int | Decimal | float | None) -> str:
     """Whole đồng with dots between thousands: 1500000 -> "1.500.000 ₫"."""
     if amount is None or amount == "":
         return ""
-    value = round(Decimal(str(amount)))
-    sign = "-" if value < 0 else ""
-    return f"{sign}{abs(value):,}".replace(",", ".") + " ₫"
+    return format_int(round(Decimal(str(amount)))) + " ₫"
 
 
 def _localize(value: datetime.datetime, tz: zoneinfo.ZoneInfo | None) -> datetime.datetime:

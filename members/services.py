@@ -365,6 +365,13 @@ def members_activate(
     return activated
 
 
+def members_activate_filtered_request(*, shop: Shop, actor: User, params: dict, ip: str | None) -> None:
+    """Hand the activation of a whole filtered list to a worker, once this request commits."""
+    from members.tasks import activate_filtered
+
+    transaction.on_commit(lambda: activate_filtered.delay(shop.pk, actor.pk, params, ip))
+
+
 def members_activate_filtered(*, shop: Shop, actor: User, params: dict, ip: str | None) -> int:
     """Activate every customer the member list's filter shows (run by a worker)."""
     from members.selectors import CustomerFilters, customer_filter

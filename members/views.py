@@ -1,5 +1,4 @@
 from django.contrib import messages
-from django.db import transaction
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -8,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.formatting import format_int
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError, read_rows
 from members import services
@@ -22,7 +22,6 @@ from members.forms import (
 from members.models import Customer, CustomerGroup
 from members.phones import format_phone_national
 from members.selectors import CustomerFilters, customer_filter, customer_page, group_list, group_members
-from members.tasks import activate_filtered
 from shops.decorators import shop_member_required
 from shops.exports import export_request
 from shops.models import ActivityEntry
@@ -89,8 +88,9 @@ def member_activate_all_view(request):
         messages.error(request, _("Fix the filter first."))
         return redirect("members:list")
     params, _sort = chosen
-    shop_id, actor_id, ip = request.shop.pk, request.user.pk, client_ip(request)
-    transaction.on_commit(lambda: activate_filtered.delay(shop_id, actor_id, params, ip))
+    services.members_activate_filtered_request(
+        shop=request.shop, actor=request.user, params=params, ip=client_ip(request)
+    )
     messages.success(
         request, _("The customers in this list are being made members in the background; reload in a moment.")
     )
@@ -181,7 +181,7 @@ def group_count_view(request):
         return JsonResponse({"count": None, "error": " ".join(m for e in form.errors.values() for m in e)})
     filters = CustomerFilters.from_params({k: v for k, v in form.cleaned_data.items() if k != "name"})
     count = customer_filter(shop=request.shop, filters=filters).count()
-    label = ngettext("%(count)s customer", "%(count)s customers", count) % {"count": f"{count:,}".replace(",", ".")}
+    label = ngettext("%(count)s customer", "%(count)s customers", count) % {"count": format_int(count)}
     return JsonResponse({"count": count, "label": label})
 
 
