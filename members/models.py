@@ -35,6 +35,8 @@ class Customer(ShopOwned):
     total_spent = models.BigIntegerField(_("total spent"), default=0)
     # DTDauKy: what the customer spent before the shop used Haravan.
     opening_revenue = models.BigIntegerField(_("opening revenue"), default=0)
+    # The sum of the customer's point ledger (loyalty.PointEntry), kept in the same transaction.
+    points_balance = models.IntegerField(_("points"), default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -114,7 +114,13 @@ def member_detail_view(request, pk: int):
     return render(
         request,
         "members/detail.html",
-        {"customer": customer, "form": form, "orders": orders, "activity": activity.select_related("actor")[:50]},
+        {
+            "customer": customer,
+            "form": form,
+            "orders": orders,
+            "points": customer.point_entries.select_related("actor")[:100],
+            "activity": activity.select_related("actor")[:50],
+        },
     )
 
 

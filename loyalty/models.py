@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shops.models import Shop, ShopOwned
+
+
+class EarningSettings(models.Model):
+    """How a shop's members earn points (Cấu hình tích điểm)."""
+
+    class Rounding(models.TextChoices):
+        DOWN = "down", _("Round down")
+        NEAREST = "nearest", _("Round to the nearest point")
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="earning_settings")
+    dong_per_point = models.PositiveIntegerField(_("đồng per point"), default=10_000)
+    rounding = models.CharField(_("rounding"), max_length=16, choices=Rounding.choices, default=Rounding.DOWN)
+    signup_points = models.PositiveIntegerField(_("points for becoming a member"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Earning settings of {self.shop}"
+
+
+class PointEntry(ShopOwned):
+    """One line of the point ledger. Append-only; a customer's balance is the sum of their
+    lines (cached on the customer in the same transaction). Each line has a source and a
+    key: the same event processed twice, or by two workers at once, meets the unique
+    constraint and adds nothing."""
+
+    class Kind(models.TextChoices):
+        EARN = "earn", _("Earned")
+        REVERSE = "reverse", _("Reversed")
+        ADJUST = "adjust", _("Adjusted")
+        EXPIRE = "expire", _("Expired")
+        OPENING = "opening", _("Opening balance")
+        SIGNUP = "signup", _("Welcome points")
+
+    class Source(models.TextChoices):
+        ORDER = "order", _("Order")
+        IMPORT = "import", _("Import")
+        STAFF = "staff", _("Staff")
+        SYSTEM = "system", _("System")
+
+    customer = models.ForeignKey("members.Customer", on_delete=models.PROTECT, related_name="point_entries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    points = models.IntegerField()
+    source = models.CharField(max_length=16, choices=Source.choices)
+    source_id = models.CharField(max_length=64)
+    # What makes this line happen once: for an order, the paid and refunded amounts it was
+    # computed from; for a staff adjustment, its own request id.
+    key = models.CharField(max_length=64)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "source", "source_id", "kind", "key"], name="point_entry_once"),
+        ]
+        indexes = [models.Index(fields=["customer", "-created_at"], name="point_entry_customer_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.points:+d} ({self.source} {self.source_id})"

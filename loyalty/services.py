@@ -1,0 +1,138 @@
+"""The point ledger: what orders earn, what refunds take back, and the cached balances.
+
+An order's points follow its state: (paid − refunded) ÷ đồng per point, rounded as the shop
+says, for a member who had joined when the order was placed; nothing for a cancelled
+order. Each time an order changes, the difference between that target and the order's ledger
+lines is posted as one line keyed by the order's version, so the same version processed
+twice (or by two workers at once) adds nothing: the unique constraint refuses the repeat.
+
+When a refund takes back points the member has already spent, the balance goes below zero
+and stays visible as such; later earnings pay it back first. Nothing is taken silently and
+nothing is forgiven silently.
+"""
+
+from collections.abc import Iterable
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from loyalty.models import EarningSettings, PointEntry
+from members.models import Customer, Order
+from shops.models import Shop
+
+
+def earning_settings_for(shop: Shop) -> EarningSettings:
+    settings, _created = EarningSettings.objects.get_or_create(shop=shop)
+    return settings
+
+
+def points_for_amount(amount: int, settings: EarningSettings) -> int:
+    if amount <= 0 or not settings.dong_per_point:
+        return 0
+    rounding = ROUND_HALF_UP if settings.rounding == EarningSettings.Rounding.NEAREST else ROUND_DOWN
+    return int((Decimal(amount) / settings.dong_per_point).quantize(Decimal(1), rounding=rounding))
+
+
+def order_points_target(order: Order, customer: Customer, settings: EarningSettings) -> int:
+    """What the order should have earned, given its state now."""
+    if customer.member_since is None or order.created_at < customer.member_since:
+        return 0  # only members earn, and only on orders placed since they joined
+    if order.cancelled_at is not None or order.financial_status == Order.FinancialStatus.VOIDED:
+        return 0
+    return points_for_amount(order.paid_amount - order.refunded_amount, settings)
+
+
+def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
+    """Post each order's difference to the ledger and refresh the balances. Call inside the
+    transaction that changed the orders, with their customers locked."""
+    order_ids = list(order_ids)
+    if not order_ids:
+        return
+    settings = earning_settings_for(shop)
+    orders = list(Order.objects.filter(pk__in=order_ids, customer__isnull=False).select_related("customer"))
+    if not orders:
+        return
+    posted = dict(
+        PointEntry.objects.filter(shop=shop, source=PointEntry.Source.ORDER, source_id__in=[str(o.pk) for o in orders])
+        .values("source_id")
+        .annotate(total=Sum("points"))
+        .values_list("source_id", "total")
+    )
+    lines = []
+    for order in orders:
+        delta = order_points_target(order, order.customer, settings) - (posted.get(str(order.pk)) or 0)
+        if not delta:
+            continue
+        version = (order.source_updated_at or order.updated_at).isoformat()
+        earned = delta > 0
+        lines.append(
+            PointEntry(
+                shop=shop,
+                customer_id=order.customer_id,
+                kind=PointEntry.Kind.EARN if earned else PointEntry.Kind.REVERSE,
+                points=delta,
+                source=PointEntry.Source.ORDER,
+                source_id=str(order.pk),
+                key=version,
+                reason=(_("Order %(number)s") if earned else _("Refund or cancellation of order %(number)s"))
+                % {"number": order.number},
+            )
+        )
+    PointEntry.objects.bulk_create(lines, ignore_conflicts=True)
+    customers_refresh_points(customer_ids={order.customer_id for order in orders})
+
+
+def members_welcome_points(*, shop: Shop, customer_ids: Iterable[int]) -> None:
+    """The shop's points for becoming a member, once per customer (keyed "signup")."""
+    settings = earning_settings_for(shop)
+    ids = list(customer_ids)
+    if not settings.signup_points or not ids:
+        return
+    PointEntry.objects.bulk_create(
+        [
+            PointEntry(
+                shop=shop,
+                customer_id=customer_id,
+                kind=PointEntry.Kind.SIGNUP,
+                points=settings.signup_points,
+                source=PointEntry.Source.SYSTEM,
+                source_id=str(customer_id),
+                key="signup",
+                reason=_("Welcome points for becoming a member"),
+            )
+            for customer_id in ids
+        ],
+        ignore_conflicts=True,
+    )
+    customers_refresh_points(customer_ids=ids)
+
+
+def customers_refresh_points(*, customer_ids: Iterable[int]) -> None:
+    """Set the cached balances to the ledger's sums, in one statement."""
+    ids = list(customer_ids)
+    if not ids:
+        return
+    total = (
+        PointEntry.objects.filter(customer_id=OuterRef("pk"))
+        .order_by()
+        .values("customer_id")
+        .annotate(total=Sum("points"))
+        .values("total")
+    )
+    Customer.objects.filter(pk__in=ids).update(points_balance=Coalesce(Subquery(total), 0))
+
+
+def points_balance_mismatches(*, shop: Shop | None = None) -> list[tuple[int, int, int]]:
+    """Customers whose cached balance differs from their ledger: (id, cached, ledger)."""
+    total = (
+        PointEntry.objects.filter(customer_id=OuterRef("pk"))
+        .order_by()
+        .values("customer_id")
+        .annotate(total=Sum("points"))
+        .values("total")
+    )
+    customers = Customer.objects.all() if shop is None else Customer.objects.for_shop(shop)
+    rows = customers.annotate(ledger=Coalesce(Subquery(total), 0)).values_list("pk", "points_balance", "ledger")
+    return [row for row in rows.iterator(chunk_size=10_000) if row[1] != row[2]]
