@@ -136,3 +136,33 @@ def points_balance_mismatches(*, shop: Shop | None = None) -> list[tuple[int, in
     customers = Customer.objects.all() if shop is None else Customer.objects.for_shop(shop)
     rows = customers.annotate(ledger=Coalesce(Subquery(total), 0)).values_list("pk", "points_balance", "ledger")
     return [row for row in rows.iterator(chunk_size=10_000) if row[1] != row[2]]
+
+
+def earning_settings_update(*, shop: Shop, actor, ip: str | None, **values) -> bool:
+    """Save the earning settings; the change and its before/after go to the activity log.
+    New settings apply to orders processed from now on; past lines stay as they were."""
+    from django.db import transaction
+
+    from shops.models import ActivityKind
+    from shops.services import activity_record, changed_values
+
+    with transaction.atomic():
+        settings = EarningSettings.objects.select_for_update().get(pk=earning_settings_for(shop).pk)
+        before, after = changed_values({name: getattr(settings, name) for name in values}, values)
+        if not after:
+            return False
+        for name, value in after.items():
+            setattr(settings, name, value)
+        settings.save()
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=ActivityKind.LOYALTY_SETTINGS_CHANGED,
+            target=settings,
+            target_label=_("Earning settings"),
+            summary=_("Earning settings changed: %(fields)s.") % {"fields": ", ".join(after)},
+            before=before,
+            after=after,
+            ip=ip,
+        )
+    return True

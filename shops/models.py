@@ -99,6 +99,7 @@ class ActivityKind(models.TextChoices):
     HARAVAN_SYNC_STARTED = "haravan.sync", _("Haravan sync started")
     EXPORT_REQUESTED = "export.requested", _("Export requested")
     SHOP_CREATED = "system.shop_created", _("Shop created")
+    LOYALTY_SETTINGS_CHANGED = "settings.loyalty", _("Loyalty settings changed")
     MEMBER_ACTIVATED = "member.activated", _("Member activated")
     CUSTOMER_CHANGED = "member.changed", _("Customer details changed")
 

@@ -158,3 +158,29 @@ def test_the_member_page_shows_the_balance_and_its_history(staff_client, shop, m
     page = staff_client.get(f"/members/{member.pk}/").content.decode()
 
     assert "Lịch sử điểm" in page and "Đơn hàng #1" in page and "+100" in page
+
+
+def test_the_owner_changes_the_earning_settings_and_the_log_keeps_before_and_after(owner_client, shop):
+    response = owner_client.post(
+        "/settings/loyalty/", {"dong_per_point": "20000", "rounding": "nearest", "signup_points": "10"}, follow=True
+    )
+
+    page = response.content.decode()
+    assert "Đã lưu cấu hình" in page and "1.500.000 ₫ đã thanh toán được 75 điểm" in page
+    from shops.models import ActivityEntry
+
+    entry = ActivityEntry.objects.get(kind="settings.loyalty")
+    assert entry.before == {"dong_per_point": 10000, "rounding": "down", "signup_points": 0}
+    assert entry.after == {"dong_per_point": 20000, "rounding": "nearest", "signup_points": 10}
+
+
+def test_staff_cannot_open_the_earning_settings(staff_client):
+    assert staff_client.get("/settings/loyalty/").status_code == 403
+
+
+def test_silly_earning_values_are_refused(owner_client):
+    response = owner_client.post(
+        "/settings/loyalty/", {"dong_per_point": "5", "rounding": "down", "signup_points": "0"}
+    )
+
+    assert "ít nhất 1.000 ₫ cho mỗi điểm" in response.content.decode()

@@ -1,0 +1,25 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from loyalty.forms import EarningSettingsForm
+from loyalty.services import earning_settings_for, earning_settings_update, points_for_amount
+from shops.decorators import owner_required
+from shops.services import client_ip
+
+
+@owner_required
+def settings_view(request):
+    settings = earning_settings_for(request.shop)
+    form = EarningSettingsForm(request.POST or None, instance=settings)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in form.Meta.fields}
+        changed = earning_settings_update(shop=request.shop, actor=request.user, ip=client_ip(request), **values)
+        messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
+        return redirect("loyalty:settings")
+    example = 1_500_000
+    return render(
+        request,
+        "loyalty/settings.html",
+        {"form": form, "example": example, "example_points": points_for_amount(example, settings)},
+    )
