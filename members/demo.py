@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.text import fold
+from loyalty.services import orders_points_sync
 from members.models import Customer, Order
 from members.services import PAID_STATUSES, apply_order_totals
 from shops.models import Shop
@@ -278,6 +279,8 @@ def demo_fill(
             for order in batch_orders:
                 order.customer_id = order.customer.pk
             Order.objects.bulk_create(batch_orders, batch_size=2_000)
+            # Members' orders since they joined earn points, as real ones do.
+            orders_points_sync(shop=shop, order_ids=[order.pk for order in batch_orders])
         made_customers += len(batch)
         made_orders += len(batch_orders)
         if progress:

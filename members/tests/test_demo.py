@@ -2,6 +2,7 @@ import phonenumbers
 from django.core.management import call_command
 
 from core.text import fold
+from loyalty.services import points_balance_mismatches
 from members.demo import demo_fill, demo_phone
 from members.models import Customer, Order
 from members.services import customer_refresh_totals
@@ -29,6 +30,8 @@ def test_demo_fill_makes_customers_whose_figures_match_their_orders(shop):
     assert Order.objects.for_shop(shop).count() == result.orders > 400
     assert Customer.objects.for_shop(shop).filter(member_since__isnull=False).count() > 100
     customer = Customer.objects.for_shop(shop).filter(orders_count__gte=2).first()
+    assert Customer.objects.for_shop(shop).filter(points_balance__gt=0).exists()
+    assert points_balance_mismatches(shop=shop) == []
     before = (customer.orders_count, customer.first_order_at, customer.last_order_at, customer.total_spent)
     customer_refresh_totals(customer_id=customer.pk)  # the database's own arithmetic
     customer.refresh_from_db()
