@@ -14,13 +14,15 @@ nothing is forgiven silently.
 from collections.abc import Iterable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from django.db import transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from loyalty.models import EarningSettings, PointEntry
 from members.models import Customer, Order
-from shops.models import Shop
+from shops.models import ActivityKind, Shop, User
+from shops.services import activity_record, changed_values
 
 
 def earning_settings_for(shop: Shop) -> EarningSettings:
@@ -138,14 +140,9 @@ def points_balance_mismatches(*, shop: Shop | None = None) -> list[tuple[int, in
     return [row for row in rows.iterator(chunk_size=10_000) if row[1] != row[2]]
 
 
-def earning_settings_update(*, shop: Shop, actor, ip: str | None, **values) -> bool:
+def earning_settings_update(*, shop: Shop, actor: User, ip: str | None, **values) -> bool:
     """Save the earning settings; the change and its before/after go to the activity log.
     New settings apply to orders processed from now on; past lines stay as they were."""
-    from django.db import transaction
-
-    from shops.models import ActivityKind
-    from shops.services import activity_record, changed_values
-
     with transaction.atomic():
         settings = EarningSettings.objects.select_for_update().get(pk=earning_settings_for(shop).pk)
         before, after = changed_values({name: getattr(settings, name) for name in values}, values)
