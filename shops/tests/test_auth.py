@@ -175,3 +175,16 @@ def test_forms_refuse_a_post_without_the_csrf_token(db, owner, password):
 
     assert response.status_code == 403
     assert not ActivityEntry.objects.filter(kind=ActivityKind.LOGIN).exists()
+
+
+def test_create_shop_makes_a_shop_whose_owner_can_log_in(db, client, monkeypatch, capsys):
+    import io
+
+    from django.core.management import call_command
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Hoa-mai-2026-xuan\n"))
+    call_command("create_shop", "--name", "Thời trang Hoa Mai", "--owner", "Chu.HoaMai", "--password-stdin")
+
+    assert "owner: chu.hoamai" in capsys.readouterr().out
+    assert login(client, "chu.hoamai", "Hoa-mai-2026-xuan").status_code == 302
+    assert ActivityEntry.objects.filter(kind=ActivityKind.SHOP_CREATED).count() == 1

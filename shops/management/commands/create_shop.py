@@ -1,4 +1,5 @@
 import getpass
+import sys
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -24,7 +25,7 @@ class Command(BaseCommand):
         if User.objects.filter(username=username).exists():
             raise CommandError(f"The username {username} is taken.")
         if password_stdin:
-            password = self.stdin.readline().rstrip("\n") if hasattr(self, "stdin") else input()
+            password = sys.stdin.readline().rstrip("\n")
         else:
             password = getpass.getpass("Owner's password: ")
             if password != getpass.getpass("Again: "):
