@@ -64,3 +64,38 @@ class PointEntry(ShopOwned):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.points:+d} ({self.source} {self.source_id})"
+
+
+class Tier(ShopOwned):
+    """A tier (hạng) reached when ranking spend (opening revenue + paid orders − refunds)
+    reaches its threshold."""
+
+    name = models.CharField(_("tier name"), max_length=100)
+    threshold = models.BigIntegerField(_("threshold (₫)"))
+    multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2, default=1)
+
+    class Meta:
+        ordering = ["threshold"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "threshold"], name="tier_unique_threshold"),
+            models.UniqueConstraint(fields=["shop", "name"], name="tier_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TierChange(ShopOwned):
+    """A member's move between tiers: from, to, why, when."""
+
+    customer = models.ForeignKey("members.Customer", on_delete=models.PROTECT, related_name="tier_changes")
+    from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_tier_id} -> {self.to_tier_id}"

@@ -19,7 +19,7 @@ from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
-from loyalty.models import EarningSettings, PointEntry
+from loyalty.models import EarningSettings, PointEntry, Tier, TierChange
 from members.models import Customer, Order
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record, changed_values
@@ -30,11 +30,12 @@ def earning_settings_for(shop: Shop) -> EarningSettings:
     return settings
 
 
-def points_for_amount(amount: int, settings: EarningSettings) -> int:
+def points_for_amount(amount: int, settings: EarningSettings, multiplier: Decimal = Decimal(1)) -> int:
+    """Points for a paid amount: amount × the tier's multiplier ÷ đồng per point, rounded once."""
     if amount <= 0 or not settings.dong_per_point:
         return 0
     rounding = ROUND_HALF_UP if settings.rounding == EarningSettings.Rounding.NEAREST else ROUND_DOWN
-    return int((Decimal(amount) / settings.dong_per_point).quantize(Decimal(1), rounding=rounding))
+    return int((Decimal(amount) * multiplier / settings.dong_per_point).quantize(Decimal(1), rounding=rounding))
 
 
 def order_points_target(order: Order, customer: Customer, settings: EarningSettings) -> int:
@@ -43,7 +44,8 @@ def order_points_target(order: Order, customer: Customer, settings: EarningSetti
         return 0  # only members earn, and only on orders placed since they joined
     if order.cancelled_at is not None or order.financial_status == Order.FinancialStatus.VOIDED:
         return 0
-    return points_for_amount(order.paid_amount - order.refunded_amount, settings)
+    multiplier = customer.tier.multiplier if customer.tier_id else Decimal(1)
+    return points_for_amount(order.paid_amount - order.refunded_amount, settings, multiplier)
 
 
 def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
@@ -53,7 +55,9 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
     if not order_ids:
         return
     settings = earning_settings_for(shop)
-    orders = list(Order.objects.filter(pk__in=order_ids, customer__isnull=False).select_related("customer"))
+    orders = list(
+        Order.objects.filter(pk__in=order_ids, customer__isnull=False).select_related("customer", "customer__tier")
+    )
     if not orders:
         return
     posted = dict(
@@ -163,3 +167,76 @@ def earning_settings_update(*, shop: Shop, actor: User, ip: str | None, **values
             ip=ip,
         )
     return True
+
+
+# Tiers -------------------------------------------------------------------------------------
+
+DEFAULT_TIERS = [("Thành viên", 0), ("Bạc", 5_000_000), ("Vàng", 20_000_000), ("Kim cương", 50_000_000)]
+
+
+def tiers_for(shop: Shop) -> list[Tier]:
+    """The shop's tiers from the lowest; the guide's four by default."""
+    tiers = list(Tier.objects.for_shop(shop).order_by("threshold"))
+    if not tiers:
+        Tier.objects.bulk_create(
+            [Tier(shop=shop, name=name, threshold=threshold) for name, threshold in DEFAULT_TIERS],
+            ignore_conflicts=True,
+        )
+        tiers = list(Tier.objects.for_shop(shop).order_by("threshold"))
+    return tiers
+
+
+def tier_for_spend(tiers: list[Tier], spend: int) -> Tier:
+    reached = [tier for tier in tiers if tier.threshold <= spend]
+    return reached[-1] if reached else tiers[0]
+
+
+def ranking_spend(customer: Customer) -> int:
+    """What tiers are measured on: opening revenue plus paid orders minus refunds."""
+    return customer.opening_revenue + customer.total_spent
+
+
+def customers_refresh_tiers(*, shop: Shop, customer_ids: Iterable[int], reason: str) -> None:
+    """Move members up as soon as their ranking spend reaches a higher tier, and give new
+    members their first tier; each move is a TierChange. Never down: lowering a tier is the
+    yearly review's decision, not an order's."""
+    ids = list(customer_ids)
+    if not ids:
+        return
+    tiers = tiers_for(shop)
+    rank = {tier.pk: index for index, tier in enumerate(tiers)}
+    members = Customer.objects.filter(pk__in=ids, member_since__isnull=False).values_list(
+        "pk", "tier_id", "opening_revenue", "total_spent"
+    )
+    moves: dict[int, list[int]] = {}
+    changes = []
+    for customer_id, tier_id, opening, spent in members:
+        target = tier_for_spend(tiers, opening + spent)
+        if tier_id is None or rank[target.pk] > rank.get(tier_id, -1):
+            moves.setdefault(target.pk, []).append(customer_id)
+            changes.append(
+                TierChange(shop=shop, customer_id=customer_id, from_tier_id=tier_id, to_tier=target, reason=reason)
+            )
+    for tier_id, customer_ids_moving in moves.items():
+        Customer.objects.filter(pk__in=customer_ids_moving).update(tier_id=tier_id)
+    TierChange.objects.bulk_create(changes)
+
+
+def tier_progress(customer: Customer) -> dict:
+    """The member's tier, the next one, and how much more spend reaches it."""
+    tiers = tiers_for(customer.shop)
+    spend = ranking_spend(customer)
+    current = next((tier for tier in tiers if tier.pk == customer.tier_id), None)
+    higher = [tier for tier in tiers if current is None or tier.threshold > current.threshold]
+    following = higher[0] if higher and current is not None else None
+    percent = 100
+    if following is not None:
+        span = following.threshold - current.threshold
+        percent = max(0, min(100, int((spend - current.threshold) * 100 / span))) if span else 100
+    return {
+        "tier": current,
+        "next": following,
+        "spend": spend,
+        "missing": max(0, following.threshold - spend) if following else 0,
+        "percent": percent,
+    }

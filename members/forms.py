@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from loyalty.models import Tier
 from members.models import Customer, CustomerGroup
 from members.phones import InvalidPhone, normalize_phone
 from members.selectors import DEFAULT_SORT, SORTS, CustomerFilters
@@ -8,6 +9,11 @@ from shops.forms import DATE_INPUT_FORMATS
 
 YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
 MONTHS = [("", _("Any"))] + [(str(month), _("Month %(month)d") % {"month": month}) for month in range(1, 13)]
+
+
+def _tier_choices(shop):
+    tiers = Tier.objects.for_shop(shop).order_by("threshold").values_list("pk", "name") if shop else []
+    return [("", _("Any")), *tiers]
 
 
 def _date_widget():
@@ -35,6 +41,7 @@ class CustomerFilterForm(forms.Form):
         label=_("Last order up to"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
     )
     group = forms.TypedChoiceField(label=_("Group"), coerce=int, empty_value=None, required=False)
+    tier = forms.TypedChoiceField(label=_("Tier"), coerce=int, empty_value=None, required=False)
     sort = forms.ChoiceField(
         required=False,
         choices=[(key, key) for key in SORTS] + [(f"-{key}", f"-{key}") for key in SORTS],
@@ -45,6 +52,7 @@ class CustomerFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         groups = CustomerGroup.objects.for_shop(shop).values_list("pk", "name") if shop else []
         self.fields["group"].choices = [("", _("Any")), *groups]
+        self.fields["tier"].choices = _tier_choices(shop)
 
     def clean(self):
         cleaned = super().clean()
@@ -114,6 +122,8 @@ class GroupRulesForm(forms.Form):
 
     name = forms.CharField(label=_("Group name"), max_length=200)
     member = forms.ChoiceField(label=_("Member"), choices=YES_NO, required=False)
+    tier = forms.TypedChoiceField(label=_("Tier"), coerce=int, empty_value=None, required=False)
+    points_min = forms.IntegerField(label=_("Points from"), required=False)
     spent_min = forms.IntegerField(label=_("Spent from (₫)"), min_value=0, required=False)
     spent_max = forms.IntegerField(label=_("Spent up to (₫)"), min_value=0, required=False)
     ordered_within_days = forms.IntegerField(
@@ -135,6 +145,7 @@ class GroupRulesForm(forms.Form):
     def __init__(self, *args, shop, group=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.shop, self.group = shop, group
+        self.fields["tier"].choices = _tier_choices(shop)
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()

@@ -37,6 +37,9 @@ class Customer(ShopOwned):
     opening_revenue = models.BigIntegerField(_("opening revenue"), default=0)
     # The sum of the customer's point ledger (loyalty.PointEntry), kept in the same transaction.
     points_balance = models.IntegerField(_("points"), default=0)
+    tier = models.ForeignKey(
+        "loyalty.Tier", on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("tier")
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -47,6 +47,8 @@ class CustomerFilters:
     ordered_within_days: int | None = None
     no_order_for_days: int | None = None
     group: int | None = None
+    tier: int | None = None
+    points_min: int | None = None
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "CustomerFilters":
@@ -111,6 +113,10 @@ def customer_filter(*, shop: Shop, filters: CustomerFilters) -> QuerySet[Custome
     for condition in conditions:
         if condition is not None:
             customers = customers.filter(condition)
+    if filters.tier:
+        customers = customers.filter(tier_id=filters.tier)
+    if filters.points_min is not None:
+        customers = customers.filter(points_balance__gte=filters.points_min)
     if filters.birthday_month:
         customers = customers.filter(birthday__month=filters.birthday_month)
     if filters.spent_min is not None:

@@ -275,8 +275,9 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
         Order.objects.bulk_update(updated_rows, [*_ORDER_FIELDS, "source_updated_at", "customer", "updated_at"])
     customers_refresh_totals(customer_ids=touched_customers)
     _auto_activate(shop, touched_customers)
-    from loyalty.services import orders_points_sync
+    from loyalty.services import customers_refresh_tiers, orders_points_sync
 
+    customers_refresh_tiers(shop=shop, customer_ids=touched_customers, reason=_("Spend reached the tier"))
     orders_points_sync(shop=shop, order_ids=[result.order_id for result in results.values() if result.changed])
     return [results[(data.source, data.external_id)] for data in items]
 
@@ -356,9 +357,11 @@ def members_activate(
                 )
                 for pk, name, phone in fresh
             )
-            from loyalty.services import members_welcome_points
+            from loyalty.services import customers_refresh_tiers, members_welcome_points
 
-            members_welcome_points(shop=shop, customer_ids=[pk for pk, _name, _phone in fresh])
+            activated_ids = [pk for pk, _name, _phone in fresh]
+            customers_refresh_tiers(shop=shop, customer_ids=activated_ids, reason=_("Became a member"))
+            members_welcome_points(shop=shop, customer_ids=activated_ids)
         return len(fresh)
 
     for customer_id in customer_ids:

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from core.formatting import format_int
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError, read_rows
+from loyalty.services import tier_progress
 from members import services
 from members.forms import (
     AddToGroupForm,
@@ -119,6 +120,8 @@ def member_detail_view(request, pk: int):
             "form": form,
             "orders": orders,
             "points": customer.point_entries.select_related("actor")[:100],
+            "progress": tier_progress(customer) if customer.member_since else None,
+            "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
             "activity": activity.select_related("actor")[:50],
         },
     )

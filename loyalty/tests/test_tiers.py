@@ -1,0 +1,77 @@
+import datetime
+from decimal import Decimal
+
+from loyalty.models import Tier, TierChange
+from loyalty.services import tier_progress, tiers_for
+from loyalty.tests.test_ledger import HOUR, PHONE, T0, order
+from members.models import Customer
+from members.services import members_activate, order_upsert
+
+
+def test_a_new_member_gets_the_first_tier_and_climbs_as_soon_as_spend_crosses(shop):
+    customer = Customer.objects.create(shop=shop, phone=PHONE, opening_revenue=4_000_000)
+    members_activate(shop=shop, actor=None, customer_ids=[customer.pk], when=T0 - HOUR)
+    customer.refresh_from_db()
+    assert customer.tier.name == "Thành viên"
+
+    order_upsert(shop=shop, data=order(total=1_500_000))  # 4.0M opening + 1.5M paid = 5.5M
+
+    customer.refresh_from_db()
+    assert customer.tier.name == "Bạc"
+    assert [(c.from_tier.name if c.from_tier else None, c.to_tier.name, c.reason)
+            for c in TierChange.objects.order_by("id")] == [
+        (None, "Thành viên", "Trở thành thành viên"), ("Thành viên", "Bạc", "Chi tiêu đạt ngưỡng hạng"),
+    ]  # fmt: skip
+
+
+def test_a_refund_does_not_drop_the_tier_by_itself(shop):
+    customer = Customer.objects.create(shop=shop, phone=PHONE, opening_revenue=4_500_000)
+    members_activate(shop=shop, actor=None, customer_ids=[customer.pk], when=T0 - HOUR)
+    order_upsert(shop=shop, data=order(total=1_000_000))
+    order_upsert(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + HOUR))
+
+    customer.refresh_from_db()
+    assert customer.tier.name == "Bạc"  # lowering is the yearly review's decision
+
+
+def test_the_tier_multiplier_scales_points(shop):
+    tiers_for(shop)
+    Tier.objects.filter(shop=shop, name="Thành viên").update(multiplier=Decimal("1.5"))
+    customer = Customer.objects.create(shop=shop, phone=PHONE)
+    members_activate(shop=shop, actor=None, customer_ids=[customer.pk], when=T0 - HOUR)
+
+    order_upsert(shop=shop, data=order(total=1_000_000))
+
+    customer.refresh_from_db()
+    assert customer.points_balance == 150
+
+
+def test_the_member_page_shows_the_tier_and_what_is_missing_for_the_next(staff_client, shop):
+    customer = Customer.objects.create(shop=shop, phone=PHONE, opening_revenue=2_000_000)
+    members_activate(
+        shop=shop, actor=None, customer_ids=[customer.pk], when=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    )
+    customer.refresh_from_db()
+
+    progress = tier_progress(customer)
+    page = staff_client.get(f"/members/{customer.pk}/").content.decode()
+
+    assert (progress["tier"].name, progress["next"].name, progress["missing"], progress["percent"]) == (
+        "Thành viên", "Bạc", 3_000_000, 40)  # fmt: skip
+    assert "Cần thêm 3.000.000 ₫ để lên hạng Bạc" in page
+
+
+def test_members_filter_and_rule_groups_by_tier_and_points(staff_client, shop):
+    from members.selectors import group_members
+    from members.services import group_create
+
+    rich = Customer.objects.create(shop=shop, phone=PHONE, name="Giàu", opening_revenue=60_000_000, points_balance=500)
+    plain = Customer.objects.create(shop=shop, phone="+84987654321", name="Thường")
+    members_activate(shop=shop, actor=None, customer_ids=[rich.pk, plain.pk])
+    diamond = Tier.objects.get(shop=shop, name="Kim cương")
+
+    page = staff_client.get("/members/", {"tier": diamond.pk}).content.decode()
+    group = group_create(shop=shop, name="VIP", kind="rules", rules={"tier": diamond.pk, "points_min": 100})
+
+    assert "Giàu" in page and "Thường" not in page
+    assert [c.name for c in group_members(group=group)] == ["Giàu"]
