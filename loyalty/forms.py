@@ -20,3 +20,10 @@ class EarningSettingsForm(forms.ModelForm):
         if value < 1_000:
             raise forms.ValidationError(_("Use at least 1.000 ₫ per point."))
         return value
+
+
+class PointsAdjustForm(forms.Form):
+    points = forms.IntegerField(label=_("Points (+ to add, − to take)"))
+    reason = forms.CharField(label=_("Reason"), max_length=255)
+    # Sent with the form and back: the same form submitted twice adjusts once.
+    request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)

@@ -14,7 +14,7 @@ nothing is forgiven silently.
 from collections.abc import Iterable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
@@ -240,3 +240,57 @@ def tier_progress(customer: Customer) -> dict:
         "missing": max(0, following.threshold - spend) if following else 0,
         "percent": percent,
     }
+
+
+class AdjustmentError(ValueError):
+    pass
+
+
+def points_adjust(
+    *, shop: Shop, actor: User, customer_id: int, points: int, reason: str, request_key: str, ip: str | None
+) -> bool:
+    """Staff add or take points, with a reason. ``request_key`` comes with the form, so the
+    same form sent twice adjusts once (the ledger's unique constraint). A deduction may not
+    take the balance below zero. Returns whether a line was written."""
+    if not points:
+        raise AdjustmentError(_("Enter a number of points other than 0."))
+    if not reason.strip():
+        raise AdjustmentError(_("Say why the points change: the reason is kept in the history."))
+    with transaction.atomic():
+        customer = Customer.objects.for_shop(shop).select_for_update().get(pk=customer_id)
+        if customer.points_balance + points < 0:
+            raise AdjustmentError(
+                _("%(name)s has %(balance)d points; taking %(points)d would leave fewer than zero.")
+                % {"name": customer.name or customer.phone, "balance": customer.points_balance, "points": -points}
+            )
+        try:
+            with transaction.atomic():
+                PointEntry.objects.create(
+                    shop=shop,
+                    customer=customer,
+                    kind=PointEntry.Kind.ADJUST,
+                    points=points,
+                    source=PointEntry.Source.STAFF,
+                    source_id=str(customer.pk),
+                    key=request_key[:64],
+                    reason=reason.strip()[:255],
+                    actor=actor,
+                )
+        except IntegrityError:
+            return False  # the same form, sent again
+        before = customer.points_balance
+        customers_refresh_points(customer_ids=[customer.pk])
+        customer.refresh_from_db(fields=["points_balance"])
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=ActivityKind.POINTS_ADJUSTED,
+            target=customer,
+            target_label=f"{customer.name} ({customer.phone})",
+            summary=_("%(points)+d points for %(name)s: %(reason)s")
+            % {"points": points, "name": customer.name or customer.phone, "reason": reason.strip()},
+            before={"points": before},
+            after={"points": customer.points_balance},
+            ip=ip,
+        )
+    return True

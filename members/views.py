@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib import messages
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +12,8 @@ from django.views.decorators.http import require_POST
 from core.formatting import format_int
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError, read_rows
-from loyalty.services import tier_progress
+from loyalty.forms import PointsAdjustForm
+from loyalty.services import AdjustmentError, points_adjust, tier_progress
 from members import services
 from members.forms import (
     AddToGroupForm,
@@ -121,6 +124,7 @@ def member_detail_view(request, pk: int):
             "orders": orders,
             "points": customer.point_entries.select_related("actor")[:100],
             "progress": tier_progress(customer) if customer.member_since else None,
+            "adjust_form": PointsAdjustForm(initial={"request_key": uuid.uuid4().hex}),
             "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
             "activity": activity.select_related("actor")[:50],
         },
@@ -238,3 +242,21 @@ def group_add_filtered_view(request):
         % {"count": added, "group": group.name},
     )
     return redirect("members:group", pk=group.pk)
+
+
+@shop_member_required
+@require_POST
+def member_points_view(request, pk: int):
+    customer = get_object_or_404(Customer.objects.for_shop(request.shop), pk=pk)
+    form = PointsAdjustForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter the points and a reason."))
+        return redirect("members:detail", pk=customer.pk)
+    try:
+        done = points_adjust(shop=request.shop, actor=request.user, customer_id=customer.pk, ip=client_ip(request),
+                             **form.cleaned_data)  # fmt: skip
+    except AdjustmentError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Points adjusted.") if done else _("This adjustment was already saved."))
+    return redirect("members:detail", pk=customer.pk)

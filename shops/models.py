@@ -101,6 +101,7 @@ class ActivityKind(models.TextChoices):
     SHOP_CREATED = "system.shop_created", _("Shop created")
     LOYALTY_SETTINGS_CHANGED = "settings.loyalty", _("Loyalty settings changed")
     MEMBER_ACTIVATED = "member.activated", _("Member activated")
+    POINTS_ADJUSTED = "member.points_adjusted", _("Points adjusted")
     CUSTOMER_CHANGED = "member.changed", _("Customer details changed")
 
 

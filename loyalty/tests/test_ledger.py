@@ -184,3 +184,31 @@ def test_silly_earning_values_are_refused(owner_client):
     )
 
     assert "ít nhất 1.000 ₫ cho mỗi điểm" in response.content.decode()
+
+
+def test_staff_adjust_points_with_a_reason_once_per_form(staff_client, staff, shop, member):
+    form = {"points": "40", "reason": "Khách giới thiệu bạn bè", "request_key": "form-1"}
+
+    first = staff_client.post(f"/members/{member.pk}/points/", form, follow=True)
+    again = staff_client.post(f"/members/{member.pk}/points/", form, follow=True)  # a double click
+
+    assert "Đã điều chỉnh điểm" in first.content.decode()
+    assert "đã được lưu trước đó" in again.content.decode()
+    assert balance(member) == 40
+    entry = PointEntry.objects.get(kind="adjust")
+    assert (entry.actor, entry.reason) == (staff, "Khách giới thiệu bạn bè")
+    from shops.models import ActivityEntry
+
+    log = ActivityEntry.objects.get(kind="member.points_adjusted")
+    assert (log.before, log.after) == ({"points": 0}, {"points": 40})
+
+
+def test_a_deduction_below_zero_or_without_a_reason_is_refused(staff_client, member):
+    below = staff_client.post(f"/members/{member.pk}/points/", {"points": "-5", "reason": "Đổi quà",
+                                                                 "request_key": "k1"}, follow=True)  # fmt: skip
+    no_reason = staff_client.post(f"/members/{member.pk}/points/", {"points": "5", "reason": " ",
+                                                                     "request_key": "k2"}, follow=True)  # fmt: skip
+
+    assert "nhỏ hơn 0" in below.content.decode()
+    assert "Hãy nhập số điểm và lý do" in no_reason.content.decode()
+    assert balance(member) == 0 and not PointEntry.objects.exists()
