@@ -99,3 +99,37 @@ class TierChange(ShopOwned):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_tier_id} -> {self.to_tier_id}"
+
+
+class TierRecalculation(ShopOwned):
+    """Placing every member in the tier their spend reaches, after the tiers changed; run by
+    a worker in batches of customers, which the settings page shows as progress."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    moved_up = models.PositiveIntegerField(default=0)
+    moved_down = models.PositiveIntegerField(default=0)
+    # The next customer id to place: a job that is run again continues from here.
+    cursor = models.BigIntegerField(default=0)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Tier recalculation #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(self.done * 100 / self.total)) if self.total else 0

@@ -12,14 +12,17 @@ nothing is forgiven silently.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import OuterRef, Subquery, Sum
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from loyalty.models import EarningSettings, PointEntry, Tier, TierChange
+from loyalty.models import EarningSettings, PointEntry, Tier, TierChange, TierRecalculation
 from members.models import Customer, Order
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record, changed_values
@@ -294,3 +297,133 @@ def points_adjust(
             ip=ip,
         )
     return True
+
+
+# Tier settings and recalculation -------------------------------------------------------------
+
+RECALCULATION_BATCH = 20_000
+
+
+@dataclass(frozen=True)
+class TierRow:
+    pk: int | None
+    name: str
+    threshold: int
+    multiplier: Decimal
+
+
+def _target_rank(rows: list[TierRow]) -> Case:
+    """Each member's rank (0 = lowest) in ``rows`` by ranking spend, as one SQL expression."""
+    spend = F("opening_revenue") + F("total_spent")
+    whens = [
+        When(GreaterThanOrEqual(spend, row.threshold), then=Value(rank))
+        for rank, row in reversed(list(enumerate(rows)))
+    ]
+    return Case(*whens, default=Value(0), output_field=IntegerField())
+
+
+def _current_rank(rows: list[TierRow]) -> Case:
+    ranks = {row.pk: rank for rank, row in enumerate(rows) if row.pk}
+    return Case(
+        *[When(tier_id=pk, then=Value(rank)) for pk, rank in ranks.items()],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def tiers_preview(*, shop: Shop, rows: list[TierRow]) -> dict[str, int]:
+    """How many members the proposed tiers would move up and down, before anything is saved."""
+    members = Customer.objects.for_shop(shop).filter(member_since__isnull=False)
+    counted = members.annotate(target=_target_rank(rows), current=_current_rank(rows)).aggregate(
+        up=Count("pk", filter=Q(target__gt=F("current"))),
+        down=Count("pk", filter=Q(target__lt=F("current"))),
+        members=Count("pk"),
+    )
+    return {"up": counted["up"], "down": counted["down"], "members": counted["members"]}
+
+
+def tiers_save(*, shop: Shop, actor: User, ip: str | None, rows: list[TierRow]) -> "TierRecalculation":
+    """Save the tiers (existing ones by id, new ones added), log before and after, and start
+    placing every member again in the background."""
+    from loyalty.tasks import recalculate_tiers
+
+    with transaction.atomic():
+        existing = {tier.pk: tier for tier in Tier.objects.for_shop(shop).select_for_update()}
+        before = [
+            {"name": t.name, "threshold": t.threshold, "multiplier": str(t.multiplier)} for t in existing.values()
+        ]
+        # Thresholds are unique per shop: park the edited ones out of the way first.
+        Tier.objects.filter(pk__in=[row.pk for row in rows if row.pk in existing]).update(threshold=-F("id") - 1)
+        for row in rows:
+            tier = existing.get(row.pk) or Tier(shop=shop)
+            tier.name, tier.threshold, tier.multiplier = row.name, row.threshold, row.multiplier
+            tier.save()
+        after = [{"name": r.name, "threshold": r.threshold, "multiplier": str(r.multiplier)} for r in rows]
+        job = TierRecalculation.objects.create(
+            shop=shop,
+            requested_by=actor,
+            total=Customer.objects.for_shop(shop).filter(member_since__isnull=False).count(),
+        )
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=ActivityKind.LOYALTY_SETTINGS_CHANGED,
+            target=job,
+            target_label=_("Tiers"),
+            summary=_("Tiers changed; every member is being placed again."),
+            before={"tiers": before},
+            after={"tiers": after},
+            ip=ip,
+        )
+        transaction.on_commit(lambda: recalculate_tiers.delay(job.pk))
+    return job
+
+
+def tier_recalculation_run(*, job_id: int) -> None:
+    """Place members batch by batch: one UPDATE per batch moves everyone whose tier differs
+    from what their spend reaches, and their TierChange lines are written with it. The cursor
+    commits with each batch, so a repeated or resumed job goes on where it stopped."""
+    claimed = TierRecalculation.objects.filter(
+        pk=job_id, status__in=[TierRecalculation.Status.PENDING, TierRecalculation.Status.RUNNING]
+    ).update(status=TierRecalculation.Status.RUNNING)
+    if not claimed:
+        return
+    job = TierRecalculation.objects.select_related("shop").get(pk=job_id)
+    tiers = tiers_for(job.shop)
+    rows = [TierRow(t.pk, t.name, t.threshold, t.multiplier) for t in tiers]
+    target_tier = Case(
+        *[When(GreaterThanOrEqual(F("opening_revenue") + F("total_spent"), t.threshold), then=Value(t.pk))
+          for t in reversed(tiers)],
+        default=Value(tiers[0].pk),
+        output_field=IntegerField(),
+    )  # fmt: skip
+    members = Customer.objects.for_shop(job.shop).filter(member_since__isnull=False).order_by("pk")
+    while True:
+        ids = list(members.filter(pk__gt=job.cursor).values_list("pk", flat=True)[:RECALCULATION_BATCH])
+        if not ids:
+            break
+        with transaction.atomic():
+            batch = Customer.objects.filter(pk__in=ids).alias(target=target_tier).exclude(tier_id=F("target"))
+            moves = list(batch.annotate(target_id=target_tier).values_list("pk", "tier_id", "target_id"))
+            counts = (
+                Customer.objects.filter(pk__in=[pk for pk, _old, _new in moves])
+                .annotate(target=_target_rank(rows), current=_current_rank(rows))
+                .aggregate(
+                    up=Count("pk", filter=Q(target__gt=F("current"))),
+                    down=Count("pk", filter=Q(target__lt=F("current"))),
+                )
+            )
+            Customer.objects.filter(pk__in=[pk for pk, _old, _new in moves]).update(tier_id=target_tier)
+            TierChange.objects.bulk_create(
+                TierChange(shop=job.shop, customer_id=pk, from_tier_id=old, to_tier_id=new,
+                           reason=_("Tier settings changed"))
+                for pk, old, new in moves
+            )  # fmt: skip
+            job.cursor = ids[-1]
+            TierRecalculation.objects.filter(pk=job_id).update(
+                cursor=job.cursor,
+                done=F("done") + len(ids),
+                moved_up=F("moved_up") + counts["up"],
+                moved_down=F("moved_down") + counts["down"],
+            )
+    TierRecalculation.objects.filter(pk=job_id).update(status=TierRecalculation.Status.DONE, finished_at=timezone.now())

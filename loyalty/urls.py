@@ -6,4 +6,5 @@ app_name = "loyalty"
 
 urlpatterns = [
     path("", views.settings_view, name="settings"),
+    path("tiers/", views.tiers_view, name="tiers"),
 ]

@@ -2,8 +2,16 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from loyalty.forms import EarningSettingsForm
-from loyalty.services import earning_settings_for, earning_settings_update, points_for_amount
+from loyalty.forms import EarningSettingsForm, TierFormSet
+from loyalty.models import TierRecalculation
+from loyalty.services import (
+    earning_settings_for,
+    earning_settings_update,
+    points_for_amount,
+    tiers_for,
+    tiers_preview,
+    tiers_save,
+)
 from shops.decorators import owner_required
 from shops.services import client_ip
 
@@ -23,3 +31,20 @@ def settings_view(request):
         "loyalty/settings.html",
         {"form": form, "example": example, "example_points": points_for_amount(example, settings)},
     )
+
+
+@owner_required
+def tiers_view(request):
+    tiers = tiers_for(request.shop)
+    initial = [{"pk": t.pk, "name": t.name, "threshold": t.threshold, "multiplier": t.multiplier} for t in tiers]
+    formset = TierFormSet(request.POST or None, initial=initial, prefix="tiers")
+    preview = None
+    if request.method == "POST" and formset.is_valid():
+        rows = formset.rows()
+        if "save" in request.POST:
+            tiers_save(shop=request.shop, actor=request.user, ip=client_ip(request), rows=rows)
+            messages.success(request, _("Tiers saved; every member is being placed again."))
+            return redirect("loyalty:tiers")
+        preview = tiers_preview(shop=request.shop, rows=rows)
+    job = TierRecalculation.objects.for_shop(request.shop).first()
+    return render(request, "loyalty/tiers.html", {"formset": formset, "preview": preview, "job": job})

@@ -75,3 +75,52 @@ def test_members_filter_and_rule_groups_by_tier_and_points(staff_client, shop):
 
     assert "Giàu" in page and "Thường" not in page
     assert [c.name for c in group_members(group=group)] == ["Giàu"]
+
+
+def _tier_post(tiers, **changes):
+    data = {"tiers-TOTAL_FORMS": str(len(tiers) + 1), "tiers-INITIAL_FORMS": str(len(tiers))}
+    for index, tier in enumerate(tiers):
+        data.update({f"tiers-{index}-pk": tier.pk, f"tiers-{index}-name": tier.name,
+                     f"tiers-{index}-threshold": changes.get(tier.name, tier.threshold),
+                     f"tiers-{index}-multiplier": "1"})  # fmt: skip
+    return data
+
+
+def test_preview_then_save_places_every_member_again_in_the_background(owner_client, shop,
+                                                                      django_capture_on_commit_callbacks):  # fmt: skip
+    from loyalty.models import TierRecalculation
+    from loyalty.services import tier_recalculation_run
+
+    people = []
+    for index, spend in enumerate([1_000_000, 6_000_000, 12_000_000, 30_000_000]):
+        people.append(Customer.objects.create(shop=shop, phone=f"+8491234567{index}", opening_revenue=spend))
+    members_activate(shop=shop, actor=None, customer_ids=[p.pk for p in people])
+    tiers = tiers_for(shop)
+    # Bạc from 5M to 10M: the 6M member moves down; Vàng from 20M to 10.5M: the 12M member moves up.
+    data = _tier_post(tiers, **{"Bạc": 10_000_000, "Vàng": 10_500_000})
+
+    preview = owner_client.post("/settings/loyalty/tiers/", {**data, "preview": "1"})
+    assert "Trong 4 thành viên, 1 người sẽ lên hạng và 1 người sẽ xuống hạng" in preview.content.decode()
+    assert Tier.objects.get(shop=shop, name="Bạc").threshold == 5_000_000  # nothing saved yet
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
+    assert len(callbacks) == 1
+    job = TierRecalculation.objects.get(shop=shop)
+    tier_recalculation_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert (job.status, job.done, job.moved_up, job.moved_down, job.percent) == ("done", 4, 1, 1, 100)
+    placed = dict(Customer.objects.filter(shop=shop).values_list("opening_revenue", "tier__name"))
+    assert placed == {1_000_000: "Thành viên", 6_000_000: "Thành viên", 12_000_000: "Vàng", 30_000_000: "Vàng"}
+    assert TierChange.objects.filter(reason="Thay đổi cấu hình hạng").count() == 2
+    page = owner_client.get("/settings/loyalty/tiers/").content.decode()
+    assert "4 / 4 thành viên; 1 lên hạng, 1 xuống hạng" in page
+
+
+def test_tiers_must_start_at_zero_and_be_distinct(owner_client, shop):
+    tiers = tiers_for(shop)
+
+    response = owner_client.post("/settings/loyalty/tiers/", {**_tier_post(tiers, **{"Thành viên": 100}), "save": "1"})
+
+    assert "Hạng đầu tiên phải bắt đầu từ 0 ₫" in response.content.decode()
