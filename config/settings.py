@@ -217,6 +217,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0 * int(os.environ.get("HARAVAN_SYNC_EVERY_MINUTES", 10)),
     },
     "haravan-webhook-sweep": {"task": "haravan.tasks.webhook_sweep", "schedule": 300.0},
+    # Hourly, so that each shop's midnight (in its own time zone) is met; once a day per shop.
+    "points-expiry": {"task": "loyalty.tasks.expire_points", "schedule": 3600.0},
 }
 
 # Haravan ------------------------------------------------------------------------------------

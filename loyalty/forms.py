@@ -9,13 +9,15 @@ from loyalty.models import EarningSettings
 class EarningSettingsForm(forms.ModelForm):
     class Meta:
         model = EarningSettings
-        fields = ["dong_per_point", "rounding", "signup_points"]
+        fields = ["dong_per_point", "rounding", "signup_points", "expiry", "expiry_months"]
         labels = {
             "dong_per_point": _("Every how many đồng of a paid order earn 1 point"),
             "rounding": _("Rounding"),
             "signup_points": _("Points for becoming a member (0 for none)"),
+            "expiry": _("Points expire"),
+            "expiry_months": _("Months until points expire (with “N months”)"),
         }
-        widgets = {"rounding": forms.RadioSelect}
+        widgets = {"rounding": forms.RadioSelect, "expiry": forms.RadioSelect}
 
     def clean_dong_per_point(self):
         value = self.cleaned_data["dong_per_point"]

@@ -13,10 +13,17 @@ class EarningSettings(models.Model):
         DOWN = "down", _("Round down")
         NEAREST = "nearest", _("Round to the nearest point")
 
+    class Expiry(models.TextChoices):
+        NEVER = "never", _("Never")
+        MONTHS = "months", _("N months after they are earned")
+        YEAR_END = "year_end", _("At the end of the calendar year")
+
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="earning_settings")
     dong_per_point = models.PositiveIntegerField(_("đồng per point"), default=10_000)
     rounding = models.CharField(_("rounding"), max_length=16, choices=Rounding.choices, default=Rounding.DOWN)
     signup_points = models.PositiveIntegerField(_("points for becoming a member"), default=0)
+    expiry = models.CharField(_("points expire"), max_length=16, choices=Expiry.choices, default=Expiry.NEVER)
+    expiry_months = models.PositiveSmallIntegerField(_("months until points expire"), default=12)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -54,6 +61,8 @@ class PointEntry(ShopOwned):
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # For points gained: when they lapse, set from the shop's expiry rule when they were earned.
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -11,10 +11,12 @@ and stays visible as such; later earnings pay it back first. Nothing is taken si
 nothing is forgiven silently.
 """
 
+import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -76,6 +78,7 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
             continue
         version = (order.source_updated_at or order.updated_at).isoformat()
         earned = delta > 0
+        expires = expiry_for(settings, order.paid_at or order.created_at, shop) if earned else None
         lines.append(
             PointEntry(
                 shop=shop,
@@ -87,6 +90,7 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
                 key=version,
                 reason=(_("Order %(number)s") if earned else _("Refund or cancellation of order %(number)s"))
                 % {"number": order.number},
+                expires_at=expires,
             )
         )
     PointEntry.objects.bulk_create(lines, ignore_conflicts=True)
@@ -110,6 +114,7 @@ def members_welcome_points(*, shop: Shop, customer_ids: Iterable[int]) -> None:
                 source_id=str(customer_id),
                 key="signup",
                 reason=_("Welcome points for becoming a member"),
+                expires_at=expiry_for(settings, timezone.now(), shop),
             )
             for customer_id in ids
         ],
@@ -278,6 +283,7 @@ def points_adjust(
                     key=request_key[:64],
                     reason=reason.strip()[:255],
                     actor=actor,
+                    expires_at=expiry_for(earning_settings_for(shop), timezone.now(), shop) if points > 0 else None,
                 )
         except IntegrityError:
             return False  # the same form, sent again
@@ -427,3 +433,64 @@ def tier_recalculation_run(*, job_id: int) -> None:
                 moved_down=F("moved_down") + counts["down"],
             )
     TierRecalculation.objects.filter(pk=job_id).update(status=TierRecalculation.Status.DONE, finished_at=timezone.now())
+
+
+# Expiry ------------------------------------------------------------------------------------
+
+
+def expiry_for(settings: EarningSettings, earned_at: datetime.datetime, shop: Shop) -> datetime.datetime | None:
+    """When points earned at ``earned_at`` lapse, by the shop's rule, at local midnight."""
+    if settings.expiry == EarningSettings.Expiry.NEVER:
+        return None
+    local = timezone.localtime(earned_at, shop.tzinfo).date()
+    if settings.expiry == EarningSettings.Expiry.MONTHS:
+        day = local + relativedelta(months=settings.expiry_months)
+    else:
+        day = datetime.date(local.year + 1, 1, 1)
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=shop.tzinfo)
+
+
+def points_expire(*, shop: Shop, now: datetime.datetime | None = None) -> int:
+    """Take away the points whose time has come, oldest first: what has come due, less what
+    was spent or taken back (spending uses the oldest points) and what already lapsed. One
+    line per customer per local day (the key), so running twice in a day changes nothing.
+    Returns how many customers lost points."""
+    now = now or timezone.now()
+    day = timezone.localdate(now, shop.tzinfo).isoformat()
+    rows = (
+        PointEntry.objects.filter(shop=shop)
+        .values("customer_id")
+        .annotate(
+            due=Coalesce(Sum("points", filter=Q(points__gt=0, expires_at__lte=now)), 0),
+            used=Coalesce(Sum("points", filter=Q(points__lt=0) & ~Q(kind=PointEntry.Kind.EXPIRE)), 0),
+            lapsed=Coalesce(Sum("points", filter=Q(kind=PointEntry.Kind.EXPIRE)), 0),
+            balance=Sum("points"),
+        )
+        .filter(due__gt=0)
+    )
+    lines = []
+    for row in rows.iterator(chunk_size=10_000):
+        amount = min(row["due"] + row["used"] + row["lapsed"], row["balance"])
+        if amount > 0:
+            lines.append(
+                PointEntry(
+                    shop=shop,
+                    customer_id=row["customer_id"],
+                    kind=PointEntry.Kind.EXPIRE,
+                    points=-amount,
+                    source=PointEntry.Source.SYSTEM,
+                    source_id=str(row["customer_id"]),
+                    key=day,
+                    reason=_("Points expired"),
+                )
+            )
+    with transaction.atomic():
+        PointEntry.objects.bulk_create(lines, ignore_conflicts=True, batch_size=5_000)
+        customers_refresh_points(customer_ids=[line.customer_id for line in lines])
+    return len(lines)
+
+
+def points_expire_all() -> None:
+    """Beat's hourly call: every shop with an expiry rule, once per local day (the key)."""
+    for settings in EarningSettings.objects.exclude(expiry=EarningSettings.Expiry.NEVER).select_related("shop"):
+        points_expire(shop=settings.shop)

@@ -1,8 +1,13 @@
 from celery import shared_task
 
-from loyalty.services import tier_recalculation_run
+from loyalty.services import points_expire_all, tier_recalculation_run
 
 
 @shared_task
 def recalculate_tiers(job_id: int) -> None:
     tier_recalculation_run(job_id=job_id)
+
+
+@shared_task
+def expire_points() -> None:
+    points_expire_all()

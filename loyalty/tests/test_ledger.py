@@ -162,7 +162,15 @@ def test_the_member_page_shows_the_balance_and_its_history(staff_client, shop, m
 
 def test_the_owner_changes_the_earning_settings_and_the_log_keeps_before_and_after(owner_client, shop):
     response = owner_client.post(
-        "/settings/loyalty/", {"dong_per_point": "20000", "rounding": "nearest", "signup_points": "10"}, follow=True
+        "/settings/loyalty/",
+        {
+            "dong_per_point": "20000",
+            "rounding": "nearest",
+            "signup_points": "10",
+            "expiry": "never",
+            "expiry_months": "12",
+        },
+        follow=True,
     )
 
     page = response.content.decode()
@@ -171,7 +179,7 @@ def test_the_owner_changes_the_earning_settings_and_the_log_keeps_before_and_aft
 
     entry = ActivityEntry.objects.get(kind="settings.loyalty")
     assert entry.before == {"dong_per_point": 10000, "rounding": "down", "signup_points": 0}
-    assert entry.after == {"dong_per_point": 20000, "rounding": "nearest", "signup_points": 10}
+    assert entry.after == {"dong_per_point": 20000, "rounding": "nearest", "signup_points": 10}  # only what changed
 
 
 def test_staff_cannot_open_the_earning_settings(staff_client):
@@ -180,7 +188,8 @@ def test_staff_cannot_open_the_earning_settings(staff_client):
 
 def test_silly_earning_values_are_refused(owner_client):
     response = owner_client.post(
-        "/settings/loyalty/", {"dong_per_point": "5", "rounding": "down", "signup_points": "0"}
+        "/settings/loyalty/",
+        {"dong_per_point": "5", "rounding": "down", "signup_points": "0", "expiry": "never", "expiry_months": "12"},
     )
 
     assert "ít nhất 1.000 ₫ cho mỗi điểm" in response.content.decode()
