@@ -1,0 +1,56 @@
+"""Points and tiers at scale: placing every member again after a threshold change, and
+earning on order events one at a time, as a worker applies webhooks.
+
+Uses the member benchmark's million customers (built if missing; BENCH_MEMBERS to change).
+Aims: the recalculation under 60 s; at least 500 orders per second per worker.
+"""
+
+import datetime
+import os
+import time
+
+from bench.bench_members import ensure_customers
+from loyalty.models import Tier, TierRecalculation
+from loyalty.services import tier_recalculation_run, tiers_for
+from members.models import Customer, Order
+from members.services import CustomerData, OrderData, order_upsert
+from shops.models import User
+
+EVENTS = int(os.environ.get("BENCH_ORDER_EVENTS", 20_000))
+
+
+def run(report) -> None:
+    shop = ensure_customers(report)
+    staff = User.objects.get(shop=shop)
+    tiers = tiers_for(shop)
+    members = Customer.objects.filter(shop=shop, member_since__isnull=False).count()
+
+    # Thresholds move (as an owner would), then every member is placed again.
+    Tier.objects.filter(pk=tiers[1].pk).update(threshold=tiers[1].threshold + 1_000_000)
+    job = TierRecalculation.objects.create(shop=shop, requested_by=staff, total=members)
+    started = time.perf_counter()
+    tier_recalculation_run(job_id=job.pk)
+    elapsed = time.perf_counter() - started
+    job.refresh_from_db()
+    report(f"tier recalculation of {members:,} members ({job.moved_up:,} up, {job.moved_down:,} down)", elapsed, "s",
+           baseline=60, baseline_name="the aim")  # fmt: skip
+    Tier.objects.filter(pk=tiers[1].pk).update(threshold=tiers[1].threshold)
+
+    phones = list(
+        Customer.objects.filter(shop=shop, member_since__isnull=False).values_list("phone", flat=True)[:EVENTS]
+    )
+    now = datetime.datetime.now(datetime.UTC)
+    first_id = Order.objects.filter(shop=shop).count() + 50_000_000
+    started = time.perf_counter()
+    for index, phone in enumerate(phones):
+        order_upsert(
+            shop=shop,
+            data=OrderData(
+                source="haravan", external_id=str(first_id + index), number=f"#B{index}", total=450_000,
+                paid_amount=450_000, refunded_amount=0, financial_status="paid", created_at=now, updated_at=now,
+                customer=CustomerData(phone=phone),
+            ),
+        )  # fmt: skip
+    elapsed = time.perf_counter() - started
+    report(f"earning on {len(phones):,} paid-order events, one at a time (one worker process)",
+           len(phones) / elapsed, "orders/s", baseline=500, baseline_name="the aim")  # fmt: skip
