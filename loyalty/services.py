@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from dateutil.relativedelta import relativedelta
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
@@ -385,53 +385,67 @@ def tiers_save(*, shop: Shop, actor: User, ip: str | None, rows: list[TierRow]) 
     return job
 
 
+def _tier_sql(tiers: list[Tier]) -> tuple[str, list, str, list]:
+    """SQL for each member's target tier id and its rank, and the rank of their current tier."""
+    spend = "(opening_revenue + total_spent)"
+    ordered = list(reversed(tiers))
+    target = "CASE " + " ".join(f"WHEN {spend} >= %s THEN %s" for _tier in ordered) + " ELSE %s END"
+    target_params = [value for tier in ordered for value in (tier.threshold, tier.pk)] + [tiers[0].pk]
+    rank = {tier.pk: index for index, tier in enumerate(tiers)}
+    target_rank = "CASE " + " ".join(f"WHEN {spend} >= %s THEN %s" for _tier in ordered) + " ELSE 0 END"
+    current_rank = "CASE " + " ".join("WHEN tier_id = %s THEN %s" for _tier in tiers) + " ELSE -1 END"
+    rank_sql = f"SUM(CASE WHEN {target_rank} > {current_rank} THEN 1 ELSE 0 END), "
+    rank_sql += f"SUM(CASE WHEN {target_rank} < {current_rank} THEN 1 ELSE 0 END)"
+    one_comparison = [value for tier in ordered for value in (tier.threshold, rank[tier.pk])]
+    one_comparison += [value for tier in tiers for value in (tier.pk, rank[tier.pk])]
+    return target, target_params, rank_sql, one_comparison * 2  # up, then down
+
+
 def tier_recalculation_run(*, job_id: int) -> None:
-    """Place members batch by batch: one UPDATE per batch moves everyone whose tier differs
-    from what their spend reaches, and their TierChange lines are written with it. The cursor
-    commits with each batch, so a repeated or resumed job goes on where it stopped."""
+    """Place members batch by batch, in the database: per batch one INSERT … SELECT writes
+    the TierChange lines and one UPDATE moves everyone whose tier differs from what their
+    spend reaches. The cursor commits with each batch, so a repeated or resumed job goes on
+    where it stopped."""
     claimed = TierRecalculation.objects.filter(
         pk=job_id, status__in=[TierRecalculation.Status.PENDING, TierRecalculation.Status.RUNNING]
     ).update(status=TierRecalculation.Status.RUNNING)
     if not claimed:
         return
     job = TierRecalculation.objects.select_related("shop").get(pk=job_id)
-    tiers = tiers_for(job.shop)
-    rows = [TierRow(t.pk, t.name, t.threshold, t.multiplier) for t in tiers]
-    target_tier = Case(
-        *[When(GreaterThanOrEqual(F("opening_revenue") + F("total_spent"), t.threshold), then=Value(t.pk))
-          for t in reversed(tiers)],
-        default=Value(tiers[0].pk),
-        output_field=IntegerField(),
-    )  # fmt: skip
+    target, target_params, rank_sql, rank_params = _tier_sql(tiers_for(job.shop))
+    customers = Customer._meta.db_table
+    changes = TierChange._meta.db_table
     members = Customer.objects.for_shop(job.shop).filter(member_since__isnull=False).order_by("pk")
+    reason = _("Tier settings changed")
     while True:
-        ids = list(members.filter(pk__gt=job.cursor).values_list("pk", flat=True)[:RECALCULATION_BATCH])
-        if not ids:
-            break
-        with transaction.atomic():
-            batch = Customer.objects.filter(pk__in=ids).alias(target=target_tier).exclude(tier_id=F("target"))
-            moves = list(batch.annotate(target_id=target_tier).values_list("pk", "tier_id", "target_id"))
-            counts = (
-                Customer.objects.filter(pk__in=[pk for pk, _old, _new in moves])
-                .annotate(target=_target_rank(rows), current=_current_rank(rows))
-                .aggregate(
-                    up=Count("pk", filter=Q(target__gt=F("current"))),
-                    down=Count("pk", filter=Q(target__lt=F("current"))),
-                )
+        bounds = list(members.filter(pk__gt=job.cursor).values_list("pk", flat=True)[RECALCULATION_BATCH - 1 :][:1])
+        upper = bounds[0] if bounds else None
+        where = "shop_id = %s AND member_since IS NOT NULL AND id > %s"
+        where_params: list = [job.shop_id, job.cursor]
+        if upper is not None:
+            where += " AND id <= %s"
+            where_params.append(upper)
+        moving = f"{where} AND (tier_id IS NULL OR tier_id <> {target})"
+        moving_params = where_params + target_params
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*), MAX(id) FROM {customers} WHERE {where}", where_params)
+            placed, last_id = cursor.fetchone()
+            if not placed:
+                break
+            cursor.execute(f"SELECT {rank_sql} FROM {customers} WHERE {moving}", rank_params + moving_params)
+            up, down = (value or 0 for value in cursor.fetchone())
+            cursor.execute(
+                f"INSERT INTO {changes} (shop_id, customer_id, from_tier_id, to_tier_id, reason, created_at) "
+                f"SELECT shop_id, id, tier_id, {target}, %s, %s FROM {customers} WHERE {moving}",
+                [*target_params, reason, connection.ops.adapt_datetimefield_value(timezone.now()), *moving_params],
             )
-            Customer.objects.filter(pk__in=[pk for pk, _old, _new in moves]).update(tier_id=target_tier)
-            TierChange.objects.bulk_create(
-                TierChange(shop=job.shop, customer_id=pk, from_tier_id=old, to_tier_id=new,
-                           reason=_("Tier settings changed"))
-                for pk, old, new in moves
-            )  # fmt: skip
-            job.cursor = ids[-1]
+            cursor.execute(f"UPDATE {customers} SET tier_id = {target} WHERE {moving}", target_params + moving_params)
+            job.cursor = last_id
             TierRecalculation.objects.filter(pk=job_id).update(
-                cursor=job.cursor,
-                done=F("done") + len(ids),
-                moved_up=F("moved_up") + counts["up"],
-                moved_down=F("moved_down") + counts["down"],
+                cursor=last_id, done=F("done") + placed, moved_up=F("moved_up") + up, moved_down=F("moved_down") + down
             )
+        if upper is None:
+            break
     TierRecalculation.objects.filter(pk=job_id).update(status=TierRecalculation.Status.DONE, finished_at=timezone.now())
 
 

@@ -113,7 +113,9 @@ def test_preview_then_save_places_every_member_again_in_the_background(owner_cli
     assert (job.status, job.done, job.moved_up, job.moved_down, job.percent) == ("done", 4, 1, 1, 100)
     placed = dict(Customer.objects.filter(shop=shop).values_list("opening_revenue", "tier__name"))
     assert placed == {1_000_000: "Thành viên", 6_000_000: "Thành viên", 12_000_000: "Vàng", 30_000_000: "Vàng"}
-    assert TierChange.objects.filter(reason="Thay đổi cấu hình hạng").count() == 2
+    moved = TierChange.objects.filter(reason="Thay đổi cấu hình hạng")
+    assert moved.count() == 2
+    assert {change.created_at.date() for change in moved} == {datetime.datetime.now(datetime.UTC).date()}
     page = owner_client.get("/settings/loyalty/tiers/").content.decode()
     assert "4 / 4 thành viên; 1 lên hạng, 1 xuống hạng" in page
 
