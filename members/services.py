@@ -244,7 +244,7 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
         inserted = {
             (order.source, order.external_id): order
             for order in Order.objects.select_for_update()
-            .filter(shop=shop, external_id__in=[eid for _src, eid in created_keys])
+            .filter(existing_filter, shop=shop)  # (source, external id): the unique index answers it
             .order_by("pk")
         }
     else:
