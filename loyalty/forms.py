@@ -46,6 +46,10 @@ class BaseTierFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
+        if any(
+            form.cleaned_data.get("pk") and not (form.cleaned_data.get("name") or "").strip() for form in self.forms
+        ):
+            raise forms.ValidationError(_("A tier cannot be removed yet: give it a name, or keep it unused."))
         rows = self.rows()
         if not rows or rows[0].threshold != 0:
             raise forms.ValidationError(_("The first tier must start at 0 ₫, so that every member has a tier."))

@@ -126,3 +126,14 @@ def test_tiers_must_start_at_zero_and_be_distinct(owner_client, shop):
     response = owner_client.post("/settings/loyalty/tiers/", {**_tier_post(tiers, **{"Thành viên": 100}), "save": "1"})
 
     assert "Hạng đầu tiên phải bắt đầu từ 0 ₫" in response.content.decode()
+
+
+def test_clearing_a_tiers_name_is_refused_rather_than_losing_it(owner_client, shop):
+    tiers = tiers_for(shop)
+    data = _tier_post(tiers)
+    data["tiers-3-name"] = ""
+
+    response = owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
+
+    assert "Hiện chưa thể xóa hạng" in response.content.decode()
+    assert Tier.objects.filter(shop=shop).count() == 4
