@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.crypto import EncryptedTextField
+from core.jobs import JobStatus
 from shops.models import Shop, ShopOwned
 
 
@@ -55,11 +56,7 @@ class SyncJob(ShopOwned):
         FULL = "full", _("First sync")
         INCREMENTAL = "incremental", _("Incremental sync")
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = JobStatus
 
     class Phase(models.TextChoices):
         CUSTOMERS = "customers", _("Customers")

@@ -3,6 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.jobs import JobStatus
 from shops.models import Shop, ShopOwned
 
 
@@ -114,11 +115,7 @@ class TierRecalculation(ShopOwned):
     """Placing every member in the tier their spend reaches, after the tiers changed; run by
     a worker in batches of customers, which the settings page shows as progress."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = JobStatus
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     total = models.PositiveIntegerField(default=0)

@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.jobs import JobStatus
+
 DEFAULT_TIME_ZONE = "Asia/Ho_Chi_Minh"
 
 
@@ -155,11 +157,7 @@ class ActivityEntry(models.Model):
 class ExportJob(ShopOwned):
     """A spreadsheet export built by a worker; the page polls this row and offers the file."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = JobStatus
 
     kind = models.CharField(max_length=32)
     params = models.JSONField(default=dict, blank=True)
