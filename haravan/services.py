@@ -11,14 +11,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from haravan.client import HaravanClient, HaravanError
 from haravan.mapping import customer_data, order_data, topic_kind
 from haravan.models import HaravanConnection, SyncJob, WebhookEvent
-from members.services import customer_upsert, customers_upsert, order_upsert, orders_upsert
+from members.services import customers_upsert, orders_upsert
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record, changed_values
 
@@ -323,22 +323,47 @@ def webhook_receive(
     return WebhookOutcome(status=200, event_id=event.pk)
 
 
+WEBHOOK_BATCH = 200
+
+
 def webhook_process(*, event_id: int) -> None:
-    """Apply one stored event; a processed event is left alone."""
+    """Apply a stored event, together with the shop's other waiting events (up to
+    WEBHOOK_BATCH, oldest first) in one set-based pass: a burst of webhooks costs a few
+    queries per page, not per event. Rows another worker is applying are skipped; a processed
+    event is left alone. If the batch fails, this event is applied alone, so one bad event
+    cannot hold the others back."""
     event = WebhookEvent.objects.select_related("shop").filter(pk=event_id).first()
     if event is None or event.status == WebhookEvent.Status.PROCESSED:
         return
-    kind = topic_kind(event.topic)
-    with transaction.atomic():
-        if kind == "order":
-            order_upsert(shop=event.shop, data=order_data(event.payload))
-        elif kind == "customer":
-            data = customer_data(event.payload)
-            if data is not None:
-                customer_upsert(shop=event.shop, data=data)
-        WebhookEvent.objects.filter(pk=event_id).update(
-            status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
-        )
+    try:
+        with transaction.atomic():
+            waiting = (
+                WebhookEvent.objects.select_for_update(skip_locked=True)
+                .filter(Q(status=WebhookEvent.Status.RECEIVED) | Q(pk=event_id), shop_id=event.shop_id)
+                .exclude(status=WebhookEvent.Status.PROCESSED)
+                .order_by("pk")
+            )
+            _apply_events(event.shop, list(waiting[:WEBHOOK_BATCH]))
+    except Exception:
+        logger.exception("Haravan webhook batch for shop %s failed; applying event %s alone", event.shop_id, event_id)
+        with transaction.atomic():
+            alone = (
+                WebhookEvent.objects.select_for_update()
+                .filter(pk=event_id)
+                .exclude(status=WebhookEvent.Status.PROCESSED)
+            )
+            _apply_events(event.shop, list(alone))
+
+
+def _apply_events(shop: Shop, events: list[WebhookEvent]) -> None:
+    if not events:
+        return
+    customers = [customer_data(e.payload) for e in events if topic_kind(e.topic) == "customer"]
+    customers_upsert(shop=shop, items=[data for data in customers if data is not None])
+    orders_upsert(shop=shop, items=[order_data(e.payload) for e in events if topic_kind(e.topic) == "order"])
+    WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).update(
+        status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
+    )
 
 
 def webhook_fail(*, event_id: int, error: str) -> None:

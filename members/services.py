@@ -215,6 +215,8 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
     concurrently: an order is unique per shop and source (a database constraint); an event
     older than what is stored changes nothing; the customers concerned are locked in id
     order and their figures recomputed in one statement. Call inside a transaction."""
+    if not items:
+        return []
     latest: dict[tuple[str, str], OrderData] = {}
     for data in items:
         key = (data.source, data.external_id)

@@ -188,3 +188,29 @@ def test_different_orders_of_one_customer_at_once_all_count(connection, shop):
 
     customer = Customer.objects.get(shop=shop)
     assert (customer.orders_count, customer.total_spent) == (5, 500_000)
+
+
+def test_a_burst_of_webhooks_is_applied_together_and_a_bad_one_holds_nothing_back(client, connection, shop):
+    for order_id in (71, 72, 73):
+        post(client, connection, order_body(order_id=order_id, total="100000"))
+    # Stored by an older version, say: it cannot be applied (no id).
+    bad = WebhookEvent.objects.create(shop=shop, topic="orders/paid", dedupe_key="bad", payload={"total_price": "1"})
+    first = WebhookEvent.objects.order_by("pk").first()
+
+    webhook_process(event_id=first.pk)  # the batch fails on the bad event; this one is applied alone
+    for event in WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exclude(pk=bad.pk):
+        webhook_process(event_id=event.pk)
+
+    assert Order.objects.filter(shop=shop).count() == 3
+    assert Customer.objects.get(shop=shop).total_spent == 300_000
+    assert WebhookEvent.objects.get(pk=bad.pk).status == WebhookEvent.Status.RECEIVED
+
+
+def test_one_task_applies_every_waiting_event_of_the_shop(client, connection, shop):
+    for order_id in (81, 82, 83):
+        post(client, connection, order_body(order_id=order_id, total="100000"))
+
+    webhook_process(event_id=WebhookEvent.objects.order_by("pk").first().pk)
+
+    assert not WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exists()
+    assert Order.objects.filter(shop=shop).count() == 3
