@@ -35,7 +35,7 @@ def order_counts(order: Order) -> bool:
 
 def apply_order_totals(customer: Customer, orders: list[Order]) -> None:
     """Set the customer's order figures from a list of their orders (for bulk loads; the
-    database version is ``customer_refresh_totals``). Spend is what was paid minus refunds."""
+    database version is ``customers_refresh_totals``). Spend is what was paid minus refunds."""
     live = [order for order in orders if order_counts(order)]
     customer.orders_count = len(live)
     customer.first_order_at = min((order.created_at for order in live), default=None)
@@ -58,10 +58,6 @@ def customers_refresh_totals(*, customer_ids: list[int] | set[int]) -> None:
         first_order_at=Subquery(live.order_by("created_at").values("created_at")[:1]),
         last_order_at=Subquery(live.order_by("-created_at").values("created_at")[:1]),
     )
-
-
-def customer_refresh_totals(*, customer_id: int) -> None:
-    customers_refresh_totals(customer_ids=[customer_id])
 
 
 # Customers ---------------------------------------------------------------------------------
@@ -96,14 +92,6 @@ def _apply_contact(customer: Customer, data: CustomerData) -> list[str]:
         customer.accepts_email = data.accepts_email
         changed.append("accepts_email")
     return changed
-
-
-def customer_upsert(*, shop: Shop, data: CustomerData) -> Customer:
-    """Find the shop's customer by platform id, else by phone, and update them; or create
-    them. See ``customers_upsert``."""
-    with transaction.atomic():
-        customer_id = customers_upsert(shop=shop, items=[data])[data.phone]
-    return Customer.objects.get(pk=customer_id)
 
 
 def customers_upsert(*, shop: Shop, items: list[CustomerData]) -> dict[str, int]:

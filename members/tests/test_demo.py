@@ -5,7 +5,7 @@ from core.text import fold
 from loyalty.services import points_balance_mismatches
 from members.demo import demo_fill, demo_phone
 from members.models import Customer, Order
-from members.services import customer_refresh_totals
+from members.services import customers_refresh_totals
 
 
 def test_demo_phones_are_distinct_valid_vietnamese_mobiles():
@@ -33,7 +33,7 @@ def test_demo_fill_makes_customers_whose_figures_match_their_orders(shop):
     assert Customer.objects.for_shop(shop).filter(points_balance__gt=0).exists()
     assert points_balance_mismatches(shop=shop) == []
     before = (customer.orders_count, customer.first_order_at, customer.last_order_at, customer.total_spent)
-    customer_refresh_totals(customer_id=customer.pk)  # the database's own arithmetic
+    customers_refresh_totals(customer_ids=[customer.pk])  # the database's own arithmetic
     customer.refresh_from_db()
     assert before == (customer.orders_count, customer.first_order_at, customer.last_order_at, customer.total_spent)
     assert customer.name.split()[0] in {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ",
