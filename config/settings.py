@@ -233,6 +233,9 @@ HARAVAN_SYNC_OVERLAP_MINUTES = 10
 
 # Exports larger than this many rows are refused with a message to narrow the filter.
 EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", 1_000_000))
+# Spreadsheet imports (opening balances, point adjustments): a million rows fit in ~40 MB.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 64 * 1024 * 1024))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 1_000_000))
 
 LOGGING = {
     "version": 1,

@@ -9,10 +9,11 @@ from loyalty.models import EarningSettings
 class EarningSettingsForm(forms.ModelForm):
     class Meta:
         model = EarningSettings
-        fields = ["dong_per_point", "rounding", "signup_points", "expiry", "expiry_months"]
+        fields = ["dong_per_point", "rounding", "opening_revenue_earns", "signup_points", "expiry", "expiry_months"]
         labels = {
             "dong_per_point": _("Every how many đồng of a paid order earn 1 point"),
             "rounding": _("Rounding"),
+            "opening_revenue_earns": _("Opening revenue (DTDauKy) also earns points, once, when it is imported"),
             "signup_points": _("Points for becoming a member (0 for none)"),
             "expiry": _("Points expire"),
             "expiry_months": _("Months until points expire (with “N months”)"),

@@ -23,6 +23,7 @@ class EarningSettings(models.Model):
     dong_per_point = models.PositiveIntegerField(_("đồng per point"), default=10_000)
     rounding = models.CharField(_("rounding"), max_length=16, choices=Rounding.choices, default=Rounding.DOWN)
     signup_points = models.PositiveIntegerField(_("points for becoming a member"), default=0)
+    opening_revenue_earns = models.BooleanField(_("opening revenue (DTDauKy) also earns points"), default=False)
     expiry = models.CharField(_("points expire"), max_length=16, choices=Expiry.choices, default=Expiry.NEVER)
     expiry_months = models.PositiveSmallIntegerField(_("months until points expire"), default=12)
     updated_at = models.DateTimeField(auto_now=True)

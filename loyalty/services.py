@@ -24,6 +24,7 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.formatting import format_vnd
 from loyalty.models import EarningSettings, PointEntry, Tier, TierChange, TierRecalculation
 from members.models import Customer, Order
 from shops.models import ActivityKind, Shop, User
@@ -121,6 +122,35 @@ def members_welcome_points(*, shop: Shop, customer_ids: Iterable[int]) -> None:
         ignore_conflicts=True,
     )
     customers_refresh_points(customer_ids=ids)
+
+
+def opening_points_grant(*, shop: Shop, balances: Iterable) -> None:
+    """Points for imported opening revenue, if the shop's settings say so: once per phone
+    (the ledger's key), at the base rate (it was spent before the member had a tier).
+    Call in the import's transaction, with the customers locked."""
+    settings = earning_settings_for(shop)
+    if not settings.opening_revenue_earns:
+        return
+    now = timezone.now()
+    expires_at = expiry_for(settings, now, shop)
+    lines = [
+        PointEntry(
+            shop=shop,
+            customer_id=balance.customer_id,
+            kind=PointEntry.Kind.OPENING,
+            points=points_for_amount(balance.amount, settings),
+            source=PointEntry.Source.IMPORT,
+            source_id=balance.phone,
+            key="opening",
+            reason=_("Opening revenue %(amount)s") % {"amount": format_vnd(balance.amount)},
+            created_at=now,
+            expires_at=expires_at,
+        )
+        for balance in balances
+    ]
+    lines = [line for line in lines if line.points > 0]
+    PointEntry.objects.bulk_create(lines, ignore_conflicts=True, batch_size=2_000)
+    customers_refresh_points(customer_ids=[line.customer_id for line in lines])
 
 
 def customers_refresh_points(*, customer_ids: Iterable[int]) -> None:

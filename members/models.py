@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
@@ -156,3 +157,90 @@ class CustomerGroupMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id}:{self.customer_id}"
+
+
+class ImportJob(ShopOwned):
+    """An uploaded spreadsheet on its way in: read and previewed by a worker (nothing
+    written but this row), confirmed by staff, then applied by a worker in batches. The
+    cursor (the last spreadsheet row applied) commits with each batch, so a job whose
+    worker died goes on where it stopped. The file is kept here so any host can read it."""
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", _("Opening balances")
+        POINTS = "points", _("Point adjustments")
+
+    class Status(models.TextChoices):
+        ANALYSING = "analysing", _("Reading the file")
+        READY = "ready", _("Waiting for your confirmation")
+        REFUSED = "refused", _("File refused")
+        QUEUED = "queued", _("Waiting for a worker")
+        RUNNING = "running", _("Importing")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ANALYSING)
+    file_name = models.CharField(_("file"), max_length=255)
+    file_content = models.BinaryField(editable=False)
+    file_size = models.PositiveIntegerField(default=0)
+    file_sha256 = models.CharField(max_length=64)
+    rows_total = models.PositiveIntegerField(default=0)
+    # Outcome -> rows: predicted by the preview, then counted as the rows are applied.
+    preview = models.JSONField(default=dict, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    # The first rows that will not go in as they are (errors, skips), for the preview page.
+    problems = models.JSONField(default=list, blank=True)
+    rows_done = models.PositiveIntegerField(default=0)
+    cursor = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "kind", "-created_at"], name="import_job_shop_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} import #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, int(self.rows_done * 100 / self.rows_total)) if self.rows_total else 0
+
+    @property
+    def seconds_left(self) -> int | None:
+        """From the pace so far; None until there is a pace to go by."""
+        if self.status != self.Status.RUNNING or not self.started_at or not self.rows_done:
+            return None
+        elapsed = ((self.progressed_at or timezone.now()) - self.started_at).total_seconds()
+        return max(0, round(elapsed / self.rows_done * (self.rows_total - self.rows_done)))
+
+
+class OpeningBalance(ShopOwned):
+    """A phone's opening revenue (DTDauKy), brought in once: the unique constraint on
+    (shop, phone) is what makes every later import of that phone a no-op, even two imports
+    confirmed at the same moment."""
+
+    phone = models.CharField(max_length=16)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, related_name="opening_balances")
+    job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="+")
+    row = models.PositiveIntegerField()
+    amount = models.BigIntegerField()
+    created_customer = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "phone"], name="opening_balance_once_per_phone")]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.amount}"

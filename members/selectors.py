@@ -200,7 +200,7 @@ def group_list(*, shop: Shop) -> list[tuple[CustomerGroup, int]]:
 
 
 def customer_export_rows(*, shop: Shop, params: dict[str, Any]):
-    """Header, queryset and rows of the member-list export (the list's own filter)."""
+    """Header, row count and rows of the member-list export (the list's own filter)."""
     from django.utils.translation import gettext as _
 
     from core.formatting import format_date
@@ -229,4 +229,4 @@ def customer_export_rows(*, shop: Shop, params: dict[str, Any]):
                 customer.opening_revenue,
             ]
 
-    return header, customers, rows()
+    return header, customers.count(), rows()

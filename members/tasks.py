@@ -1,5 +1,7 @@
 from celery import shared_task
+from django.utils.translation import gettext as _
 
+from members.imports import import_analyse, import_fail, import_run
 from members.services import members_activate_filtered
 from shops.models import Shop, User
 
@@ -9,3 +11,25 @@ def activate_filtered(shop_id: int, actor_id: int, params: dict, ip: str | None)
     members_activate_filtered(
         shop=Shop.objects.get(pk=shop_id), actor=User.objects.get(pk=actor_id), params=params, ip=ip
     )
+
+
+@shared_task
+def analyse_import(job_id: int) -> None:
+    try:
+        import_analyse(job_id=job_id)
+    except Exception:
+        import_fail(job_id=job_id, error=_("Reading the file failed unexpectedly; please upload it again."))
+        raise
+
+
+@shared_task
+def run_import(job_id: int) -> None:
+    """Applies batch after batch; a delivery after a crash continues after the last one."""
+    try:
+        import_run(job_id=job_id)
+    except Exception:
+        import_fail(
+            job_id=job_id,
+            error=_("The import stopped unexpectedly. The rows before it are in; resuming continues after them."),
+        )
+        raise

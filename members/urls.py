@@ -1,8 +1,6 @@
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from core.views import not_built_page
-from members import views
+from members import import_views, views
 
 app_name = "members"
 
@@ -19,13 +17,17 @@ urlpatterns = [
     path("groups/<int:pk>/", views.group_detail_view, name="group"),
     path("groups/<int:pk>/upload/", views.group_upload_view, name="group_upload"),
     path("groups/<int:pk>/remove/<int:customer_id>/", views.group_remove_view, name="group_remove"),
+    path("opening-balances/", import_views.import_start_view, {"kind": "opening"}, name="opening_import"),
     path(
-        "opening-balances/",
-        not_built_page(
-            _("Opening balances"),
-            _("The one-time import of what each customer spent before the shop used Haravan will be here."),
-            owner_only=True,
-        ),
-        name="opening_import",
+        "opening-balances/template.xlsx",
+        import_views.import_template_view,
+        {"kind": "opening"},
+        name="opening_template",
     ),
+    path("imports/<int:pk>/", import_views.import_view, name="import"),
+    path("imports/<int:pk>/status/", import_views.import_status_view, name="import_status"),
+    path("imports/<int:pk>/confirm/", import_views.import_confirm_view, name="import_confirm"),
+    path("imports/<int:pk>/cancel/", import_views.import_cancel_view, name="import_cancel"),
+    path("imports/<int:pk>/resume/", import_views.import_resume_view, name="import_resume"),
+    path("imports/<int:pk>/report/", import_views.import_report_view, name="import_report"),
 ]

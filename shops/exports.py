@@ -1,7 +1,7 @@
 """Spreadsheet exports: a job row, built by a worker, downloaded from its page.
 
-Each kind of export registers a function that returns the header, the queryset (counted
-first, so an oversized export fails fast) and the rows.
+Each kind of export registers a function that returns the header, how many rows it will
+hold (counted first, so an oversized export fails fast) and the rows.
 """
 
 from collections.abc import Callable
@@ -16,7 +16,7 @@ from core.xlsx import write_xlsx
 from shops.models import ActivityKind, ExportJob, Shop, User
 from shops.services import activity_record
 
-Exporter = Callable[..., tuple[list[str], Any, Any]]
+Exporter = Callable[..., tuple[list[str], int, Any]]
 EXPORTERS: dict[str, tuple[str, Exporter]] = {}
 
 
@@ -57,8 +57,7 @@ def export_run(*, job_id: int) -> None:
     prefix, exporter = EXPORTERS[job.kind]
     # The file speaks the language of the person who asked for it.
     with translation.override(job.requested_by.language):
-        header, queryset, rows = exporter(shop=job.shop, params=job.params)
-        total = queryset.count()
+        header, total, rows = exporter(shop=job.shop, params=job.params)
         if total > settings.EXPORT_MAX_ROWS:
             ExportJob.objects.filter(pk=job_id).update(
                 status=ExportJob.Status.FAILED,

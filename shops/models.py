@@ -105,6 +105,7 @@ class ActivityKind(models.TextChoices):
     MEMBER_ACTIVATED = "member.activated", _("Member activated")
     POINTS_ADJUSTED = "member.points_adjusted", _("Points adjusted")
     CUSTOMER_CHANGED = "member.changed", _("Customer details changed")
+    DATA_IMPORT = "data.import", _("Data import")
 
 
 class ActivityEntry(models.Model):

@@ -43,8 +43,8 @@ def activity_list(
     return entries.order_by("-created_at", "-id")
 
 
-def activity_export_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], QuerySet, Iterator[list]]:
-    """Header, the queryset (for its count) and the rows of the activity-log export."""
+def activity_export_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], int, Iterator[list]]:
+    """Header, row count and rows of the activity-log export."""
     filters = {
         "person": params.get("person", ""),
         "kind": params.get("kind", ""),
@@ -67,7 +67,7 @@ def activity_export_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[st
                 entry.ip or "",
             ]
 
-    return header, entries, rows()
+    return header, entries.count(), rows()
 
 
 def _describe(values: dict[str, Any] | None) -> str:

@@ -138,3 +138,22 @@ def test_any_input_is_either_a_valid_number_or_a_clear_error(text):
     else:
         assert result.startswith("+") and result[1:].isdigit()
         assert normalize_phone(result) == result  # normalising twice changes nothing
+
+
+@given(st.text(alphabet="0123456789", min_size=7, max_size=12))
+def test_the_remembered_answer_for_a_number_shape_is_phonenumbers_own(digits):
+    """normalize_phone remembers validity per (first four digits, length) of a Vietnamese
+    number; whatever was asked before, its answer is what phonenumbers says of this one."""
+    import phonenumbers
+
+    parsed = phonenumbers.parse("+84" + digits.lstrip("0"), "VN") if digits.lstrip("0") else None
+    valid = parsed is not None and phonenumbers.is_valid_number(parsed)
+    try:
+        result = normalize_phone("0" + digits.lstrip("0")) if digits.lstrip("0") else None
+    except InvalidPhone:
+        result = None
+    if valid and not (len(digits.lstrip("0")) == 10 and digits.lstrip("0")[:3] in LEGACY_MOBILE_PREFIXES):
+        assert result == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    elif not valid and result is not None:
+        # Only the legacy 11-digit prefixes turn an invalid-looking number into a valid one.
+        assert digits.lstrip("0")[:3] in LEGACY_MOBILE_PREFIXES

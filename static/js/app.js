@@ -31,4 +31,36 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     rules.addEventListener("change", refresh);
   }
+
+  // An import's progress bar: poll its status; reload when it ends (the page then shows
+  // the result). Without JavaScript the page refreshes itself instead.
+  const progress = document.getElementById("import-progress");
+  if (progress) {
+    const bar = progress.querySelector(".progress");
+    const fill = bar.querySelector("span");
+    const field = (name) => progress.querySelector(`[data-field="${name}"]`);
+    const template = (name) => progress.querySelector(`template[data-${name}-template]`).innerHTML;
+    const poll = () => {
+      fetch(progress.dataset.statusUrl, { headers: { Accept: "application/json" } })
+        .then((response) => response.json())
+        .then((data) => {
+          if (data.status !== "queued" && data.status !== "running") {
+            window.location.reload();
+            return;
+          }
+          fill.style.width = `${data.percent}%`;
+          bar.setAttribute("aria-valuenow", data.percent);
+          field("percent").textContent = data.percent;
+          field("rows").textContent = template("rows")
+            .replace("{done}", data.rows_done.toLocaleString("vi-VN"))
+            .replace("{total}", data.rows_total.toLocaleString("vi-VN"));
+          if (data.seconds_left !== null) {
+            field("left").textContent = template("left").replace("{seconds}", data.seconds_left);
+          }
+          setTimeout(poll, 1000);
+        })
+        .catch(() => setTimeout(poll, 3000));
+    };
+    setTimeout(poll, 1000);
+  }
 });

@@ -1,0 +1,154 @@
+"""The pages of every spreadsheet import: start (explanation, template, upload, earlier
+imports), the job (reading, preview and confirm, progress, result) and its report."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from core.spreadsheets import SpreadsheetError
+from core.xlsx import XLSX_CONTENT_TYPE
+from members import imports
+from members.models import ImportJob
+from shops.decorators import owner_required
+from shops.exports import export_request
+from shops.services import client_ip
+
+RECENT_JOBS = 20
+STALLED_AFTER = datetime.timedelta(minutes=5)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("File (.xlsx or .csv)"),
+        error_messages={"required": gettext_lazy("Choose the file to upload.")},
+    )
+
+
+@owner_required
+def import_start_view(request, kind: str):
+    import_kind = imports.import_kind(kind)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = imports.import_upload(
+                shop=request.shop,
+                actor=request.user,
+                ip=client_ip(request),
+                kind=kind,
+                name=upload.name,
+                content=upload.read(),
+            )
+        except SpreadsheetError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("members:import", pk=job.pk)
+    jobs = (
+        ImportJob.objects.for_shop(request.shop)
+        .filter(kind=kind)
+        .exclude(status=ImportJob.Status.CANCELLED)
+        .select_related("uploaded_by")
+        .defer("file_content")[:RECENT_JOBS]
+    )
+    return render(request, "members/import_start.html", {"kind": import_kind, "form": form, "jobs": jobs})
+
+
+@owner_required
+def import_template_view(request, kind: str):
+    import_kind = imports.import_kind(kind)
+    response = HttpResponse(imports.template_xlsx(import_kind), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{import_kind.template_name}"'
+    return response
+
+
+def _job(request, pk: int) -> ImportJob:
+    return get_object_or_404(ImportJob.objects.for_shop(request.shop).defer("file_content"), pk=pk)
+
+
+def _problem_rows(import_kind, job: ImportJob) -> list[dict]:
+    return [{**problem, "label": import_kind.label(problem["outcome"])} for problem in job.problems]
+
+
+def _outcome_rows(import_kind, counts: dict) -> list[tuple[str, str, int]]:
+    return [(code, import_kind.label(code), counts.get(code, 0)) for code in import_kind.outcome_labels]
+
+
+@owner_required
+def import_view(request, pk: int):
+    job = _job(request, pk)
+    import_kind = imports.import_kind(job.kind)
+    return render(
+        request,
+        "members/import_job.html",
+        {
+            "job": job,
+            "kind": import_kind,
+            "preview": _outcome_rows(import_kind, job.preview),
+            "counts": _outcome_rows(import_kind, job.counts),
+            "problems": _problem_rows(import_kind, job),
+            "problems_more": sum(job.preview.get(code, 0) for code in import_kind.problem_codes) > len(job.problems),
+            "stalled": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
+            and (job.progressed_at or job.confirmed_at or job.created_at) < timezone.now() - STALLED_AFTER,
+        },
+    )
+
+
+@owner_required
+def import_status_view(request, pk: int):
+    """What the progress bar polls."""
+    job = _job(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "rows_done": job.rows_done,
+            "rows_total": job.rows_total,
+            "percent": job.percent,
+            "seconds_left": job.seconds_left,
+        }
+    )
+
+
+@owner_required
+@require_POST
+def import_confirm_view(request, pk: int):
+    job = _job(request, pk)
+    try:
+        imports.import_confirm(job=job, actor=request.user, ip=client_ip(request))
+    except imports.ImportStateError as error:
+        messages.error(request, str(error))
+    return redirect("members:import", pk=job.pk)
+
+
+@owner_required
+@require_POST
+def import_cancel_view(request, pk: int):
+    job = _job(request, pk)
+    if imports.import_cancel(job=job, actor=request.user):
+        messages.success(request, _("The import was cancelled; nothing was written."))
+    return redirect(imports.import_kind(job.kind).start_url)
+
+
+@owner_required
+@require_POST
+def import_resume_view(request, pk: int):
+    job = _job(request, pk)
+    if imports.import_resume(job=job):
+        messages.success(request, _("The import goes on after the last rows it saved."))
+    return redirect("members:import", pk=job.pk)
+
+
+@owner_required
+@require_POST
+def import_report_view(request, pk: int):
+    job = _job(request, pk)
+    export = export_request(
+        shop=request.shop, actor=request.user, ip=client_ip(request), kind="import_report", params={"job": job.pk}
+    )
+    return redirect("shops:export", pk=export.pk)

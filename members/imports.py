@@ -1,0 +1,463 @@
+"""Spreadsheet imports: upload → preview → confirm → progress → result and report.
+
+A kind of import (opening balances in ``members.opening``, point adjustments in
+``loyalty.imports``) says which columns its template has, how one row is read, what would
+happen to a batch of rows (the preview) and how a batch is applied. This module does the
+rest, the same way for every kind:
+
+- Upload keeps the file on an ``ImportJob`` row; a worker reads it and writes the preview
+  (counts by outcome, the first rows with a problem). Nothing else is written.
+- A file is read twice per stage, streaming: once to find keys repeated in the file (an
+  error on every such row), once in batches. Memory holds the keys, not the rows.
+- Confirm moves the job from READY to QUEUED once (a conditional update); a worker applies
+  batches, each in one transaction together with the job's cursor, so a job whose worker
+  died (the task is delivered again: acks late) continues after the last committed batch,
+  and a kind's own unique constraints make any repeat a no-op.
+- The report (every row, its outcome, its reason) is an export built on request.
+"""
+
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import OperationalError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
+from members.models import ImportJob
+from shops.models import ActivityKind, Shop, User
+from shops.services import activity_record
+
+ERROR = "error"
+PROBLEMS_SHOWN = 200
+BATCH_SIZE = 2_000
+
+
+class RowError(ValueError):
+    """A row that cannot go in as it is; the message says what to fix."""
+
+
+@dataclass
+class Row:
+    number: int  # as the spreadsheet shows it
+    cells: dict[str, Any]  # by template header
+    key: str = ""  # what may appear once per file (a normalised phone)
+    value: Any = None  # what the kind read from the row
+    error: str = ""
+
+
+@dataclass
+class Outcome:
+    code: str
+    reason: str = ""
+
+
+@dataclass
+class ImportKind:
+    """What one kind of import knows; the methods below are overridden per kind."""
+
+    code: str
+    title: Any  # lazy translation
+    headers: tuple[str, ...]
+    example: tuple
+    text_columns: tuple[str, ...] = ()
+    # A key repeated in one file is an error on each of its rows.
+    unique_keys: bool = True
+    # Outcomes listed on the preview page (the rows that will not go in as written).
+    problem_codes: tuple[str, ...] = (ERROR,)
+    outcome_labels: dict[str, Any] = field(default_factory=dict)
+    activity_kind: str = ActivityKind.DATA_IMPORT
+    # The page where this kind of import starts (a URL name), and what it says first.
+    start_url: str = ""
+    intro: tuple = ()
+    template_name: str = "template.xlsx"
+    template_url: str = ""
+
+    def read(self, shop: Shop, cells: dict[str, Any]) -> tuple[str, Any]:
+        """(key, value) of one row, or RowError."""
+        raise NotImplementedError
+
+    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
+        """What applying these (well-formed) rows would do, without writing."""
+        raise NotImplementedError
+
+    def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
+        """Apply the rows, inside the batch's transaction; a repeat must change nothing."""
+        raise NotImplementedError
+
+    def result(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
+        """What became of these rows in this (finished) job, for the report."""
+        raise NotImplementedError
+
+    def finish(self, job: ImportJob) -> None:
+        """After the last batch (e.g. a summary for the activity log)."""
+
+    def label(self, code: str) -> str:
+        return str(self.outcome_labels.get(code, code))
+
+
+KINDS: dict[str, ImportKind] = {}
+
+
+def register_import(kind: ImportKind) -> None:
+    KINDS[kind.code] = kind
+
+
+def import_kind(code: str) -> ImportKind:
+    return KINDS[code]
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+def _header_map(kind: ImportKind, cells: Sequence[Any]) -> dict[str, int]:
+    found = {str(cell).strip().lstrip("\ufeff").casefold(): index for index, cell in enumerate(cells) if cell != ""}
+    missing = [header for header in kind.headers if header.casefold() not in found]
+    if missing:
+        written = ", ".join(str(cell).strip() for cell in cells if str(cell).strip()) or "—"
+        raise SpreadsheetError(
+            _(
+                "The first row must hold the column names %(expected)s; missing: %(missing)s (the file has: "
+                "%(written)s). Download the template and copy your data into it."
+            )
+            % {"expected": ", ".join(kind.headers), "missing": ", ".join(missing), "written": written}
+        )
+    return {header: found[header.casefold()] for header in kind.headers}
+
+
+def _is_empty(cells: Sequence[Any]) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _raw_rows(kind: ImportKind, job: ImportJob) -> Iterator[tuple[int, dict[str, Any]]]:
+    numbered = read_numbered_rows(
+        name=job.file_name, content=bytes(job.file_content), max_bytes=settings.IMPORT_MAX_BYTES
+    )
+    columns = None
+    for number, cells in numbered:
+        if _is_empty(cells):
+            continue
+        if columns is None:
+            columns = _header_map(kind, cells)
+            continue
+        yield number, {header: cells[index] if index < len(cells) else "" for header, index in columns.items()}
+    if columns is None:
+        raise SpreadsheetError(_("The sheet is empty: download the template, fill it in and upload it."))
+
+
+def _read(kind: ImportKind, shop: Shop, number: int, cells: dict[str, Any]) -> Row:
+    row = Row(number=number, cells=cells)
+    try:
+        row.key, row.value = kind.read(shop, cells)
+    except RowError as error:
+        row.error = str(error)
+    return row
+
+
+def _repeated_keys(kind: ImportKind, shop: Shop, job: ImportJob) -> tuple[int, dict[str, list[int]]]:
+    """How many rows the file has, and each key that appears more than once with its rows."""
+    first: dict[str, int] = {}
+    repeated: dict[str, list[int]] = {}
+    total = 0
+    for number, cells in _raw_rows(kind, job):
+        total += 1
+        if not kind.unique_keys:
+            continue
+        row = _read(kind, shop, number, cells)
+        if row.error or not row.key:
+            continue
+        seen = first.setdefault(row.key, number)
+        if seen != number:
+            repeated.setdefault(row.key, [seen]).append(number)
+    return total, repeated
+
+
+def _batches(
+    kind: ImportKind, shop: Shop, job: ImportJob, repeated: dict[str, list[int]], after: int = 0
+) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for number, cells in _raw_rows(kind, job):
+        if number <= after:
+            continue
+        row = _read(kind, shop, number, cells)
+        if not row.error and row.key in repeated:
+            others = ", ".join(str(n) for n in repeated[row.key] if n != number)
+            row.error = _("This phone is also on row %(rows)s of this file; each phone may appear once.") % {
+                "rows": others
+            }
+        batch.append(row)
+        if len(batch) >= BATCH_SIZE:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _outcomes(kind: ImportKind, rows: list[Row], decide) -> list[Outcome]:
+    """Errors as they are; the well-formed rows as ``decide`` says."""
+    good = [row for row in rows if not row.error]
+    decided = iter(decide(good) if good else [])
+    return [Outcome(ERROR, row.error) if row.error else next(decided) for row in rows]
+
+
+# The flow ----------------------------------------------------------------------------------
+
+
+def import_upload(*, shop: Shop, actor: User, ip: str | None, kind: str, name: str, content: bytes) -> ImportJob:
+    """Keep the file and have a worker read it. A file refused by its name or size raises
+    SpreadsheetError here, before anything is kept."""
+    from members.tasks import analyse_import
+
+    check_upload(name=name, size=len(content), max_bytes=settings.IMPORT_MAX_BYTES)
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            shop=shop,
+            kind=kind,
+            file_name=name[:255],
+            file_content=content,
+            file_size=len(content),
+            file_sha256=hashlib.sha256(content).hexdigest(),
+            uploaded_by=actor,
+        )
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=import_kind(kind).activity_kind,
+            target=job,
+            target_label=name[:255],
+            summary=_("File %(name)s uploaded for import (%(kind)s).")
+            % {"name": name, "kind": import_kind(kind).title},
+            after={"file": name, "bytes": len(content)},
+            ip=ip,
+        )
+        transaction.on_commit(lambda: analyse_import.delay(job.pk))
+    return job
+
+
+def import_analyse(*, job_id: int) -> None:
+    """Read the file and write the preview. Safe to run twice."""
+    job = ImportJob.objects.select_related("shop").filter(pk=job_id, status=ImportJob.Status.ANALYSING).first()
+    if job is None:
+        return
+    kind = import_kind(job.kind)
+    counts: Counter[str] = Counter()
+    problems: list[dict] = []
+    try:
+        total, repeated = _repeated_keys(kind, job.shop, job)
+        if not total:
+            raise SpreadsheetError(_("The file has the column names but no rows below them."))
+        if total > settings.IMPORT_MAX_ROWS:
+            raise SpreadsheetError(
+                _("The file has %(rows)s rows; one import takes at most %(limit)s: split it into several files.")
+                % {"rows": total, "limit": settings.IMPORT_MAX_ROWS}
+            )
+        for batch in _batches(kind, job.shop, job, repeated):
+            for row, outcome in zip(batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))):
+                counts[outcome.code] += 1
+                if outcome.code in kind.problem_codes and len(problems) < PROBLEMS_SHOWN:
+                    problems.append(_problem(kind, row, outcome))
+    except SpreadsheetError as error:
+        ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
+            status=ImportJob.Status.REFUSED, error=str(error), finished_at=timezone.now()
+        )
+        return
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
+        status=ImportJob.Status.READY, rows_total=total, preview=dict(counts), problems=problems
+    )
+
+
+def _problem(kind: ImportKind, row: Row, outcome: Outcome) -> dict:
+    return {
+        "row": row.number,
+        "cells": [_shown(row.cells.get(header)) for header in kind.headers],
+        "outcome": outcome.code,
+        "reason": outcome.reason,
+    }
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+class ImportStateError(ValueError):
+    pass
+
+
+def import_confirm(*, job: ImportJob, actor: User, ip: str | None) -> None:
+    """Staff confirm the preview: the job goes to a worker, once however often this is sent."""
+    from members.tasks import run_import
+
+    with transaction.atomic():
+        moved = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+            status=ImportJob.Status.QUEUED, confirmed_by=actor, confirmed_at=timezone.now()
+        )
+        if not moved:
+            raise ImportStateError(_("This import is no longer waiting for confirmation."))
+        activity_record(
+            shop=job.shop,
+            actor=actor,
+            kind=import_kind(job.kind).activity_kind,
+            target=job,
+            target_label=job.file_name,
+            summary=_("Import of %(name)s confirmed: %(rows)s rows.") % {"name": job.file_name, "rows": job.rows_total},
+            after={"preview": job.preview},
+            ip=ip,
+        )
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+
+
+def import_cancel(*, job: ImportJob, actor: User) -> bool:
+    """Drop a preview that was not confirmed (nothing had been written)."""
+    return bool(
+        ImportJob.objects.filter(
+            pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
+        ).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now(), file_content=b"")
+    )
+
+
+def import_resume(*, job: ImportJob) -> bool:
+    """Hand a stalled or failed job to a worker again; it continues after its last batch."""
+    from members.tasks import run_import
+
+    moved = ImportJob.objects.filter(
+        pk=job.pk, status__in=[ImportJob.Status.RUNNING, ImportJob.Status.FAILED, ImportJob.Status.QUEUED]
+    ).update(status=ImportJob.Status.QUEUED, error="")
+    if moved:
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+    return bool(moved)
+
+
+DEADLOCK_RETRIES = 5
+
+
+def import_run(*, job_id: int) -> None:
+    """Apply the confirmed rows, batch after batch. Run again, it continues after the last
+    committed batch; a finished job is left alone."""
+    claimed = ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+    ).update(status=ImportJob.Status.RUNNING)
+    if not claimed:
+        return
+    ImportJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
+    job = ImportJob.objects.select_related("shop", "confirmed_by").get(pk=job_id)
+    kind = import_kind(job.kind)
+    try:
+        _total, repeated = _repeated_keys(kind, job.shop, job)
+        for batch in _batches(kind, job.shop, job, repeated, after=job.cursor):
+            _apply_batch(kind, job, batch)
+    except SpreadsheetError as error:  # the file was read before; this is not expected
+        ImportJob.objects.filter(pk=job_id).update(
+            status=ImportJob.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        return
+    with transaction.atomic():
+        finished = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.DONE, finished_at=timezone.now()
+        )
+        if finished:
+            job.refresh_from_db()
+            kind.finish(job)
+            activity_record(
+                shop=job.shop,
+                actor=job.confirmed_by,
+                kind=kind.activity_kind,
+                target=job,
+                target_label=job.file_name,
+                summary=_("Import of %(name)s finished: %(counts)s.")
+                % {"name": job.file_name, "counts": counts_text(kind, job.counts)},
+                after={"counts": job.counts},
+            )
+
+
+def _apply_batch(kind: ImportKind, job: ImportJob, batch: list[Row]) -> None:
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            with transaction.atomic():
+                locked = ImportJob.objects.select_for_update().get(pk=job.pk)
+                if locked.cursor >= batch[-1].number:
+                    return  # another delivery of this task applied it already
+                outcomes = _outcomes(kind, batch, lambda good: kind.apply(job.shop, locked, good))
+                counts = Counter(locked.counts)
+                counts.update(outcome.code for outcome in outcomes)
+                ImportJob.objects.filter(pk=job.pk).update(
+                    cursor=batch[-1].number,
+                    rows_done=locked.rows_done + len(batch),
+                    counts=dict(counts),
+                    progressed_at=timezone.now(),
+                )
+                job.cursor = batch[-1].number
+            return
+        except OperationalError:  # a deadlock with another import: PostgreSQL rolled us back
+            if attempt == DEADLOCK_RETRIES - 1:
+                raise
+
+
+def import_fail(*, job_id: int, error: str) -> None:
+    ImportJob.objects.filter(
+        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.ANALYSING]
+    ).update(status=ImportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+
+
+def counts_text(kind: ImportKind, counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind.label(code)}: {count}" for code, count in sorted(counts.items()) if count)
+
+
+# Template and report -----------------------------------------------------------------------
+
+
+def template_xlsx(kind: ImportKind) -> bytes:
+    """The template: exactly the kind's headers, one example row, and the phone column
+    formatted as text so a spreadsheet keeps its leading zero."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = str(kind.title)[:31]
+    sheet.append(list(kind.headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append(list(kind.example))
+    for index, header in enumerate(kind.headers):
+        letter = chr(ord("A") + index)
+        sheet.column_dimensions[letter].width = max(14, len(header) + 4)
+        if header in kind.text_columns:
+            for row in range(1, 2001):
+                sheet[f"{letter}{row}"].number_format = "@"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
+    """Every row of the file with its outcome and reason: as previewed, or as applied once
+    the job is done."""
+    kind = import_kind(job.kind)
+    done = job.status == ImportJob.Status.DONE
+    header = [_("Row"), *kind.headers, _("Outcome"), _("Reason")]
+
+    def rows() -> Iterator[list]:
+        _total, repeated = _repeated_keys(kind, job.shop, job)
+        for batch in _batches(kind, job.shop, job, repeated):
+            decide = (
+                (lambda good: kind.result(job.shop, job, good)) if done else (lambda good: kind.preview(job.shop, good))
+            )
+            for row, outcome in zip(batch, _outcomes(kind, batch, decide)):
+                cells = [_shown(row.cells.get(h)) for h in kind.headers]
+                yield [row.number, *cells, kind.label(outcome.code), outcome.reason]
+
+    return header, job.rows_total, rows()
+
+
+def import_report_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], int, Iterator[list]]:
+    """The exporter of an import's report (the export job builds the file)."""
+    return report_rows(job=ImportJob.objects.for_shop(shop).get(pk=params["job"]))

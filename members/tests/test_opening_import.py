@@ -1,0 +1,379 @@
+import io
+import re
+import threading
+import zipfile
+
+import pytest
+from django.db import connections
+from openpyxl import Workbook, load_workbook
+
+from loyalty.models import EarningSettings, PointEntry
+from members import imports
+from members.models import Customer, ImportJob, OpeningBalance
+from members.services import members_activate
+from members.tests.factories import CustomerFactory
+from shops.models import ActivityEntry, ActivityKind
+
+HEADERS = ["HoTen", "DienThoai", "Email", "DTDauKy"]
+
+
+def xlsx(rows, headers=HEADERS) -> bytes:
+    workbook = Workbook()
+    if headers:
+        workbook.active.append(headers)
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(shop, owner, content, name="dau-ky.xlsx") -> ImportJob:
+    job = imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name=name, content=content)
+    imports.import_analyse(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def confirm_and_run(job, owner) -> ImportJob:
+    imports.import_confirm(job=job, actor=owner, ip=None)
+    imports.import_run(job_id=job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def problems(job) -> dict[int, str]:
+    return {problem["row"]: problem["reason"] for problem in job.problems}
+
+
+def test_the_template_has_exactly_the_four_headers_an_example_and_the_phone_column_as_text(owner_client):
+    response = owner_client.get("/members/opening-balances/template.xlsx")
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert [cell.value for cell in sheet[1]] == HEADERS
+    assert [cell.value for cell in sheet[2]] == ["Nguyễn Văn A", "0912345678", "nguyenvana@example.com", 1500000]
+    assert sheet["B2"].number_format == "@" and sheet["B50"].number_format == "@"
+
+
+def test_the_preview_says_what_each_row_will_do_and_writes_nothing(shop, owner):
+    CustomerFactory(shop=shop, phone="+84382345678", name="Trần Văn Nam")  # e.g. synced from Haravan
+    content = xlsx(
+        [
+            ["Nguyễn Thị Mai", "0912 345 678", "mai@example.vn", "1.500.000 ₫"],
+            ["Trần Văn Nam", "0382345678", "", 2_000_000],
+            ["Sai Số", "12345", "", 100_000],
+            ["Chữ Tiền", "0987654321", "", "một triệu"],
+            ["Âm", "0987654322", "", -5],
+            ["Thư Sai", "0987654323", "khong-phai-email", 1],
+            ["Trùng A", "0901234567", "", 10],
+            ["Trùng B", "+84 901 234 567", "", 20],
+        ]
+    )
+    customers_before = Customer.objects.count()
+
+    job = upload(shop, owner, content)
+
+    assert job.status == "ready" and job.rows_total == 8
+    assert job.preview == {"new": 1, "existing": 1, "error": 6}
+    reasons = problems(job)
+    assert "12345" in reasons[4] and reasons[4].startswith("DienThoai")
+    assert "một triệu" in reasons[5] and reasons[5].startswith("DTDauKy")
+    assert "âm" in reasons[6] or "negative" in reasons[6]
+    assert "khong-phai-email" in reasons[7]
+    assert "9" in reasons[8] and "8" in reasons[9]  # a repeated phone is an error on both rows
+    assert Customer.objects.count() == customers_before
+    assert not OpeningBalance.objects.exists()
+
+
+def test_amounts_are_read_as_people_write_them(shop, owner):
+    amounts = [1500000, "1500000", "1.500.000", "1,500,000", "1.500.000 ₫", "1.500.000đ", 1500000.0]
+    rows = [[f"Khách {i}", f"090123456{i}", "", amount] for i, amount in enumerate(amounts)]
+
+    job = confirm_and_run(upload(shop, owner, xlsx(rows)), owner)
+
+    assert job.counts == {"new": len(amounts)}
+    assert set(Customer.objects.values_list("opening_revenue", flat=True)) == {1_500_000}
+
+
+def test_confirming_creates_or_completes_customers_makes_them_members_and_places_their_tier(shop, owner):
+    existing = CustomerFactory(shop=shop, phone="+84382345678", name="Trần Văn Nam", email="", total_spent=1_000_000)
+    content = xlsx(
+        [["Nguyễn Thị Mai", "0912345678", "Mai@Example.vn", "6.000.000"], ["Nam", "0382345678", "nam@x.vn", 19_500_000]]
+    )
+
+    job = confirm_and_run(upload(shop, owner, content), owner)
+
+    assert job.status == "done" and job.counts == {"new": 1, "existing": 1} and job.rows_done == 2
+    mai = Customer.objects.get(phone="+84912345678")
+    assert (mai.name, mai.email, mai.opening_revenue, mai.tier.name) == (
+        "Nguyễn Thị Mai",
+        "mai@example.vn",
+        6_000_000,
+        "Bạc",
+    )
+    assert mai.member_since is not None
+    existing.refresh_from_db()
+    assert existing.name == "Trần Văn Nam"  # what the customer had is kept
+    assert existing.email == "nam@x.vn"  # what they lacked is filled
+    assert existing.opening_revenue == 19_500_000 and existing.tier.name == "Vàng"  # 19.5M + 1M spent
+    balance = OpeningBalance.objects.get(phone="+84912345678")
+    assert (balance.customer, balance.job, balance.amount, balance.created_customer) == (mai, job, 6_000_000, True)
+    kinds = list(ActivityEntry.objects.filter(kind=ActivityKind.DATA_IMPORT).values_list("summary", flat=True))
+    assert len(kinds) == 3  # upload, confirm, finished
+    assert ActivityEntry.objects.filter(kind=ActivityKind.MEMBER_ACTIVATED).count() == 2
+
+
+def test_importing_the_same_file_again_and_again_changes_nothing_after_the_first(shop, owner):
+    content = xlsx([["Mai", "0912345678", "", 6_000_000], ["Nam", "0382345678", "", 1_000_000]])
+    confirm_and_run(upload(shop, owner, content), owner)
+
+    for _attempt in range(5):
+        again = upload(shop, owner, content)
+        assert again.preview == {"skipped": 2}
+        assert "imported" in again.problems[0]["reason"] or "đã được nhập" in again.problems[0]["reason"]
+        again = confirm_and_run(again, owner)
+        assert again.counts == {"skipped": 2}
+
+    assert list(Customer.objects.order_by("phone").values_list("opening_revenue", flat=True)) == [1_000_000, 6_000_000]
+    assert OpeningBalance.objects.count() == 2
+
+
+def test_a_changed_amount_for_an_imported_phone_is_skipped_not_applied(shop, owner):
+    confirm_and_run(upload(shop, owner, xlsx([["Mai", "0912345678", "", 6_000_000]])), owner)
+
+    job = confirm_and_run(upload(shop, owner, xlsx([["Mai", "0912 345 678", "", 9_000_000]])), owner)
+
+    assert job.counts == {"skipped": 1}
+    assert Customer.objects.get().opening_revenue == 6_000_000
+
+
+def test_opening_revenue_earns_points_once_when_the_shop_says_so(shop, owner):
+    EarningSettings.objects.create(shop=shop, opening_revenue_earns=True)
+    content = xlsx([["Mai", "0912345678", "", 1_234_567]])
+
+    confirm_and_run(upload(shop, owner, content), owner)
+    confirm_and_run(upload(shop, owner, content), owner)
+
+    mai = Customer.objects.get()
+    assert mai.points_balance == 123
+    assert PointEntry.objects.get().kind == "opening"
+
+
+def test_without_the_setting_opening_revenue_counts_for_the_tier_but_earns_nothing(shop, owner):
+    confirm_and_run(upload(shop, owner, xlsx([["Mai", "0912345678", "", 6_000_000]])), owner)
+
+    assert Customer.objects.get().points_balance == 0
+    assert not PointEntry.objects.exists()
+
+
+def test_a_member_already_keeps_their_member_since(shop, owner):
+    customer = CustomerFactory(shop=shop, phone="+84912345678")
+    members_activate(shop=shop, actor=None, customer_ids=[customer.pk])
+    customer.refresh_from_db()
+
+    confirm_and_run(upload(shop, owner, xlsx([["Mai", "0912345678", "", 6_000_000]])), owner)
+
+    assert Customer.objects.get().member_since == customer.member_since
+
+
+def test_a_job_is_confirmed_once_however_often_the_button_is_pressed(shop, owner):
+    job = upload(shop, owner, xlsx([["Mai", "0912345678", "", 1]]))
+    imports.import_confirm(job=job, actor=owner, ip=None)
+
+    with pytest.raises(imports.ImportStateError):
+        imports.import_confirm(job=job, actor=owner, ip=None)
+
+
+def test_a_worker_that_dies_mid_import_leaves_it_resumable_and_nothing_twice(shop, owner, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_SIZE", 3)
+    rows = [[f"Khách {i}", f"09012345{i:02d}", "", 1_000_000] for i in range(10)]
+    job = upload(shop, owner, xlsx(rows))
+    imports.import_confirm(job=job, actor=owner, ip=None)
+    kind = imports.import_kind("opening")
+    real_apply = type(kind).apply
+    calls = {"n": 0}
+
+    def dying_apply(self, *args):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("worker lost")
+        return real_apply(self, *args)
+
+    monkeypatch.setattr(type(kind), "apply", dying_apply)
+    with pytest.raises(RuntimeError):
+        imports.import_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.cursor) == (
+        "running",
+        6,
+        7,
+    )  # two batches in (rows 2-7), the third rolled back
+    assert Customer.objects.count() == 6
+
+    imports.import_run(job_id=job.pk)  # the task delivered again
+
+    job.refresh_from_db()
+    assert (job.status, job.rows_done, job.counts) == ("done", 10, {"new": 10})
+    assert Customer.objects.count() == 10 and OpeningBalance.objects.count() == 10
+    assert set(Customer.objects.values_list("opening_revenue", flat=True)) == {1_000_000}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_overlapping_files_confirmed_at_once_apply_each_phone_once(shop, owner, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_SIZE", 7)
+    first = [[f"A{i}", f"09012340{i:02d}", "", 1_000_000] for i in range(40)]
+    second = [[f"B{i}", f"09012340{i:02d}", "", 2_000_000] for i in range(20, 60)]  # 20 phones overlap
+    jobs = [upload(shop, owner, xlsx(first)), upload(shop, owner, xlsx(second))]
+    for job in jobs:
+        imports.import_confirm(job=job, actor=owner, ip=None)
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def work(job_id):
+        try:
+            barrier.wait()
+            imports.import_run(job_id=job_id)
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(job.pk,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert Customer.objects.count() == 60 == OpeningBalance.objects.count()
+    for job in jobs:
+        job.refresh_from_db()
+        assert job.status == "done"
+    assert sum(job.counts.get("new", 0) for job in jobs) == 60
+    assert sum(job.counts.get("skipped", 0) for job in jobs) == 20
+    for customer in Customer.objects.all():
+        balance = OpeningBalance.objects.get(phone=customer.phone)
+        assert customer.opening_revenue == balance.amount  # one amount, never both
+
+
+# Bad files --------------------------------------------------------------------------------
+
+
+def refused(shop, owner, content, name="dau-ky.xlsx") -> str:
+    job = upload(shop, owner, content, name=name)
+    assert job.status == "refused", job.preview
+    assert not Customer.objects.exists() and not OpeningBalance.objects.exists()
+    return job.error
+
+
+def test_wrong_headers_are_named(shop, owner):
+    error = refused(
+        shop, owner, xlsx([["Mai", "0912345678", "", 1]], headers=["Ten", "SoDienThoai", "Email", "DTDauKy"])
+    )
+
+    assert "HoTen" in error and "DienThoai" in error and "SoDienThoai" in error
+
+
+def test_an_empty_sheet_and_a_sheet_without_rows_are_refused(shop, owner):
+    assert "empty" in refused(shop, owner, xlsx([], headers=None)) or "trống" in refused(shop, owner, xlsx([], None))
+    assert refused(shop, owner, xlsx([]))  # the headers alone
+
+
+def test_not_a_spreadsheet_and_old_xls_files_get_a_message_saying_what_to_do(shop, owner):
+    assert "xlsx" in refused(shop, owner, b"\x89PNG\r\n\x1a\n" + b"0" * 100)
+    with pytest.raises(imports.SpreadsheetError, match="xlsx"):
+        imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="cu.xls", content=b"\xd0\xcf")
+    with pytest.raises(imports.SpreadsheetError):
+        imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="anh.png", content=b"x")
+    assert ImportJob.objects.count() == 1  # the refused .xlsx only: the others were never kept
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_kept(shop, owner, settings):
+    settings.IMPORT_MAX_BYTES = 1024
+
+    with pytest.raises(imports.SpreadsheetError, match="MB"):
+        imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.csv", content=b"x" * 2048)
+    assert not ImportJob.objects.exists()
+
+
+def test_formulas_are_refused_with_the_cell_named(shop, owner):
+    assert "D3" in refused(shop, owner, xlsx([["Mai", "0912345678", "", 1], ["Nam", "0382345678", "", "=D2*2"]]))
+
+
+def _rewrite_sheet(content: bytes, change) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(content))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = change(data)
+            target.writestr(item, data)
+    return buffer.getvalue()
+
+
+def test_a_sheet_that_claims_a_million_rows_but_holds_two_is_read_as_two(shop, owner):
+    content = _rewrite_sheet(
+        xlsx([["Mai", "0912345678", "", 1], ["Nam", "0382345678", "", 2]]),
+        lambda data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data),
+    )
+    assert b"XFD1048576" in zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet1.xml")
+
+    job = upload(shop, owner, content)
+
+    assert (job.status, job.rows_total) == ("ready", 2)
+
+
+def test_a_value_far_beyond_the_columns_is_refused_before_calamine_builds_its_grid(shop, owner):
+    content = _rewrite_sheet(
+        xlsx([["Mai", "0912345678", "", 1]]),
+        lambda data: data.replace(
+            b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+        ),
+    )
+
+    assert "XFD1048576" in refused(shop, owner, content)
+
+
+def test_a_zip_bomb_is_refused_from_its_declared_sizes(shop, owner):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"0" * (600 * 1024 * 1024))
+
+    job = upload(shop, owner, buffer.getvalue())
+
+    assert (job.status == "refused" and "unpacks" in job.error) or "giải nén" in job.error
+
+
+def test_csv_in_utf8_with_a_bom_reads_vietnamese_names(shop, owner):
+    content = 'HoTen,DienThoai,Email,DTDauKy\r\nNguyễn Thị Mai,0912345678,,"1.500.000"\r\n'.encode("utf-8-sig")
+
+    job = confirm_and_run(upload(shop, owner, content, name="dau-ky.csv"), owner)
+
+    assert job.counts == {"new": 1}
+    assert Customer.objects.get().name == "Nguyễn Thị Mai"
+
+
+def test_csv_that_is_not_utf8_says_how_to_save_it(shop, owner):
+    content = "HoTen,DienThoai,Email,DTDauKy\r\nHélène,0912345678,,1\r\n".encode("cp1252")
+
+    assert "UTF-8" in refused(shop, owner, content, name="dau-ky.csv")
+
+
+# The report -------------------------------------------------------------------------------
+
+
+def test_the_report_lists_every_row_with_its_outcome_and_reason(shop, owner):
+    confirm_and_run(upload(shop, owner, xlsx([["Nam", "0382345678", "", 1]])), owner)
+    job = confirm_and_run(
+        upload(shop, owner, xlsx([["Mai", "0912345678", "", 5], ["Nam", "0382345678", "", 1], ["X", "1", "", 1]])),
+        owner,
+    )
+
+    header, total, rows = imports.report_rows(job=job)
+    rows = list(rows)
+
+    assert total == 3 and header[1:5] == HEADERS
+    assert [row[0] for row in rows] == [2, 3, 4]
+    assert [row[5] for row in rows] == ["Khách hàng mới", "Bỏ qua: đã nhập trước đây", "Lỗi"]
+    assert "#" in rows[1][6] and rows[2][6].startswith("DienThoai")
