@@ -94,6 +94,17 @@ def import_view(request, pk: int):
             "counts": _outcome_rows(import_kind, job.counts),
             "problems": _problem_rows(import_kind, job),
             "problems_more": sum(job.preview.get(code, 0) for code in import_kind.problem_codes) > len(job.problems),
+            "same_file": ImportJob.objects.for_shop(request.shop)
+            .filter(
+                kind=job.kind,
+                file_sha256=job.file_sha256,
+                status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.DONE],
+            )
+            .exclude(pk=job.pk)
+            .defer("file_content")
+            .first()
+            if job.status == ImportJob.Status.READY
+            else None,
             "stalled": job.status in (ImportJob.Status.QUEUED, ImportJob.Status.RUNNING)
             and (job.progressed_at or job.confirmed_at or job.created_at) < timezone.now() - STALLED_AFTER,
         },

@@ -257,7 +257,9 @@ def import_analyse(*, job_id: int) -> None:
                 % {"rows": total, "limit": settings.IMPORT_MAX_ROWS}
             )
         for batch in _batches(kind, job.shop, job, repeated):
-            for row, outcome in zip(batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))):
+            for row, outcome in zip(
+                batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good)), strict=True
+            ):
                 counts[outcome.code] += 1
                 if outcome.code in kind.problem_codes and len(problems) < PROBLEMS_SHOWN:
                     problems.append(_problem(kind, row, outcome))
@@ -385,13 +387,19 @@ def _apply_batch(kind: ImportKind, job: ImportJob, batch: list[Row]) -> None:
                 locked = ImportJob.objects.select_for_update().get(pk=job.pk)
                 if locked.cursor >= batch[-1].number:
                     return  # another delivery of this task applied it already
-                outcomes = _outcomes(kind, batch, lambda good: kind.apply(job.shop, locked, good))
+                outcomes = _outcomes(kind, batch, lambda good, locked=locked: kind.apply(job.shop, locked, good))
                 counts = Counter(locked.counts)
                 counts.update(outcome.code for outcome in outcomes)
+                refused = {
+                    str(row.number): outcome.reason
+                    for row, outcome in zip(batch, outcomes, strict=True)
+                    if outcome.code == ERROR and not row.error
+                }
                 ImportJob.objects.filter(pk=job.pk).update(
                     cursor=batch[-1].number,
                     rows_done=locked.rows_done + len(batch),
                     counts=dict(counts),
+                    apply_errors={**locked.apply_errors, **refused} if refused else locked.apply_errors,
                     progressed_at=timezone.now(),
                 )
                 job.cursor = batch[-1].number
@@ -445,13 +453,18 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
     done = job.status == ImportJob.Status.DONE
     header = [_("Row"), *kind.headers, _("Outcome"), _("Reason")]
 
+    def applied(good: list[Row]) -> list[Outcome]:
+        refused = job.apply_errors
+        results = iter(kind.result(job.shop, job, [row for row in good if str(row.number) not in refused]))
+        return [
+            Outcome(ERROR, refused[str(row.number)]) if str(row.number) in refused else next(results) for row in good
+        ]
+
     def rows() -> Iterator[list]:
         _total, repeated = _repeated_keys(kind, job.shop, job)
+        decide = applied if done else (lambda good: kind.preview(job.shop, good))
         for batch in _batches(kind, job.shop, job, repeated):
-            decide = (
-                (lambda good: kind.result(job.shop, job, good)) if done else (lambda good: kind.preview(job.shop, good))
-            )
-            for row, outcome in zip(batch, _outcomes(kind, batch, decide)):
+            for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
                 cells = [_shown(row.cells.get(h)) for h in kind.headers]
                 yield [row.number, *cells, kind.label(outcome.code), outcome.reason]
 

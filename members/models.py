@@ -191,6 +191,8 @@ class ImportJob(ShopOwned):
     counts = models.JSONField(default=dict, blank=True)
     # The first rows that will not go in as they are (errors, skips), for the preview page.
     problems = models.JSONField(default=list, blank=True)
+    # Rows read well but refused when applied (e.g. a deduction below zero): row -> reason.
+    apply_errors = models.JSONField(default=dict, blank=True)
     rows_done = models.PositiveIntegerField(default=0)
     cursor = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
