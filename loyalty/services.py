@@ -234,30 +234,53 @@ def ranking_spend(customer: Customer) -> int:
     return customer.opening_revenue + customer.total_spent
 
 
+TIER_REFRESH_CHUNK = 5_000
+
+
 def customers_refresh_tiers(*, shop: Shop, customer_ids: Iterable[int], reason: str) -> None:
     """Move members up as soon as their ranking spend reaches a higher tier, and give new
     members their first tier; each move is a TierChange. Never down: lowering a tier is the
-    yearly review's decision, not an order's."""
+    yearly review's decision, not an order's. Set-based: per chunk of customers one
+    INSERT … SELECT writes the moves and one UPDATE makes them. Call with the customers
+    locked (or in the transaction that changed their spend)."""
     ids = list(customer_ids)
     if not ids:
         return
-    tiers = tiers_for(shop)
-    rank = {tier.pk: index for index, tier in enumerate(tiers)}
-    members = Customer.objects.filter(pk__in=ids, member_since__isnull=False).values_list(
-        "pk", "tier_id", "opening_revenue", "total_spent"
+    target, target_params, target_rank, target_rank_params, current_rank, current_rank_params = _rank_sql(
+        tiers_for(shop)
     )
-    moves: dict[int, list[int]] = {}
-    changes = []
-    for customer_id, tier_id, opening, spent in members:
-        target = tier_for_spend(tiers, opening + spent)
-        if tier_id is None or rank[target.pk] > rank.get(tier_id, -1):
-            moves.setdefault(target.pk, []).append(customer_id)
-            changes.append(
-                TierChange(shop=shop, customer_id=customer_id, from_tier_id=tier_id, to_tier=target, reason=reason)
+    customers = Customer._meta.db_table
+    changes = TierChange._meta.db_table
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), TIER_REFRESH_CHUNK):
+            chunk = ids[start : start + TIER_REFRESH_CHUNK]
+            moving = (
+                f"id IN ({', '.join(['%s'] * len(chunk))}) AND member_since IS NOT NULL "
+                f"AND (tier_id IS NULL OR {target_rank} > {current_rank})"
             )
-    for tier_id, customer_ids_moving in moves.items():
-        Customer.objects.filter(pk__in=customer_ids_moving).update(tier_id=tier_id)
-    TierChange.objects.bulk_create(changes)
+            moving_params = [*chunk, *target_rank_params, *current_rank_params]
+            cursor.execute(
+                f"INSERT INTO {changes} (shop_id, customer_id, from_tier_id, to_tier_id, reason, created_at) "
+                f"SELECT shop_id, id, tier_id, {target}, %s, %s FROM {customers} WHERE {moving}",
+                [*target_params, reason, now, *moving_params],
+            )
+            cursor.execute(f"UPDATE {customers} SET tier_id = {target} WHERE {moving}", target_params + moving_params)
+
+
+def _rank_sql(tiers: list[Tier]) -> tuple[str, list, str, list, str, list]:
+    """SQL (with its parameters) for a customer's target tier id by ranking spend, that
+    tier's rank (0 = lowest), and the rank of the tier they are in (-1 for none)."""
+    spend = "(opening_revenue + total_spent)"
+    ordered = list(reversed(tiers))
+    rank = {tier.pk: index for index, tier in enumerate(tiers)}
+    target = "CASE " + " ".join(f"WHEN {spend} >= %s THEN %s" for _tier in ordered) + " ELSE %s END"
+    target_params = [value for tier in ordered for value in (tier.threshold, tier.pk)] + [tiers[0].pk]
+    target_rank = "CASE " + " ".join(f"WHEN {spend} >= %s THEN %s" for _tier in ordered) + " ELSE 0 END"
+    target_rank_params = [value for tier in ordered for value in (tier.threshold, rank[tier.pk])]
+    current_rank = "CASE " + " ".join("WHEN tier_id = %s THEN %s" for _tier in tiers) + " ELSE -1 END"
+    current_rank_params = [value for tier in tiers for value in (tier.pk, rank[tier.pk])]
+    return target, target_params, target_rank, target_rank_params, current_rank, current_rank_params
 
 
 def tier_progress(customer: Customer) -> dict:
@@ -416,18 +439,11 @@ def tiers_save(*, shop: Shop, actor: User, ip: str | None, rows: list[TierRow]) 
 
 
 def _tier_sql(tiers: list[Tier]) -> tuple[str, list, str, list]:
-    """SQL for each member's target tier id and its rank, and the rank of their current tier."""
-    spend = "(opening_revenue + total_spent)"
-    ordered = list(reversed(tiers))
-    target = "CASE " + " ".join(f"WHEN {spend} >= %s THEN %s" for _tier in ordered) + " ELSE %s END"
-    target_params = [value for tier in ordered for value in (tier.threshold, tier.pk)] + [tiers[0].pk]
-    rank = {tier.pk: index for index, tier in enumerate(tiers)}
-    target_rank = "CASE " + " ".join(f"WHEN {spend} >= %s THEN %s" for _tier in ordered) + " ELSE 0 END"
-    current_rank = "CASE " + " ".join("WHEN tier_id = %s THEN %s" for _tier in tiers) + " ELSE -1 END"
+    """SQL for each member's target tier id, and for counting the moves up and down."""
+    target, target_params, target_rank, target_rank_params, current_rank, current_rank_params = _rank_sql(tiers)
     rank_sql = f"SUM(CASE WHEN {target_rank} > {current_rank} THEN 1 ELSE 0 END), "
     rank_sql += f"SUM(CASE WHEN {target_rank} < {current_rank} THEN 1 ELSE 0 END)"
-    one_comparison = [value for tier in ordered for value in (tier.threshold, rank[tier.pk])]
-    one_comparison += [value for tier in tiers for value in (tier.pk, rank[tier.pk])]
+    one_comparison = target_rank_params + current_rank_params
     return target, target_params, rank_sql, one_comparison * 2  # up, then down
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.db import bulk_update_rows
 from core.formatting import format_date, format_vnd
 from core.numbers import NumberError, parse_amount
 from core.text import fold
@@ -150,12 +151,12 @@ class OpeningImport(ImportKind):
                 customer.search_name = fold(customer.name)
                 customer.email = customer.email or email
             changed.append(customer)
-        Customer.objects.bulk_update(changed, ["opening_revenue", "name", "search_name", "email"], batch_size=500)
+        bulk_update_rows(changed, ["opening_revenue", "name", "search_name", "email"])
         by_phone = {balance.phone: balance for balance in balances.values() if balance.phone in mine}
         for phone, balance in by_phone.items():
             balance.customer_id = customers[phone].pk
             balance.created_customer = phone not in before
-        OpeningBalance.objects.bulk_update(list(by_phone.values()), ["customer", "created_customer"], batch_size=1000)
+        bulk_update_rows(list(by_phone.values()), ["customer", "created_customer"])
 
         members = [c.pk for c in changed if c.member_since is not None]
         members_activate(

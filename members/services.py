@@ -16,6 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import bulk_update_rows
 from core.text import fold
 from members.models import Customer, CustomerGroup, CustomerGroupMember, Order
 from members.phones import try_normalize_phone
@@ -145,7 +146,7 @@ def customers_upsert(*, shop: Shop, items: list[CustomerData]) -> dict[str, int]
             changed_fields.update(fields)
         result[phone] = customer.pk
     if changed_rows:
-        Customer.objects.bulk_update(list(changed_rows.values()), sorted(changed_fields))
+        bulk_update_rows(list(changed_rows.values()), sorted(changed_fields))
     return result
 
 
@@ -262,7 +263,7 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
         if customer_id:
             touched_customers.add(customer_id)
     if updated_rows:
-        Order.objects.bulk_update(updated_rows, [*_ORDER_FIELDS, "source_updated_at", "customer", "updated_at"])
+        bulk_update_rows(updated_rows, [*_ORDER_FIELDS, "source_updated_at", "customer", "updated_at"])
     customers_refresh_totals(customer_ids=touched_customers)
     _auto_activate(shop, touched_customers)
     from loyalty.services import customers_refresh_tiers, orders_points_sync
