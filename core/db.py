@@ -1,49 +1,119 @@
-"""Database helpers the ORM lacks."""
+"""Set-based writes the ORM lacks, for PostgreSQL and SQLite alike.
+
+Django's ``bulk_update`` builds a CASE with a WHEN per object for every field, which both
+Python and the database take quadratic time over (2,000 customers took seconds), and
+``bulk_create`` builds a model instance per row. For the paths that write thousands of rows
+at a time (imports, sync pages) these helpers send one statement per batch with a VALUES
+list instead.
+"""
 
 from collections.abc import Sequence
+from typing import Any
 
-from django.db import connection
-from django.db.models import Model
+from django.db import connection, models
+from django.db.models import Field, Model
 
-_MAX_PARAMS = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
+MAX_PARAMS = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
+
+
+def values_table(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> tuple[str, list, list[str]]:
+    """A table of the rows (values matching ``fields``) to join or select from: the SQL, its
+    parameters and how to refer to each column. PostgreSQL gets one array per column
+    (``unnest``): a handful of parameters however many rows, where a VALUES list would make
+    the driver parse a statement with tens of thousands of placeholders. SQLite gets VALUES
+    (its columns are called column1, column2…)."""
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql":
+        names = [quote(field.column) for field in fields]
+        arrays = ", ".join(f"%s::{field.cast_db_type(connection)}[]" for field in fields)
+        params = [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _field in fields]
+        return f"unnest({arrays}) AS v({', '.join(names)})", params, [f"v.{name}" for name in names]
+    placeholder = "(" + ", ".join("%s" for _field in fields) + ")"
+    params = [value for row in rows for value in row]
+    sql = f"(VALUES {', '.join([placeholder] * len(rows))}) AS v"
+    return sql, params, [f"v.column{index + 1}" for index in range(len(fields))]
+
+
+# Values of other fields (text, numbers, booleans, keys) go to the driver as they are:
+# preparing a million of them through the ORM would cost seconds.
+_PREPARED_TYPES = (models.DateTimeField, models.DateField, models.TimeField, models.DecimalField, models.JSONField)
+
+
+def _prepared(fields: Sequence[Field], row: Sequence[Any]) -> list:
+    return [
+        field.get_db_prep_save(value, connection) if isinstance(field, _PREPARED_TYPES) else value
+        for field, value in zip(fields, row, strict=True)
+    ]
 
 
 def bulk_update_rows(objects: Sequence[Model], fields: Sequence[str]) -> int:
     """Write ``fields`` of each object, like ``QuerySet.bulk_update``, in one UPDATE … FROM
-    (VALUES …) joined on the primary key per batch. Django's bulk_update builds a CASE with a
-    WHEN per object for every field, which both Python and the database take quadratic time
-    over: 2,000 customers took seconds; this takes milliseconds. Returns rows updated."""
+    (VALUES …) joined on the primary key per batch. Returns the rows updated."""
     if not objects or not fields:
         return 0
-    model = type(objects[0])
-    meta = model._meta
+    meta = type(objects[0])._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    postgres = connection.vendor == "postgresql"
-    if postgres:
-        placeholder = "(" + ", ".join(f"%s::{field.cast_db_type(connection)}" for field in columns) + ")"
-        alias = "v(" + ", ".join(quote(field.column) for field in columns) + ")"
-        names = [quote(field.column) for field in columns]
-    else:  # SQLite names a VALUES table's columns column1, column2, …
-        placeholder = "(" + ", ".join("%s" for _field in columns) + ")"
-        alias = "v"
-        names = [f"column{index + 1}" for index in range(len(columns))]
-    assignments = ", ".join(
-        f"{quote(field.column)} = v.{name}" for field, name in zip(columns[1:], names[1:], strict=True)
-    )
-    per_batch = max(1, _MAX_PARAMS // len(columns))
+    per_batch = max(1, MAX_PARAMS // len(columns))
     updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(objects), per_batch):
-            batch = objects[start : start + per_batch]
-            params = [
-                field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in batch for field in columns
+            batch = [
+                _prepared(columns, [getattr(obj, f.attname) for f in columns])
+                for obj in objects[start : start + per_batch]
             ]
+            values, params, refs = values_table(columns, batch)
+            assignments = ", ".join(f"{quote(f.column)} = {ref}" for f, ref in zip(columns[1:], refs[1:], strict=True))
             cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM (VALUES {', '.join([placeholder] * len(batch))}) AS {alias} "
-                f"WHERE {table}.{quote(meta.pk.column)} = v.{names[0]}",
+                f"UPDATE {table} SET {assignments} FROM {values} WHERE {table}.{quote(meta.pk.column)} = {refs[0]}",
                 params,
             )
             updated += cursor.rowcount
     return updated
+
+
+def insert_rows(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    conflict: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """INSERT the rows (values in the order of ``fields``; every other column gets its
+    model default), skipping those that meet the unique ``conflict`` columns, and return
+    the ``returning`` columns of the rows actually inserted."""
+    if not rows:
+        return []
+    meta = model._meta
+    quote = connection.ops.quote_name
+    given = [meta.get_field(name) for name in fields]
+    named = {field.name for field in given}
+    defaults = [
+        field for field in meta.concrete_fields if field.name not in named and not field.primary_key and not field.null
+    ]
+    default_values = _prepared(defaults, [field.get_default() for field in defaults])
+    sql_tail = ""
+    if conflict:
+        sql_tail += f" ON CONFLICT ({', '.join(quote(meta.get_field(n).column) for n in conflict)}) DO NOTHING"
+    if returning:
+        sql_tail += f" RETURNING {', '.join(quote(meta.get_field(n).column) for n in returning)}"
+    column_list = ", ".join(quote(field.column) for field in given + defaults)
+    per_batch = max(1, MAX_PARAMS // len(given)) if connection.vendor != "postgresql" else 50_000
+    found: list[tuple] = []
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_batch):
+            batch = [_prepared(given, row) for row in rows[start : start + per_batch]]
+            values, params, refs = values_table(given, batch)
+            constants = "".join(", %s" for _field in defaults)
+            cursor.execute(
+                f"INSERT INTO {quote(meta.db_table)} ({column_list}) "
+                f"SELECT {', '.join(refs)}{constants} FROM {values}"
+                # SQLite reads "ON" after a bare FROM as a join's: WHERE true ends the SELECT.
+                f" WHERE true{sql_tail}",
+                [*default_values, *params],  # the constants' placeholders come first in the text
+            )
+            if returning:
+                found.extend(tuple(row) for row in cursor.fetchall())
+    return found

@@ -35,7 +35,7 @@ from shops.services import activity_record
 
 ERROR = "error"
 PROBLEMS_SHOWN = 200
-BATCH_SIZE = 2_000
+BATCH_SIZE = 5_000
 
 
 class RowError(ValueError):

@@ -13,22 +13,25 @@ points once (ledger source "import", keyed by phone), at the base rate: it was s
 before the member had a tier.
 """
 
+from types import SimpleNamespace
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from core.db import bulk_update_rows
+from core.db import MAX_PARAMS, insert_rows, values_table
 from core.formatting import format_date, format_vnd
 from core.numbers import NumberError, parse_amount
 from core.text import fold
 from members.imports import ERROR, ImportKind, Outcome, Row, RowError, register_import
 from members.models import Customer, ImportJob, OpeningBalance
 from members.phones import InvalidPhone, normalize_phone
-from shops.models import Shop
+from shops.models import ActivityKind, Shop
+from shops.services import activity_record
 
 NEW = "new"
 EXISTING = "existing"
@@ -100,82 +103,93 @@ class OpeningImport(ImportKind):
         return _("%(amount)s added to the existing customer %(name)s.") % {"amount": format_vnd(amount), "name": name}
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
-        from loyalty.services import customers_refresh_tiers, opening_points_grant
-        from members.services import members_activate
+        """Set-based, a statement per step for the whole batch (see the module's docstring)."""
+        from loyalty.services import customers_refresh_tiers, members_welcome_points, opening_points_grant
 
         rows = sorted(rows, key=lambda row: row.key)  # the same lock order in every import
         phones = [row.key for row in rows]
         now = timezone.now()
         # Lock the customers these phones already have: a second import of them waits here.
-        before = {
-            customer.phone: customer
-            for customer in Customer.objects.for_shop(shop).select_for_update().filter(phone__in=phones).order_by("pk")
+        before = dict(
+            Customer.objects.for_shop(shop)
+            .select_for_update()
+            .filter(phone__in=phones)
+            .order_by("pk")
+            .values_list("phone", "member_since")
+        )
+        mine = {
+            phone
+            for (phone,) in insert_rows(
+                OpeningBalance,
+                ["shop", "phone", "job", "row", "amount", "created_customer", "created_at"],
+                [(shop.pk, row.key, job.pk, row.number, row.value[2], row.key not in before, now) for row in rows],
+                conflict=["shop", "phone"],
+                returning=["phone"],
+            )
         }
-        OpeningBalance.objects.bulk_create(
-            [
-                OpeningBalance(shop=shop, phone=row.key, job=job, row=row.number, amount=row.value[2], created_at=now)
+        # New customers: members from now, with their opening revenue.
+        created = dict(
+            insert_rows(
+                Customer,
+                ["shop", "phone", "name", "search_name", "email", "opening_revenue", "member_since", "created_at"],
+                [
+                    (shop.pk, row.key, row.value[0], fold(row.value[0]), row.value[1], row.value[2], now, now)
+                    for row in rows
+                    if row.key in mine and row.key not in before
+                ],
+                conflict=["shop", "phone"],  # a Haravan sync adding the same phone meanwhile
+                returning=["phone", "id"],
+            )
+        )
+        # Customers the shop had: add the amount, fill what they lack, make them members.
+        added = dict(
+            _add_to_existing(shop, [row for row in rows if row.key in mine and row.key not in created], now=now)
+        )
+        ids = {**created, **added}
+        if ids:
+            _link_balances(job, ids)
+        joined = [ids[phone] for phone in ids if phone in created or before.get(phone) is None]
+        customers_refresh_tiers(shop=shop, customer_ids=ids.values(), reason=_("Opening balance imported"))
+        members_welcome_points(shop=shop, customer_ids=joined)
+        opening_points_grant(
+            shop=shop,
+            balances=[
+                SimpleNamespace(customer_id=ids[row.key], phone=row.key, amount=row.value[2])
                 for row in rows
+                if row.key in ids
             ],
-            ignore_conflicts=True,
         )
-        balances = self._imported_before(shop, phones)
-        mine = {phone for phone, balance in balances.items() if balance.job_id == job.pk}
-        Customer.objects.bulk_create(
-            [
-                Customer(
-                    shop=shop,
-                    phone=row.key,
-                    name=row.value[0],
-                    search_name=fold(row.value[0]),
-                    email=row.value[1],
-                    created_at=now,
-                )
-                for row in rows
-                if row.key in mine and row.key not in before
-            ],
-            ignore_conflicts=True,  # a Haravan sync adding the same phone meanwhile
-        )
-        customers = {
-            customer.phone: customer
-            for customer in Customer.objects.for_shop(shop).select_for_update().filter(phone__in=mine).order_by("pk")
-        }
-        changed = []
-        for row in rows:
-            if row.key not in mine:
-                continue
-            customer = customers[row.key]
-            name, email, amount = row.value
-            customer.opening_revenue += amount
-            if row.key in before:  # fill what the customer lacks, change nothing they have
-                customer.name = customer.name or name
-                customer.search_name = fold(customer.name)
-                customer.email = customer.email or email
-            changed.append(customer)
-        bulk_update_rows(changed, ["opening_revenue", "name", "search_name", "email"])
-        by_phone = {balance.phone: balance for balance in balances.values() if balance.phone in mine}
-        for phone, balance in by_phone.items():
-            balance.customer_id = customers[phone].pk
-            balance.created_customer = phone not in before
-        bulk_update_rows(list(by_phone.values()), ["customer", "created_customer"])
 
-        members = [c.pk for c in changed if c.member_since is not None]
-        members_activate(
-            shop=shop, actor=job.confirmed_by, customer_ids=[c.pk for c in changed if c.member_since is None], when=now
-        )
-        customers_refresh_tiers(shop=shop, customer_ids=members, reason=_("Opening balance imported"))
-        opening_points_grant(shop=shop, balances=list(by_phone.values()))
-
+        skipped = {} if len(mine) == len(rows) else self._imported_before(shop, [p for p in phones if p not in mine])
         outcomes = {}
         for row in rows:
-            if row.key in mine:
-                outcomes[row.number] = (
-                    Outcome(EXISTING, self._added_reason(customers[row.key].name or row.key, row.value[2]))
-                    if row.key in before
-                    else Outcome(NEW, "")
-                )
+            if row.key in created:
+                outcomes[row.number] = Outcome(NEW, "")
+            elif row.key in added:
+                outcomes[row.number] = Outcome(EXISTING, _("Added to the existing customer."))
             else:
-                outcomes[row.number] = self._skipped(shop, balances[row.key])
+                outcomes[row.number] = self._skipped(shop, skipped[row.key])
         return [outcomes[row.number] for row in sorted(rows, key=lambda row: row.number)]
+
+    def finish(self, job: ImportJob) -> None:
+        """One activity-log line for the members this import made (a line per customer
+        would double the import's time on a large file; the report lists each row)."""
+        joined = Customer.objects.filter(opening_balances__job=job, member_since__gte=job.started_at).count()
+        if joined:
+            activity_record(
+                shop=job.shop,
+                actor=job.confirmed_by,
+                kind=ActivityKind.MEMBER_ACTIVATED,
+                target=job,
+                target_label=job.file_name,
+                summary=ngettext(
+                    "%(count)s customer became a member through the opening-balance import %(name)s.",
+                    "%(count)s customers became members through the opening-balance import %(name)s.",
+                    joined,
+                )
+                % {"count": joined, "name": job.file_name},
+                after={"members": joined},
+            )
 
     def result(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
         balances = self._imported_before(shop, [row.key for row in rows])
@@ -191,6 +205,54 @@ class OpeningImport(ImportKind):
             else:
                 outcomes.append(Outcome(EXISTING, _("Added to the existing customer.")))
         return outcomes
+
+
+def _add_to_existing(shop: Shop, rows: list[Row], *, now) -> list[tuple[str, int]]:
+    """One UPDATE … FROM (VALUES …): each customer's opening revenue grows by the row's
+    amount; a blank name or email takes the file's; a customer not yet a member becomes
+    one. Returns (phone, id) of the customers updated."""
+    if not rows:
+        return []
+    meta = Customer._meta
+    fields = [meta.get_field(name) for name in ("phone", "opening_revenue", "name", "search_name", "email")]
+    table = meta.db_table
+    found: list[tuple[str, int]] = []
+    per_batch = MAX_PARAMS // len(fields)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_batch):
+            batch = [
+                (row.key, row.value[2], row.value[0], fold(row.value[0]), row.value[1])
+                for row in rows[start : start + per_batch]
+            ]
+            values, params, (phone, amount, name, search_name, email) = values_table(fields, batch)
+            cursor.execute(
+                f"UPDATE {table} SET opening_revenue = {table}.opening_revenue + {amount}, "
+                f"name = CASE WHEN {table}.name = '' THEN {name} ELSE {table}.name END, "
+                f"search_name = CASE WHEN {table}.name = '' THEN {search_name} ELSE {table}.search_name END, "
+                f"email = CASE WHEN {table}.email = '' THEN {email} ELSE {table}.email END, "
+                f"member_since = COALESCE({table}.member_since, %s) "
+                f"FROM {values} WHERE {table}.shop_id = %s AND {table}.phone = {phone} "
+                f"RETURNING {table}.phone, {table}.id",
+                [connection.ops.adapt_datetimefield_value(now), *params, shop.pk],
+            )
+            found.extend(cursor.fetchall())
+    return found
+
+
+def _link_balances(job: ImportJob, ids: dict[str, int]) -> None:
+    """Point this job's new OpeningBalance rows at their customers."""
+    fields = [OpeningBalance._meta.get_field("phone"), Customer._meta.pk]
+    table = OpeningBalance._meta.db_table
+    items = list(ids.items())
+    per_batch = MAX_PARAMS // 2
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), per_batch):
+            values, params, (phone, customer_id) = values_table(fields, items[start : start + per_batch])
+            cursor.execute(
+                f"UPDATE {table} SET customer_id = {customer_id} FROM {values} "
+                f"WHERE {table}.shop_id = %s AND {table}.phone = {phone} AND {table}.job_id = %s",
+                [*params, job.shop_id, job.pk],
+            )
 
 
 register_import(
