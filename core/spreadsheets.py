@@ -92,7 +92,24 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
         rows = sheet.iter_rows()
     except Exception as error:  # calamine raises its own types for broken files
         raise SpreadsheetError(_("This .xlsx file cannot be read: open it in Excel and save it again.")) from error
-    return ((first_row + index, row) for index, row in enumerate(rows))
+    return _guarded(first_row, rows)
+
+
+def _guarded(first_row: int, rows: Iterator[list]) -> Iterator[tuple[int, list]]:
+    """Number the rows; a failure inside calamine while reading (a Rust panic arrives as a
+    BaseException) becomes a SpreadsheetError instead of killing the job silently."""
+    index = 0
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as error:
+            raise SpreadsheetError(_("This .xlsx file cannot be read: open it in Excel and save it again.")) from error
+        yield first_row + index, row
+        index += 1
 
 
 def _first_sheet_path(archive: zipfile.ZipFile) -> str:

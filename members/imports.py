@@ -385,8 +385,10 @@ def _apply_batch(kind: ImportKind, job: ImportJob, batch: list[Row]) -> None:
         try:
             with transaction.atomic():
                 locked = ImportJob.objects.select_for_update().get(pk=job.pk)
-                if locked.cursor >= batch[-1].number:
-                    return  # another delivery of this task applied it already
+                # Rows another delivery of this task applied already are left alone.
+                batch = [row for row in batch if row.number > locked.cursor]
+                if not batch:
+                    return
                 outcomes = _outcomes(kind, batch, lambda good, locked=locked: kind.apply(job.shop, locked, good))
                 counts = Counter(locked.counts)
                 counts.update(outcome.code for outcome in outcomes)

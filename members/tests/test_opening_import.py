@@ -211,6 +211,7 @@ def test_a_worker_that_dies_mid_import_leaves_it_resumable_and_nothing_twice(sho
     )  # two batches in (rows 2-7), the third rolled back
     assert Customer.objects.count() == 6
 
+    monkeypatch.setattr(imports, "BATCH_SIZE", 4)  # batches cut elsewhere this time (e.g. a new release)
     imports.import_run(job_id=job.pk)  # the task delivered again
 
     job.refresh_from_db()
