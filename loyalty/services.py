@@ -224,11 +224,6 @@ def tiers_for(shop: Shop) -> list[Tier]:
     return tiers
 
 
-def tier_for_spend(tiers: list[Tier], spend: int) -> Tier:
-    reached = [tier for tier in tiers if tier.threshold <= spend]
-    return reached[-1] if reached else tiers[0]
-
-
 def ranking_spend(customer: Customer) -> int:
     """What tiers are measured on: opening revenue plus paid orders minus refunds."""
     return customer.opening_revenue + customer.total_spent
