@@ -51,19 +51,6 @@ def password():
     return TEST_PASSWORD
 
 
-def _database_url_for_worker() -> str:
-    """The URL of the database the tests use right now (the test database)."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgres://{auth}{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 @pytest.fixture(scope="module")
 def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the configured broker and the test database."""
@@ -74,6 +61,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     from django.conf import settings
 
     from config.celery import app
+    from core.db import current_database_url
 
     try:
         with app.connection_for_write() as connection:
@@ -86,7 +74,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": _database_url_for_worker(),
+        "DATABASE_URL": current_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
     command = [

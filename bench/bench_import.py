@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import connection
 from openpyxl import Workbook
 
+from core.db import current_database_url
 from members.imports import import_upload
 from members.models import Customer, ImportJob
 from shops.models import Shop, User
@@ -44,20 +45,11 @@ def _file(rows: int) -> bytes:
     return buffer.getvalue()
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
-        return f"sqlite:///{db['NAME']}"
-    user = db.get("USER") or ""
-    auth = f"{user}:{db['PASSWORD']}@" if db.get("PASSWORD") else (f"{user}@" if user else "")
-    return f"postgres://{auth}{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
-
-
 def _stage(stage: str, job_id: int) -> dict:
     connection.close()  # let the child see everything committed
     output = subprocess.run(
         [sys.executable, str(settings.BASE_DIR / "bench" / "import_stage.py"), stage, str(job_id)],
-        env={**os.environ, "DATABASE_URL": _database_url()},
+        env={**os.environ, "DATABASE_URL": current_database_url()},
         capture_output=True,
         text=True,
         check=True,

@@ -24,6 +24,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection as db
 
+from core.db import current_database_url
 from haravan.models import HaravanConnection, WebhookEvent
 from members.models import Order
 from shops.models import Shop
@@ -40,15 +41,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _database_url() -> str:
-    settings_dict = db.settings_dict
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = settings_dict.get("USER") or "postgres"
-    host, port = settings_dict.get("HOST") or "127.0.0.1", settings_dict.get("PORT") or 5432
-    return f"postgres://{user}@{host}:{port}/{settings_dict['NAME']}"
 
 
 def _bodies(count: int) -> list[bytes]:
@@ -139,7 +131,7 @@ def run(report) -> None:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": current_database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "DEBUG": "0",
         "LOG_LEVEL": "WARNING",

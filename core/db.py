@@ -16,6 +16,18 @@ from django.db.models import Field, Model
 MAX_PARAMS = 30_000  # under SQLite's 32,766 and PostgreSQL's 65,535
 
 
+def current_database_url() -> str:
+    """The URL of the database this process uses now (e.g. the test database), for a
+    worker or helper process started to work on the same data."""
+    db = connection.settings_dict
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
 def values_table(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> tuple[str, list, list[str]]:
     """A table of the rows (values matching ``fields``) to join or select from: the SQL, its
     parameters and how to refer to each column. PostgreSQL gets one array per column

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from core.numbers import NumberError, parse_number
 from loyalty.models import PointEntry
 from loyalty.services import customers_refresh_points, earning_settings_for, expiry_for
-from members.imports import ERROR, ImportKind, Outcome, Row, RowError, register_import
+from members.imports import ERROR, ImportKind, Outcome, Row, RowError, cell_text, register_import
 from members.models import Customer, ImportJob
 from members.phones import InvalidPhone, format_phone_national, normalize_phone
 from shops.models import Shop
@@ -31,7 +31,7 @@ class PointsImport(ImportKind):
             phone = normalize_phone(cells["SoDienThoai"] if cells["SoDienThoai"] != "" else None)
         except InvalidPhone as error:
             raise RowError(f"SoDienThoai: {error}") from error
-        reason = str(cells["NoiDungDieuChinh"] or "").strip()
+        reason = cell_text(cells["NoiDungDieuChinh"])
         if not reason:
             raise RowError(_("NoiDungDieuChinh: say why the points change; the reason is kept in the history."))
         if len(reason) > 255:
@@ -131,7 +131,6 @@ register_import(
         example=("0912345678", "Tặng điểm tri ân khách hàng", 50),
         text_columns=("SoDienThoai",),
         unique_keys=False,
-        problem_codes=(ERROR,),
         outcome_labels={ADJUSTED: gettext_lazy("Adjustment applied"), ERROR: gettext_lazy("Error")},
         start_url="loyalty:adjustments",
         template_name="mau-dieu-chinh-diem.xlsx",

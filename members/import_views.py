@@ -141,7 +141,7 @@ def import_confirm_view(request, pk: int):
 @require_POST
 def import_cancel_view(request, pk: int):
     job = _job(request, pk)
-    if imports.import_cancel(job=job, actor=request.user):
+    if imports.import_cancel(job=job):
         messages.success(request, _("The import was cancelled; nothing was written."))
     return redirect(imports.import_kind(job.kind).start_url)
 

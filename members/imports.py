@@ -276,18 +276,19 @@ def import_analyse(*, job_id: int) -> None:
 def _problem(kind: ImportKind, row: Row, outcome: Outcome) -> dict:
     return {
         "row": row.number,
-        "cells": [_shown(row.cells.get(header)) for header in kind.headers],
+        "cells": [cell_text(row.cells.get(header)) for header in kind.headers],
         "outcome": outcome.code,
         "reason": outcome.reason,
     }
 
 
-def _shown(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A cell as the person typed it: a whole number without ".0", no surrounding spaces."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value)
+    return str(value).strip()
 
 
 class ImportStateError(ValueError):
@@ -317,7 +318,7 @@ def import_confirm(*, job: ImportJob, actor: User, ip: str | None) -> None:
         transaction.on_commit(lambda: run_import.delay(job.pk))
 
 
-def import_cancel(*, job: ImportJob, actor: User) -> bool:
+def import_cancel(*, job: ImportJob) -> bool:
     """Drop a preview that was not confirmed (nothing had been written)."""
     return bool(
         ImportJob.objects.filter(
@@ -467,7 +468,7 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
         decide = applied if done else (lambda good: kind.preview(job.shop, good))
         for batch in _batches(kind, job.shop, job, repeated):
             for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
-                cells = [_shown(row.cells.get(h)) for h in kind.headers]
+                cells = [cell_text(row.cells.get(h)) for h in kind.headers]
                 yield [row.number, *cells, kind.label(outcome.code), outcome.reason]
 
     return header, job.rows_total, rows()

@@ -27,7 +27,7 @@ from core.db import MAX_PARAMS, insert_rows, values_table
 from core.formatting import format_date, format_vnd
 from core.numbers import NumberError, parse_amount
 from core.text import fold
-from members.imports import ERROR, ImportKind, Outcome, Row, RowError, register_import
+from members.imports import ERROR, ImportKind, Outcome, Row, RowError, cell_text, register_import
 from members.models import Customer, ImportJob, OpeningBalance
 from members.phones import InvalidPhone, normalize_phone
 from shops.models import ActivityKind, Shop
@@ -36,14 +36,6 @@ from shops.services import activity_record
 NEW = "new"
 EXISTING = "existing"
 SKIPPED = "skipped"
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 class OpeningImport(ImportKind):
@@ -56,7 +48,7 @@ class OpeningImport(ImportKind):
             amount = parse_amount(cells["DTDauKy"])
         except NumberError as error:
             raise RowError(f"DTDauKy: {error}") from error
-        email = _cell_text(cells["Email"])
+        email = cell_text(cells["Email"])
         if email:
             try:
                 validate_email(email)
@@ -65,7 +57,7 @@ class OpeningImport(ImportKind):
                     _("Email: “%(email)s” is not an email address; correct it or leave the cell empty.")
                     % {"email": email}
                 ) from error
-        name = _cell_text(cells["HoTen"])
+        name = cell_text(cells["HoTen"])
         if len(name) > 200:
             raise RowError(_("HoTen: the name is longer than 200 characters."))
         return phone, (name, email.lower(), amount)
