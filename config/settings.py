@@ -219,6 +219,7 @@ CELERY_BEAT_SCHEDULE = {
     "haravan-webhook-sweep": {"task": "haravan.tasks.webhook_sweep", "schedule": 300.0},
     # Hourly, so that each shop's midnight (in its own time zone) is met; once a day per shop.
     "points-expiry": {"task": "loyalty.tasks.expire_points", "schedule": 3600.0},
+    "tier-reviews": {"task": "loyalty.tasks.start_tier_reviews", "schedule": 3600.0},
 }
 
 # Haravan ------------------------------------------------------------------------------------

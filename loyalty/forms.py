@@ -1,9 +1,10 @@
+import datetime
 from decimal import Decimal
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.models import EarningSettings
+from loyalty.models import EarningSettings, TierSettings
 
 
 class EarningSettingsForm(forms.ModelForm):
@@ -47,10 +48,10 @@ class BaseTierFormSet(forms.BaseFormSet):
     def clean(self):
         if any(self.errors):
             return
-        if any(
-            form.cleaned_data.get("pk") and not (form.cleaned_data.get("name") or "").strip() for form in self.forms
-        ):
-            raise forms.ValidationError(_("A tier cannot be removed yet: give it a name, or keep it unused."))
+        for form in self.forms:
+            data = form.cleaned_data
+            if data.get("pk") and not data.get("DELETE") and not (data.get("name") or "").strip():
+                raise forms.ValidationError(_("Give every tier a name, or tick “Remove” to remove it."))
         rows = self.rows()
         if not rows or rows[0].threshold != 0:
             raise forms.ValidationError(_("The first tier must start at 0 ₫, so that every member has a tier."))
@@ -62,12 +63,13 @@ class BaseTierFormSet(forms.BaseFormSet):
             raise forms.ValidationError(_("Two tiers have the same name."))
 
     def rows(self):
+        """The tiers to keep, from the lowest."""
         from loyalty.services import TierRow
 
         rows = []
         for form in self.forms:
             data = form.cleaned_data
-            if not data or not (data.get("name") or "").strip():
+            if not data or data.get("DELETE") or not (data.get("name") or "").strip():
                 continue
             if data.get("threshold") is None:
                 raise forms.ValidationError(_("Give the tier %(name)s a threshold.") % {"name": data["name"]})
@@ -76,5 +78,48 @@ class BaseTierFormSet(forms.BaseFormSet):
             )
         return sorted(rows, key=lambda row: row.threshold)
 
+    def removed(self) -> list[int]:
+        """The existing tiers ticked for removal."""
+        return [
+            form.cleaned_data["pk"]
+            for form in self.forms
+            if form.cleaned_data.get("DELETE") and form.cleaned_data.get("pk")
+        ]
 
-TierFormSet = forms.formset_factory(TierForm, formset=BaseTierFormSet, extra=2)
+
+TierFormSet = forms.formset_factory(TierForm, formset=BaseTierFormSet, extra=2, can_delete=True)
+
+
+class TierSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TierSettings
+        fields = ["basis", "downgrade", "review_month", "review_day"]
+        labels = {
+            "basis": _("Ranking spend counts"),
+            "downgrade": _("Once a year, move members whose spend no longer reaches their tier down"),
+            "review_month": _("Review month"),
+            "review_day": _("Review day"),
+        }
+        help_texts = {
+            "basis": _(
+                "With the last 12 months, orders count by the day they were placed, and opening revenue counts "
+                "for 12 months from the day it was imported."
+            ),
+        }
+        widgets = {
+            "basis": forms.RadioSelect,
+            "review_month": forms.NumberInput(attrs={"min": 1, "max": 12}),
+            "review_day": forms.NumberInput(attrs={"min": 1, "max": 31}),
+        }
+
+    def clean(self):
+        data = super().clean()
+        month, day = data.get("review_month"), data.get("review_day")
+        if month is not None and day is not None:
+            try:
+                datetime.date(2001, month, day)  # not a leap year: the date must come every year
+            except ValueError:
+                raise forms.ValidationError(
+                    _("Choose a review date that comes every year (a month from 1 to 12 and a day that month has).")
+                ) from None
+        return data

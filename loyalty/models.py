@@ -77,19 +77,45 @@ class PointEntry(ShopOwned):
         return f"{self.kind} {self.points:+d} ({self.source} {self.source_id})"
 
 
+class TierSettings(models.Model):
+    """How tiers are measured and reviewed (Cấu hình thăng hạng), beside the tiers themselves."""
+
+    class Basis(models.TextChoices):
+        LIFETIME = "lifetime", _("All spend since the first order")
+        LAST_12_MONTHS = "12_months", _("Spend in the last 12 months")
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, related_name="tier_settings")
+    basis = models.CharField(_("ranking spend counts"), max_length=16, choices=Basis.choices, default=Basis.LIFETIME)
+    downgrade = models.BooleanField(_("move members down at a yearly review"), default=False)
+    review_month = models.PositiveSmallIntegerField(_("review month"), default=1)
+    review_day = models.PositiveSmallIntegerField(_("review day"), default=1)
+    # Reviews are held from the day the yearly review was switched on, never for dates before.
+    reviews_since = models.DateField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Tier settings of {self.shop}"
+
+
 class Tier(ShopOwned):
     """A tier (hạng) reached when ranking spend (opening revenue + paid orders − refunds)
-    reaches its threshold."""
+    reaches its threshold. A removed tier is kept (its history still names it) but no
+    longer places anyone."""
 
     name = models.CharField(_("tier name"), max_length=100)
     threshold = models.BigIntegerField(_("threshold (₫)"))
     multiplier = models.DecimalField(_("points multiplier"), max_digits=4, decimal_places=2, default=1)
+    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["threshold"]
         constraints = [
-            models.UniqueConstraint(fields=["shop", "threshold"], name="tier_unique_threshold"),
-            models.UniqueConstraint(fields=["shop", "name"], name="tier_unique_name"),
+            models.UniqueConstraint(
+                fields=["shop", "threshold"], condition=models.Q(removed_at__isnull=True), name="tier_unique_threshold"
+            ),
+            models.UniqueConstraint(
+                fields=["shop", "name"], condition=models.Q(removed_at__isnull=True), name="tier_unique_name"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -119,18 +145,30 @@ class TierRecalculation(ShopOwned):
     Status = JobStatus
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Set for a yearly review: the review date, which the unique constraint holds to once.
+    review_date = models.DateField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     moved_up = models.PositiveIntegerField(default=0)
     moved_down = models.PositiveIntegerField(default=0)
     # The next customer id to place: a job that is run again continues from here.
     cursor = models.BigIntegerField(default=0)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for the yearly review, which the scheduler starts.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "review_date"],
+                condition=models.Q(review_date__isnull=False),
+                name="tier_review_once_per_date",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Tier recalculation #{self.pk} ({self.status})"

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from loyalty.services import points_expire_all, tier_recalculation_run
+from loyalty.services import points_expire_all, tier_recalculation_run, tier_reviews_start
 
 
 @shared_task
@@ -11,3 +11,8 @@ def recalculate_tiers(job_id: int) -> None:
 @shared_task
 def expire_points() -> None:
     points_expire_all()
+
+
+@shared_task
+def start_tier_reviews() -> None:
+    tier_reviews_start()

@@ -2,12 +2,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from loyalty.forms import EarningSettingsForm, TierFormSet
+from loyalty.forms import EarningSettingsForm, TierFormSet, TierSettingsForm
 from loyalty.models import TierRecalculation
 from loyalty.services import (
     earning_settings_for,
     earning_settings_update,
     points_for_amount,
+    tier_settings_for,
     tiers_for,
     tiers_preview,
     tiers_save,
@@ -38,13 +39,23 @@ def tiers_view(request):
     tiers = tiers_for(request.shop)
     initial = [{"pk": t.pk, "name": t.name, "threshold": t.threshold, "multiplier": t.multiplier} for t in tiers]
     formset = TierFormSet(request.POST or None, initial=initial, prefix="tiers")
+    policy_form = TierSettingsForm(request.POST or None, instance=tier_settings_for(request.shop), prefix="review")
     preview = None
-    if request.method == "POST" and formset.is_valid():
-        rows = formset.rows()
+    if request.method == "POST" and formset.is_valid() and policy_form.is_valid():
+        rows, removed = formset.rows(), formset.removed()
+        policy = {name: policy_form.cleaned_data[name] for name in policy_form.Meta.fields}
         if "save" in request.POST:
-            tiers_save(shop=request.shop, actor=request.user, ip=client_ip(request), rows=rows)
-            messages.success(request, _("Tiers saved; every member is being placed again."))
+            job = tiers_save(
+                shop=request.shop, actor=request.user, ip=client_ip(request), rows=rows, removed=removed, policy=policy
+            )
+            if job:
+                messages.success(request, _("Tiers saved; every member is being placed again."))
+            else:
+                messages.success(request, _("Settings saved.") if policy_form.has_changed() else _("Nothing changed."))
             return redirect("loyalty:tiers")
-        preview = tiers_preview(shop=request.shop, rows=rows)
+        preview = tiers_preview(shop=request.shop, rows=rows, basis=policy["basis"])
+        preview["removed"] = len(removed)
     job = TierRecalculation.objects.for_shop(request.shop).first()
-    return render(request, "loyalty/tiers.html", {"formset": formset, "preview": preview, "job": job})
+    return render(
+        request, "loyalty/tiers.html", {"formset": formset, "policy_form": policy_form, "preview": preview, "job": job}
+    )

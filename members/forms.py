@@ -12,8 +12,10 @@ MONTHS = [("", _("Any"))] + [(str(month), _("Month %(month)d") % {"month": month
 
 
 def _tier_choices(shop):
-    tiers = Tier.objects.for_shop(shop).order_by("threshold").values_list("pk", "name") if shop else []
-    return [("", _("Any")), *tiers]
+    if not shop:
+        return [("", _("Any"))]
+    tiers = Tier.objects.for_shop(shop).filter(removed_at__isnull=True).order_by("threshold")
+    return [("", _("Any")), *tiers.values_list("pk", "name")]
 
 
 def _date_widget():

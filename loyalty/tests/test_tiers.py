@@ -77,12 +77,22 @@ def test_members_filter_and_rule_groups_by_tier_and_points(staff_client, shop):
     assert [c.name for c in group_members(group=group)] == ["Giàu"]
 
 
-def _tier_post(tiers, **changes):
-    data = {"tiers-TOTAL_FORMS": str(len(tiers) + 1), "tiers-INITIAL_FORMS": str(len(tiers))}
+def _tier_post(tiers, basis="lifetime", downgrade=False, review=(1, 1), remove=(), **changes):
+    data = {
+        "tiers-TOTAL_FORMS": str(len(tiers) + 1),
+        "tiers-INITIAL_FORMS": str(len(tiers)),
+        "review-basis": basis,
+        "review-review_month": review[0],
+        "review-review_day": review[1],
+    }
+    if downgrade:
+        data["review-downgrade"] = "on"
     for index, tier in enumerate(tiers):
         data.update({f"tiers-{index}-pk": tier.pk, f"tiers-{index}-name": tier.name,
                      f"tiers-{index}-threshold": changes.get(tier.name, tier.threshold),
                      f"tiers-{index}-multiplier": "1"})  # fmt: skip
+        if tier.name in remove:
+            data[f"tiers-{index}-DELETE"] = "on"
     return data
 
 
@@ -135,5 +145,5 @@ def test_clearing_a_tiers_name_is_refused_rather_than_losing_it(owner_client, sh
 
     response = owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
 
-    assert "Hiện chưa thể xóa hạng" in response.content.decode()
-    assert Tier.objects.filter(shop=shop).count() == 4
+    assert "Hãy đặt tên cho mọi hạng, hoặc đánh dấu “Xóa” để xóa hạng" in response.content.decode()
+    assert Tier.objects.filter(shop=shop, removed_at__isnull=True).count() == 4
