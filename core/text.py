@@ -1,4 +1,8 @@
+import re
 import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 
 
 def fold(text: str) -> str:
@@ -7,3 +11,21 @@ def fold(text: str) -> str:
     text = (text or "").replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     return " ".join("".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower().split())
+
+
+# The common shape of an address (ASCII, a dotted domain ending in letters): anything it
+# accepts Django's validator accepts too (a test checks that), at a tenth of the cost.
+_PLAIN_EMAIL = re.compile(
+    r"[a-z0-9_+-]+(?:\.[a-z0-9_+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE | re.ASCII
+)
+
+
+def is_email(value: str) -> bool:
+    """Whether Django's EmailValidator accepts the address; quick for the common shape."""
+    if len(value) <= 254 and _PLAIN_EMAIL.fullmatch(value):
+        return True
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True

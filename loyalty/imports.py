@@ -75,14 +75,17 @@ class PointsImport(ImportKind):
         return outcomes, balances
 
     def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
-        customers = {c.phone: c for c in Customer.objects.for_shop(shop).filter(phone__in=[row.key for row in rows])}
+        customers = {c.phone: c for c in Customer.objects.for_shop(shop).filter(phone__any={row.key for row in rows})}
         return self._decide(rows, customers)[0]
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
         phones = sorted({row.key for row in rows})
         customers = {
             customer.phone: customer
-            for customer in Customer.objects.for_shop(shop).select_for_update().filter(phone__in=phones).order_by("pk")
+            for customer in Customer.objects.for_shop(shop)
+            .select_for_update()
+            .filter(phone__any=set(phones))
+            .order_by("pk")
         }
         outcomes, _balances = self._decide(rows, customers)
         settings = earning_settings_for(shop)
@@ -114,7 +117,7 @@ class PointsImport(ImportKind):
                 shop=shop,
                 source=PointEntry.Source.IMPORT,
                 source_id=str(job.pk),
-                key__in=[f"row-{row.number}" for row in rows],
+                key__any={f"row-{row.number}" for row in rows},
             ).values_list("key", flat=True)
         )
         return [

@@ -166,7 +166,7 @@ def customers_refresh_points(*, customer_ids: Iterable[int]) -> None:
         .annotate(total=Sum("points"))
         .values("total")
     )
-    Customer.objects.filter(pk__in=ids).update(points_balance=Coalesce(Subquery(total), 0))
+    Customer.objects.filter(pk__any=set(ids)).update(points_balance=Coalesce(Subquery(total), 0))
 
 
 def points_balance_mismatches(*, shop: Shop | None = None) -> list[tuple[int, int, int]]:

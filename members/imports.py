@@ -7,8 +7,9 @@ rest, the same way for every kind:
 
 - Upload keeps the file on an ``ImportJob`` row; a worker reads it and writes the preview
   (counts by outcome, the first rows with a problem). Nothing else is written.
-- A file is read twice per stage, streaming: once to find keys repeated in the file (an
-  error on every such row), once in batches. Memory holds the keys, not the rows.
+- The analysis reads the file once, streaming, in batches: memory holds the keys, not the
+  rows. A key repeated in the file is an error on each of its rows; the analysis keeps
+  those rows on the job, so the commit and the report read the file once too.
 - Confirm moves the job from READY to QUEUED once (a conditional update); a worker applies
   batches, each in one transaction together with the job's cursor, so a job whose worker
   died (the task is delivered again: acks late) continues after the last committed batch,
@@ -159,37 +160,27 @@ def _read(kind: ImportKind, shop: Shop, number: int, cells: dict[str, Any]) -> R
     return row
 
 
-def _repeated_keys(kind: ImportKind, shop: Shop, job: ImportJob) -> tuple[int, dict[str, list[int]]]:
-    """How many rows the file has, and each key that appears more than once with its rows."""
-    first: dict[str, int] = {}
-    repeated: dict[str, list[int]] = {}
-    total = 0
-    for number, cells in _raw_rows(kind, job):
-        total += 1
-        if not kind.unique_keys:
-            continue
-        row = _read(kind, shop, number, cells)
-        if row.error or not row.key:
-            continue
-        seen = first.setdefault(row.key, number)
-        if seen != number:
-            repeated.setdefault(row.key, [seen]).append(number)
-    return total, repeated
+def _repeated_error(rows: list[int], number: int) -> str:
+    others = ", ".join(str(n) for n in rows if n != number)
+    return _("This phone is also on row %(rows)s of this file; each phone may appear once.") % {"rows": others}
 
 
-def _batches(
+def _rows(
     kind: ImportKind, shop: Shop, job: ImportJob, repeated: dict[str, list[int]], after: int = 0
-) -> Iterator[list[Row]]:
-    batch: list[Row] = []
+) -> Iterator[Row]:
+    """Each row after ``after``, read once; a key the analysis found repeated is an error."""
     for number, cells in _raw_rows(kind, job):
         if number <= after:
             continue
         row = _read(kind, shop, number, cells)
         if not row.error and row.key in repeated:
-            others = ", ".join(str(n) for n in repeated[row.key] if n != number)
-            row.error = _("This phone is also on row %(rows)s of this file; each phone may appear once.") % {
-                "rows": others
-            }
+            row.error = _repeated_error(repeated[row.key], number)
+        yield row
+
+
+def _chunks(rows: Iterator[Row]) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
         batch.append(row)
         if len(batch) >= BATCH_SIZE:
             yield batch
@@ -240,37 +231,75 @@ def import_upload(*, shop: Shop, actor: User, ip: str | None, kind: str, name: s
 
 
 def import_analyse(*, job_id: int) -> None:
-    """Read the file and write the preview. Safe to run twice."""
+    """Read the file once and write the preview. Safe to run twice.
+
+    Each batch is previewed as it is read. A key seen again later makes all its rows errors:
+    the first row's outcome is taken back from the counts then, and the rows of repeated
+    keys are kept on the job for the commit and the report."""
     job = ImportJob.objects.select_related("shop").filter(pk=job_id, status=ImportJob.Status.ANALYSING).first()
     if job is None:
         return
     kind = import_kind(job.kind)
     counts: Counter[str] = Counter()
     problems: list[dict] = []
+    first: dict[str, tuple[int, str]] = {}  # key -> (its first row, that row's outcome)
+    repeated: dict[str, list[int]] = {}
+    total = 0
     try:
-        total, repeated = _repeated_keys(kind, job.shop, job)
-        if not total:
-            raise SpreadsheetError(_("The file has the column names but no rows below them."))
-        if total > settings.IMPORT_MAX_ROWS:
-            raise SpreadsheetError(
-                _("The file has %(rows)s rows; one import takes at most %(limit)s: split it into several files.")
-                % {"rows": total, "limit": settings.IMPORT_MAX_ROWS}
-            )
-        for batch in _batches(kind, job.shop, job, repeated):
-            for row, outcome in zip(
-                batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good)), strict=True
-            ):
+        for batch in _chunks(_rows(kind, job.shop, job, repeated={})):
+            total += len(batch)
+            if total > settings.IMPORT_MAX_ROWS:
+                raise SpreadsheetError(
+                    _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
+                      "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
+                )  # fmt: skip
+            outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))
+            for row, outcome in zip(batch, outcomes, strict=True):
+                if kind.unique_keys and not row.error and row.key:
+                    seen = first.setdefault(row.key, (row.number, outcome.code))
+                    if seen[0] != row.number:
+                        rows_of_key = repeated.setdefault(row.key, [seen[0]])
+                        if len(rows_of_key) == 1:  # its first row turns out to be an error too
+                            counts[seen[1]] -= 1
+                            counts[ERROR] += 1
+                        rows_of_key.append(row.number)
+                        counts[ERROR] += 1
+                        continue
                 counts[outcome.code] += 1
                 if outcome.code in kind.problem_codes and len(problems) < PROBLEMS_SHOWN:
                     problems.append(_problem(kind, row, outcome))
+        if not total:
+            raise SpreadsheetError(_("The file has the column names but no rows below them."))
+        if repeated:
+            problems = _with_repeated(kind, job, problems, repeated)
     except SpreadsheetError as error:
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
             status=ImportJob.Status.REFUSED, error=str(error), finished_at=timezone.now()
         )
         return
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
-        status=ImportJob.Status.READY, rows_total=total, preview=dict(counts), problems=problems
+        status=ImportJob.Status.READY,
+        rows_total=total,
+        preview={code: count for code, count in counts.items() if count},
+        problems=problems,
+        repeated_keys=repeated,
     )
+
+
+def _with_repeated(
+    kind: ImportKind, job: ImportJob, problems: list[dict], repeated: dict[str, list[int]]
+) -> list[dict]:
+    """The problems shown, with the rows of repeated keys among them in row order: their
+    cells come from one more reading of the file, of those rows only."""
+    key_of = {number: key for key, numbers in repeated.items() for number in numbers}
+    wanted = set(sorted(key_of)[:PROBLEMS_SHOWN])
+    found = [
+        _problem(kind, Row(number, cells), Outcome(ERROR, _repeated_error(repeated[key_of[number]], number)))
+        for number, cells in _raw_rows(kind, job)
+        if number in wanted
+    ]
+    kept = [problem for problem in problems if problem["row"] not in key_of]
+    return sorted(kept + found, key=lambda problem: problem["row"])[:PROBLEMS_SHOWN]
 
 
 def _problem(kind: ImportKind, row: Row, outcome: Outcome) -> dict:
@@ -354,8 +383,7 @@ def import_run(*, job_id: int) -> None:
     job = ImportJob.objects.select_related("shop", "confirmed_by").get(pk=job_id)
     kind = import_kind(job.kind)
     try:
-        _total, repeated = _repeated_keys(kind, job.shop, job)
-        for batch in _batches(kind, job.shop, job, repeated, after=job.cursor):
+        for batch in _chunks(_rows(kind, job.shop, job, job.repeated_keys, after=job.cursor)):
             _apply_batch(kind, job, batch)
     except SpreadsheetError as error:  # the file was read before; this is not expected
         ImportJob.objects.filter(pk=job_id).update(
@@ -464,9 +492,8 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
         ]
 
     def rows() -> Iterator[list]:
-        _total, repeated = _repeated_keys(kind, job.shop, job)
         decide = applied if done else (lambda good: kind.preview(job.shop, good))
-        for batch in _batches(kind, job.shop, job, repeated):
+        for batch in _chunks(_rows(kind, job.shop, job, job.repeated_keys)):
             for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
                 cells = [cell_text(row.cells.get(h)) for h in kind.headers]
                 yield [row.number, *cells, kind.label(outcome.code), outcome.reason]

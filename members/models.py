@@ -191,6 +191,8 @@ class ImportJob(ShopOwned):
     counts = models.JSONField(default=dict, blank=True)
     # The first rows that will not go in as they are (errors, skips), for the preview page.
     problems = models.JSONField(default=list, blank=True)
+    # Keys (phones) found on more than one row, with those rows: errors, kept by the analysis.
+    repeated_keys = models.JSONField(default=dict, blank=True)
     # Rows read well but refused when applied (e.g. a deduction below zero): row -> reason.
     apply_errors = models.JSONField(default=dict, blank=True)
     rows_done = models.PositiveIntegerField(default=0)

@@ -379,3 +379,56 @@ def test_the_report_lists_every_row_with_its_outcome_and_reason(shop, owner):
     assert [row[0] for row in rows] == [2, 3, 4]
     assert [row[5] for row in rows] == ["Khách hàng mới", "Bỏ qua: đã nhập trước đây", "Lỗi"]
     assert "#" in rows[1][6] and rows[2][6].startswith("DienThoai")
+
+
+def test_a_phone_repeated_batches_apart_is_an_error_on_every_row_in_preview_commit_and_report(shop, owner, monkeypatch):
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    CustomerFactory(shop=shop, phone="+84912345678", name="Mai")
+    rows = [
+        ["Mai", "0912345678", "", 100],  # row 2: would add to Mai, but the phone comes again on rows 6 and 7
+        ["Lan", "0987654321", "", 200],
+        ["Sai", "123", "", 300],
+        ["Hoa", "0909000111", "", 400],
+        ["Mai 2", "+84 912 345 678", "", 500],
+        ["Mai 3", "84912345678", "", 600],
+    ]
+
+    job = upload(shop, owner, xlsx(rows))
+
+    assert job.preview == {"new": 2, "error": 4}
+    assert list(problems(job)) == [2, 4, 6, 7]
+    assert problems(job)[2] == (
+        "Số điện thoại này cũng có ở dòng 6, 7 của file; mỗi số điện thoại chỉ được xuất hiện một lần."
+    )
+    assert problems(job)[7].startswith("Số điện thoại này cũng có ở dòng 2, 6")
+    assert [p["cells"][0] for p in job.problems] == ["Mai", "Sai", "Mai 2", "Mai 3"]
+
+    job = confirm_and_run(job, owner)
+
+    assert job.counts == {"new": 2, "error": 4}
+    assert Customer.objects.get(phone="+84912345678").opening_revenue == 0
+    assert not OpeningBalance.objects.filter(phone="+84912345678").exists()
+    _header, _total, report = imports.report_rows(job=job)
+    assert [(row[0], row[5]) for row in report] == [
+        (2, "Lỗi"), (3, "Khách hàng mới"), (4, "Lỗi"), (5, "Khách hàng mới"), (6, "Lỗi"), (7, "Lỗi"),
+    ]  # fmt: skip
+
+
+def test_the_problems_shown_are_the_first_ones_in_row_order_even_when_repeats_come_late(shop, owner, monkeypatch):
+    monkeypatch.setattr(imports, "PROBLEMS_SHOWN", 3)
+    rows = [["Lặp", "0912345678", "", 1], *[[f"Sai {i}", "1", "", 1] for i in range(5)], ["Lặp", "0912345678", "", 1]]
+
+    job = upload(shop, owner, xlsx(rows))
+
+    assert job.preview == {"error": 7}
+    assert list(problems(job)) == [2, 3, 4]
+
+
+def test_a_file_with_more_rows_than_one_import_takes_is_refused(shop, owner, settings):
+    settings.IMPORT_MAX_ROWS = 3
+
+    job = upload(shop, owner, xlsx([[f"Khách {i}", f"090123456{i}", "", 1] for i in range(5)]))
+
+    assert job.status == "refused"
+    assert job.error == "File có hơn 3 dòng; mỗi lần nhập nhận tối đa chừng ấy dòng: hãy chia thành nhiều file."
+    assert not Customer.objects.exists()
