@@ -76,11 +76,26 @@ def values_table(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> tupl
 _PREPARED_TYPES = (models.DateTimeField, models.DateField, models.TimeField, models.DecimalField, models.JSONField)
 
 
-def _prepared(fields: Sequence[Field], row: Sequence[Any]) -> list:
-    return [
-        field.get_db_prep_save(value, connection) if isinstance(field, _PREPARED_TYPES) else value
-        for field, value in zip(fields, row, strict=True)
-    ]
+def _prepared(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The rows with the values of ``_PREPARED_TYPES`` fields as the database takes them. A
+    value repeated from the row before (the same ``now`` on every row) is prepared once."""
+    preparing = [(index, field) for index, field in enumerate(fields) if isinstance(field, _PREPARED_TYPES)]
+    if not preparing:
+        return rows
+    last: dict[int, tuple[Any, Any]] = {}
+    prepared = []
+    for row in rows:
+        row = list(row)
+        for index, field in preparing:
+            value = row[index]
+            before = last.get(index)
+            if before is not None and before[0] is value:
+                row[index] = before[1]
+            else:
+                row[index] = field.get_db_prep_save(value, connection)
+                last[index] = (value, row[index])
+        prepared.append(row)
+    return prepared
 
 
 def bulk_update_rows(objects: Sequence[Model], fields: Sequence[str]) -> int:
@@ -89,18 +104,24 @@ def bulk_update_rows(objects: Sequence[Model], fields: Sequence[str]) -> int:
     if not objects or not fields:
         return 0
     meta = type(objects[0])._meta
+    attnames = [meta.pk.attname, *(meta.get_field(name).attname for name in fields)]
+    return update_rows(type(objects[0]), fields, [[getattr(obj, name) for name in attnames] for obj in objects])
+
+
+def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
+    """Write ``fields`` of the rows given as (primary key, *values), in one UPDATE … FROM
+    (VALUES …) joined on the primary key per batch. Returns the rows updated."""
+    if not rows or not fields:
+        return 0
+    meta = model._meta
     columns = [meta.pk, *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
-    per_batch = max(1, MAX_PARAMS // len(columns))
+    per_batch = max(1, MAX_PARAMS // len(columns)) if connection.vendor != "postgresql" else 50_000
     updated = 0
     with connection.cursor() as cursor:
-        for start in range(0, len(objects), per_batch):
-            batch = [
-                _prepared(columns, [getattr(obj, f.attname) for f in columns])
-                for obj in objects[start : start + per_batch]
-            ]
-            values, params, refs = values_table(columns, batch)
+        for start in range(0, len(rows), per_batch):
+            values, params, refs = values_table(columns, _prepared(columns, rows[start : start + per_batch]))
             assignments = ", ".join(f"{quote(f.column)} = {ref}" for f, ref in zip(columns[1:], refs[1:], strict=True))
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {values} WHERE {table}.{quote(meta.pk.column)} = {refs[0]}",
@@ -130,7 +151,7 @@ def insert_rows(
     defaults = [
         field for field in meta.concrete_fields if field.name not in named and not field.primary_key and not field.null
     ]
-    default_values = _prepared(defaults, [field.get_default() for field in defaults])
+    (default_values,) = _prepared(defaults, [[field.get_default() for field in defaults]])
     sql_tail = ""
     if conflict:
         sql_tail += f" ON CONFLICT ({', '.join(quote(meta.get_field(n).column) for n in conflict)}) DO NOTHING"
@@ -141,8 +162,7 @@ def insert_rows(
     found: list[tuple] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_batch):
-            batch = [_prepared(given, row) for row in rows[start : start + per_batch]]
-            values, params, refs = values_table(given, batch)
+            values, params, refs = values_table(given, _prepared(given, rows[start : start + per_batch]))
             constants = "".join(", %s" for _field in defaults)
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({column_list}) "

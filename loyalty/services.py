@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import bulk_update_rows
+from core.db import update_rows
 from core.formatting import format_vnd
 from loyalty.models import EarningSettings, PointEntry, Tier, TierChange, TierRecalculation, TierSettings
 from members.models import Customer, OpeningBalance, Order
@@ -334,7 +334,7 @@ class _Placement:
             [reason, connection.ops.adapt_datetimefield_value(timezone.now()), *params],
         )
         moves = cursor.fetchall()
-        bulk_update_rows([Customer(pk=customer_id, tier_id=to_id) for customer_id, _from, to_id in moves], ["tier"])
+        update_rows(Customer, ["tier"], [(customer_id, to_id) for customer_id, _from, to_id in moves])
         return moves
 
     def direction(self, from_id: int | None, to_id: int) -> int:
