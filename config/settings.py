@@ -220,6 +220,8 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly, so that each shop's midnight (in its own time zone) is met; once a day per shop.
     "points-expiry": {"task": "loyalty.tasks.expire_points", "schedule": 3600.0},
     "tier-reviews": {"task": "loyalty.tasks.start_tier_reviews", "schedule": 3600.0},
+    # Past days whose overview figures changed, and each new day as it completes.
+    "dashboard-refresh": {"task": "dashboard.tasks.refresh_dashboards", "schedule": 60.0},
 }
 
 # Haravan ------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from core.db import bulk_update_rows
 from core.text import fold
+from dashboard.changes import days_changed
 from members.models import Customer, CustomerGroup, CustomerGroupMember, Order
 from members.phones import try_normalize_phone
 from shops.models import ActivityEntry, ActivityKind, Shop, User
@@ -242,6 +243,7 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
         inserted = {}
     updated_rows = []
     results: dict[tuple[str, str], OrderResult] = {}
+    moments = []  # when the changed orders were placed, for the dashboard's days
     for key, data in latest.items():
         customer_id = customer_ids.get(data.customer.phone) if data.customer else None
         order = existing.get(key)
@@ -249,6 +251,7 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
             order = inserted[key]
             if order.source_updated_at == data.updated_at and order.number == data.number:
                 results[key] = OrderResult(order_id=order.pk, created=True, changed=True)
+                moments.append(order.created_at)
                 if order.customer_id:
                     touched_customers.add(order.customer_id)
                 continue
@@ -257,14 +260,20 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
             continue
         if order.customer_id:
             touched_customers.add(order.customer_id)
+        moments.append(order.created_at)
         _fill_order(order, data, customer_id)
+        moments.append(order.created_at)
         updated_rows.append(order)
         results[key] = OrderResult(order_id=order.pk, created=False, changed=True)
         if customer_id:
             touched_customers.add(customer_id)
     if updated_rows:
         bulk_update_rows(updated_rows, [*_ORDER_FIELDS, "source_updated_at", "customer", "updated_at"])
+    touched = Customer.objects.filter(pk__any=touched_customers)
+    moments += touched.values_list("first_order_at", flat=True) if touched_customers else []
     customers_refresh_totals(customer_ids=touched_customers)
+    moments += touched.values_list("first_order_at", flat=True) if touched_customers else []
+    days_changed(shop=shop, moments=moments)  # a first order that moved changes its old and new day
     _auto_activate(shop, touched_customers)
     from loyalty.services import customers_refresh_tiers, orders_points_sync
 
@@ -332,6 +341,7 @@ def members_activate(
             if not fresh:
                 return 0
             Customer.objects.filter(pk__in=[pk for pk, _name, _phone in fresh]).update(member_since=when)
+            days_changed(shop=shop, moments=[when])  # an activation dated in the past
             ActivityEntry.objects.bulk_create(
                 ActivityEntry(
                     shop=shop,

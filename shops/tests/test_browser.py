@@ -23,7 +23,7 @@ def test_an_owner_logs_in_and_sees_the_vietnamese_shell(page, owner, artifacts_d
                   "Hồ sơ thành viên", "Nhóm khách hàng", "Chiến dịch"):  # fmt: skip
         assert sidebar.get_by_text(label, exact=True).is_visible(), label
     assert page.locator("html").get_attribute("lang") == "vi"
-    assert page.get_by_text("Trang này chưa được xây dựng").is_visible()
+    assert page.get_by_role("heading", name="Tổng số thành viên").is_visible()
     page.screenshot(path=str(artifacts_dir / "shell-vi.png"), full_page=True)
 
     sidebar.get_by_text("Nhật ký hoạt động").click()
