@@ -247,8 +247,8 @@ def dashboard_overview(*, shop: Shop, window: Window, now: datetime.datetime | N
     state = DashboardState.objects.filter(shop=shop).first()
     pending = False
     if state is None or state.complete_before is None or state.complete_before < today:
-        missing = (today - state.complete_before).days if state and state.complete_before else None
-        if missing is not None and missing <= REFRESH_IN_REQUEST_DAYS:
+        start = state.complete_before if state and state.complete_before else _first_day(shop, today)
+        if (today - start).days <= REFRESH_IN_REQUEST_DAYS:
             dashboard_refresh(shop=shop, now=now)
         else:
             DashboardState.objects.get_or_create(shop=shop)

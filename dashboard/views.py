@@ -20,6 +20,8 @@ def index_view(request):
     else:
         window = rolling_window(key if key in WINDOW_DAYS else "7", today)
     overview = dashboard_overview(shop=request.shop, window=window)
+    if not form.is_bound:
+        form = RangeForm(initial={"start": window.start, "end": window.last_day}, today=today)
     chart = day_bars(
         overview.by_day,
         [

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.text import fold
+from dashboard.models import DashboardState
 from loyalty.services import orders_points_sync
 from members.models import Customer, Order
 from members.services import PAID_STATUSES, apply_order_totals
@@ -285,4 +286,6 @@ def demo_fill(
         made_orders += len(batch_orders)
         if progress:
             progress(made_customers, made_orders)
+    # Written around the services: the overview computes every past day again.
+    DashboardState.objects.filter(shop=shop).update(complete_before=None)
     return DemoResult(customers=made_customers, orders=made_orders)
