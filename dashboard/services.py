@@ -18,7 +18,7 @@ So the page runs the same few queries for a day or for a year.
 
 import datetime
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Min, Q, Sum
@@ -234,7 +234,6 @@ class Overview:
     tiers: list[tuple[str, int]]
     refreshed_at: datetime.datetime | None
     pending: bool = False  # complete days not computed yet (a worker is on it)
-    notes: dict = field(default_factory=dict)
 
 
 def dashboard_overview(*, shop: Shop, window: Window, now: datetime.datetime | None = None) -> Overview:

@@ -71,7 +71,10 @@ class PointEntry(ShopOwned):
         constraints = [
             models.UniqueConstraint(fields=["shop", "source", "source_id", "kind", "key"], name="point_entry_once"),
         ]
-        indexes = [models.Index(fields=["customer", "-created_at"], name="point_entry_customer_time")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="point_entry_customer_time"),
+            models.Index(fields=["shop", "created_at"], name="point_entry_shop_time"),  # the overview's days
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.points:+d} ({self.source} {self.source_id})"
