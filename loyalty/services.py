@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import update_rows
+from core.db import insert_rows, update_rows
 from core.formatting import format_vnd
 from loyalty.models import EarningSettings, PointEntry, Tier, TierChange, TierRecalculation, TierSettings
 from members.models import Customer, OpeningBalance, Order
@@ -63,7 +63,9 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
         return
     settings = earning_settings_for(shop)
     orders = list(
-        Order.objects.filter(pk__in=order_ids, customer__isnull=False).select_related("customer", "customer__tier")
+        Order.objects.filter(pk__in=order_ids, customer__isnull=False)
+        .select_related("customer", "customer__tier")
+        .only(*_POINTS_ORDER_FIELDS)
     )
     if not orders:
         return
@@ -74,6 +76,7 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
         .values_list("source_id", "total")
     )
     lines = []
+    now = timezone.now()
     for order in orders:
         delta = order_points_target(order, order.customer, settings) - (posted.get(str(order.pk)) or 0)
         if not delta:
@@ -82,21 +85,36 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
         earned = delta > 0
         expires = expiry_for(settings, order.paid_at or order.created_at, shop) if earned else None
         lines.append(
-            PointEntry(
-                shop=shop,
-                customer_id=order.customer_id,
-                kind=PointEntry.Kind.EARN if earned else PointEntry.Kind.REVERSE,
-                points=delta,
-                source=PointEntry.Source.ORDER,
-                source_id=str(order.pk),
-                key=version,
-                reason=(_("Order %(number)s") if earned else _("Refund or cancellation of order %(number)s"))
+            (
+                shop.pk,
+                order.customer_id,
+                PointEntry.Kind.EARN if earned else PointEntry.Kind.REVERSE,
+                delta,
+                PointEntry.Source.ORDER,
+                str(order.pk),
+                version,
+                (_("Order %(number)s") if earned else _("Refund or cancellation of order %(number)s"))
                 % {"number": order.number},
-                expires_at=expires,
+                now,
+                expires,
             )
         )
-    PointEntry.objects.bulk_create(lines, ignore_conflicts=True)
+    # The same version of an order twice (a repeat, or two workers at once) meets the
+    # ledger's unique constraint and adds nothing.
+    insert_rows(PointEntry, _LEDGER_FIELDS, lines, conflict=_LEDGER_ONCE)
     customers_refresh_points(customer_ids={order.customer_id for order in orders})
+
+
+# What orders_points_sync reads of an order, its customer and their tier.
+_POINTS_ORDER_FIELDS = (
+    "number", "customer", "created_at", "paid_at", "cancelled_at", "financial_status", "paid_amount",
+    "refunded_amount", "source_updated_at", "updated_at", "customer__member_since", "customer__tier",
+    "customer__tier__multiplier",
+)  # fmt: skip
+_LEDGER_FIELDS = (
+    "shop", "customer", "kind", "points", "source", "source_id", "key", "reason", "created_at", "expires_at",
+)  # fmt: skip
+_LEDGER_ONCE = ("shop", "source", "source_id", "kind", "key")  # the point_entry_once constraint
 
 
 def members_welcome_points(*, shop: Shop, customer_ids: Iterable[int]) -> None:

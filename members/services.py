@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import bulk_update_rows
+from core.db import bulk_update_rows, insert_rows
 from core.text import fold
 from dashboard.changes import days_changed
 from members.models import Customer, CustomerGroup, CustomerGroupMember, Order
@@ -96,6 +96,10 @@ def _apply_contact(customer: Customer, data: CustomerData) -> list[str]:
     return changed
 
 
+# What customers_upsert reads of a matched customer (the rest stays deferred).
+_CONTACT_FIELDS = ("pk", "phone", "haravan_id", "name", "email", "birthday", "gender", "city", "accepts_email")
+
+
 def customers_upsert(*, shop: Shop, items: list[CustomerData]) -> dict[str, int]:
     """Create or update many customers in a few queries; returns each given phone's
     customer id. A customer is matched by platform id, else by phone. A phone is unique per
@@ -126,7 +130,10 @@ def customers_upsert(*, shop: Shop, items: list[CustomerData]) -> dict[str, int]
             _apply_contact(customer, data)
             rows.append(customer)
         Customer.objects.bulk_create(rows, ignore_conflicts=True)
-    locked = {customer.pk: customer for customer in scope.select_for_update().filter(found).order_by("pk")}
+    locked = {
+        customer.pk: customer
+        for customer in scope.select_for_update().filter(found).only(*_CONTACT_FIELDS).order_by("pk")
+    }
     platform_index = {c.haravan_id: c for c in locked.values() if c.haravan_id is not None}
     phone_index = {c.phone: c for c in locked.values()}
     result: dict[str, int] = {}
@@ -195,6 +202,13 @@ _ORDER_FIELDS = (
 )
 
 
+# The columns a new order is written with (every other one has its model default).
+_INSERT_FIELDS = [
+    Order._meta.get_field(name)
+    for name in ("shop", "source", "external_id", *_ORDER_FIELDS, "customer", "source_updated_at", "updated_at")
+]
+
+
 def order_upsert(*, shop: Shop, data: OrderData) -> OrderResult:
     with transaction.atomic():
         return orders_upsert(shop=shop, items=[data])[0]
@@ -221,31 +235,52 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
         for order in Order.objects.select_for_update().filter(existing_filter, shop=shop).order_by("pk")
     }
     touched_customers: set[int] = set()
-    created_keys = []
-    new_rows = []
+    new_rows: dict[tuple[str, str], Order] = {}
     for key, data in latest.items():
         if key in existing:
             continue
         order = Order(shop=shop, source=data.source, external_id=data.external_id)
         _fill_order(order, data, customer_ids.get(data.customer.phone) if data.customer else None)
-        new_rows.append(order)
-        created_keys.append(key)
+        new_rows[key] = order
+    created: dict[tuple[str, str], int] = {}
+    inserted: dict[tuple[str, str], Order] = {}
     if new_rows:
-        Order.objects.bulk_create(new_rows, ignore_conflicts=True)
-        # Rows another worker inserted first are now visible: treat those as updates.
-        inserted = {
-            (order.source, order.external_id): order
-            for order in Order.objects.select_for_update()
-            .filter(existing_filter, shop=shop)  # (source, external id): the unique index answers it
-            .order_by("pk")
+        # One INSERT … ON CONFLICT DO NOTHING RETURNING: the ids of the rows this call made
+        # come back with it (and those rows stay locked by it until the transaction ends).
+        names = [field.attname for field in _INSERT_FIELDS]
+        created = {
+            (source, external_id): pk
+            for source, external_id, pk in insert_rows(
+                Order,
+                [field.name for field in _INSERT_FIELDS],
+                [[getattr(order, name) for name in names] for order in new_rows.values()],
+                conflict=("shop", "source", "external_id"),
+                returning=("source", "external_id", "id"),
+            )
         }
-    else:
-        inserted = {}
+        lost = [key for key in new_rows if key not in created]
+        if lost:
+            # Rows another worker inserted first are now visible: treat those as updates.
+            lost_filter = Q()
+            for source in {source for source, _id in lost}:
+                lost_filter |= Q(source=source, external_id__in=[eid for src, eid in lost if src == source])
+            inserted = {
+                (order.source, order.external_id): order
+                for order in Order.objects.select_for_update()
+                .filter(lost_filter, shop=shop)  # (source, external id): the unique index answers it
+                .order_by("pk")
+            }
     updated_rows = []
     results: dict[tuple[str, str], OrderResult] = {}
     moments = []  # when the changed orders were placed, for the dashboard's days
     for key, data in latest.items():
         customer_id = customer_ids.get(data.customer.phone) if data.customer else None
+        if key in created:
+            results[key] = OrderResult(order_id=created[key], created=True, changed=True)
+            moments.append(new_rows[key].created_at)
+            if new_rows[key].customer_id:
+                touched_customers.add(new_rows[key].customer_id)
+            continue
         order = existing.get(key)
         if order is None:
             order = inserted[key]
