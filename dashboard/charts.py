@@ -1,7 +1,11 @@
-"""Charts drawn by the server as SVG: nothing to download, readable without JavaScript."""
+"""Charts drawn by the server as SVG: nothing to download, readable without JavaScript.
+The markup is built here rather than in a template loop: a year by day is a thousand bars."""
 
 import datetime
 from dataclasses import dataclass
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 WIDTH = 600
 HEIGHT = 200
@@ -50,7 +54,18 @@ def day_bars(days: list[tuple[datetime.date, dict[str, int]]], series: list[tupl
                     title=f"{day:%d/%m}: {label} {value}",
                 )
             )
-    return {"bars": bars, "top": top, "width": WIDTH, "height": HEIGHT}
+    return {"bars": bars, "top": top, "width": WIDTH, "height": HEIGHT, "svg": bars_svg(bars)}
+
+
+def bars_svg(bars: list[Bar]) -> SafeString:
+    """The bars as SVG markup: numbers, CSS classes of ours, and escaped titles."""
+    return mark_safe(
+        "".join(
+            f'<rect x="{bar.x}" y="{bar.y}" width="{bar.width}" height="{bar.height}" class="{bar.css}">'
+            f"<title>{escape(bar.title)}</title></rect>"
+            for bar in bars
+        )
+    )
 
 
 def share_bars(items: list[tuple[str, int]]) -> list[dict]:

@@ -2,11 +2,13 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.formatting import format_date, format_int, format_vnd
 from dashboard.charts import day_bars, share_bars
 from dashboard.forms import RangeForm
 from dashboard.services import WINDOW_DAYS, dashboard_overview, range_window, rolling_window
 from shops.decorators import shop_member_required
 
+DAY_COLUMNS = ("new_members", "new_customers_guests", "new_customers_members", "orders")
 WINDOW_LABELS = {"today": _("Today"), "7": _("Last 7 days"), "30": _("Last 30 days"), "90": _("Last 90 days")}
 
 
@@ -40,6 +42,10 @@ def index_view(request):
             "form": form,
             "chart": chart,
             "tiers": share_bars(overview.tiers),
+            "day_rows": [
+                (format_date(day), *(format_int(values[name]) for name in DAY_COLUMNS), format_vnd(values["revenue"]))
+                for day, values in overview.by_day
+            ],
             "today": today,
         },
     )
