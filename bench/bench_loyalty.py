@@ -9,6 +9,8 @@ import datetime
 import os
 import time
 
+from django.db import connection
+
 from bench.bench_members import ensure_customers
 from haravan.models import WebhookEvent
 from haravan.services import WEBHOOK_BATCH, webhook_process
@@ -30,6 +32,13 @@ def run(report) -> None:
     # and each time every member is placed again.
     for threshold in (1_000_000, tiers[1].threshold):
         Tier.objects.filter(pk=tiers[1].pk).update(threshold=threshold)
+        if connection.vendor == "postgresql":
+            # Owners change thresholds rarely; on a server autovacuum has cleared the last
+            # recalculation's dead rows by then. This machine's PostgreSQL runs without it,
+            # and each run leaves ~230,000 dead customer rows behind (70 s instead of 55 s).
+            with connection.cursor() as cursor:
+                cursor.execute("VACUUM ANALYZE members_customer")
+                cursor.execute("VACUUM ANALYZE loyalty_tierchange")
         job = TierRecalculation.objects.create(shop=shop, requested_by=staff, total=members)
         started = time.perf_counter()
         tier_recalculation_run(job_id=job.pk)
