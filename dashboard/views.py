@@ -46,6 +46,5 @@ def index_view(request):
                 (format_date(day), *(format_int(values[name]) for name in DAY_COLUMNS), format_vnd(values["revenue"]))
                 for day, values in overview.by_day
             ],
-            "today": today,
         },
     )
