@@ -22,7 +22,7 @@ from dashboard.changes import days_changed
 from dashboard.models import DashboardState
 from dashboard.services import dashboard_refresh
 from loyalty.models import PointEntry, Tier
-from loyalty.services import tiers_for
+from loyalty.tiers import tiers_for
 from members.models import Customer, Order
 from shops.models import Shop, User
 

@@ -15,7 +15,7 @@ from bench.bench_members import ensure_customers
 from haravan.models import WebhookEvent
 from haravan.services import WEBHOOK_BATCH, webhook_process
 from loyalty.models import Tier, TierRecalculation
-from loyalty.services import tier_recalculation_run, tiers_for
+from loyalty.tiers import tier_recalculation_run, tiers_for
 from members.models import Customer, Order
 from shops.models import User
 

@@ -64,7 +64,7 @@ class BaseTierFormSet(forms.BaseFormSet):
 
     def rows(self):
         """The tiers to keep, from the lowest."""
-        from loyalty.services import TierRow
+        from loyalty.tiers import TierRow
 
         rows = []
         for form in self.forms:

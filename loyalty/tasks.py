@@ -1,6 +1,7 @@
 from celery import shared_task
 
-from loyalty.services import points_expire_all, tier_recalculation_run, tier_reviews_start
+from loyalty.services import points_expire_all
+from loyalty.tiers import tier_recalculation_run, tier_reviews_start
 
 
 @shared_task

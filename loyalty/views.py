@@ -4,15 +4,8 @@ from django.utils.translation import gettext as _
 
 from loyalty.forms import EarningSettingsForm, TierFormSet, TierSettingsForm
 from loyalty.models import TierRecalculation
-from loyalty.services import (
-    earning_settings_for,
-    earning_settings_update,
-    points_for_amount,
-    tier_settings_for,
-    tiers_for,
-    tiers_preview,
-    tiers_save,
-)
+from loyalty.services import earning_settings_for, earning_settings_update, points_for_amount
+from loyalty.tiers import tier_settings_for, tiers_for, tiers_preview, tiers_save
 from shops.decorators import owner_required
 from shops.services import client_ip
 

@@ -89,7 +89,8 @@ class OpeningImport(ImportKind):
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
         """Set-based, a statement per step for the whole batch (see the module's docstring)."""
-        from loyalty.services import customers_refresh_tiers, members_welcome_points, opening_points_grant
+        from loyalty.services import members_welcome_points, opening_points_grant
+        from loyalty.tiers import customers_refresh_tiers
 
         rows = sorted(rows, key=lambda row: row.key)  # the same lock order in every import
         phones = [row.key for row in rows]

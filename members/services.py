@@ -310,7 +310,8 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> list[OrderResult]:
     moments += touched.values_list("first_order_at", flat=True) if touched_customers else []
     days_changed(shop=shop, moments=moments)  # a first order that moved changes its old and new day
     _auto_activate(shop, touched_customers)
-    from loyalty.services import customers_refresh_tiers, orders_points_sync
+    from loyalty.services import orders_points_sync
+    from loyalty.tiers import customers_refresh_tiers
 
     customers_refresh_tiers(shop=shop, customer_ids=touched_customers, reason=_("Spend reached the tier"))
     orders_points_sync(shop=shop, order_ids=[result.order_id for result in results.values() if result.changed])
@@ -393,7 +394,8 @@ def members_activate(
                 )
                 for pk, name, phone in fresh
             )
-            from loyalty.services import customers_refresh_tiers, members_welcome_points
+            from loyalty.services import members_welcome_points
+            from loyalty.tiers import customers_refresh_tiers
 
             activated_ids = [pk for pk, _name, _phone in fresh]
             customers_refresh_tiers(shop=shop, customer_ids=activated_ids, reason=_("Became a member"))

@@ -13,7 +13,8 @@ from core.formatting import format_int
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError, read_rows
 from loyalty.forms import PointsAdjustForm
-from loyalty.services import AdjustmentError, points_adjust, tier_progress
+from loyalty.services import AdjustmentError, points_adjust
+from loyalty.tiers import tier_progress
 from members import services
 from members.forms import (
     AddToGroupForm,

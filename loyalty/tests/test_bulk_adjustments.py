@@ -1,6 +1,6 @@
 import io
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from loyalty.models import PointEntry
 from loyalty.services import points_balance_mismatches
@@ -8,22 +8,15 @@ from members import imports
 from members.models import Customer
 from members.services import members_activate
 from members.tests.factories import CustomerFactory
+from members.tests.test_opening_import import xlsx
 
 HEADERS = ["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"]
 
 
-def xlsx(rows) -> bytes:
-    workbook = Workbook()
-    workbook.active.append(HEADERS)
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def run(shop, owner, rows):
-    job = imports.import_upload(shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx", content=xlsx(rows))
+    job = imports.import_upload(
+        shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx", content=xlsx(rows, headers=HEADERS)
+    )
     imports.import_analyse(job_id=job.pk)
     job.refresh_from_db()
     preview = (dict(job.preview), {p["row"]: p["reason"] for p in job.problems})

@@ -5,8 +5,8 @@ import datetime
 import pytest
 
 from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
-from loyalty.services import tier_recalculation_run, tier_reviews_start, tier_settings_for, tiers_for
 from loyalty.tests.test_tiers import _tier_post
+from loyalty.tiers import tier_recalculation_run, tier_reviews_start, tier_settings_for, tiers_for
 from members.models import Customer, ImportJob, OpeningBalance
 from members.services import CustomerData, OrderData, members_activate, order_upsert
 from shops.models import ActivityEntry

@@ -2,8 +2,8 @@ import datetime
 from decimal import Decimal
 
 from loyalty.models import Tier, TierChange
-from loyalty.services import tier_progress, tiers_for
 from loyalty.tests.test_ledger import HOUR, PHONE, T0, order
+from loyalty.tiers import tier_progress, tiers_for
 from members.models import Customer
 from members.services import members_activate, order_upsert
 
@@ -99,7 +99,7 @@ def _tier_post(tiers, basis="lifetime", downgrade=False, review=(1, 1), remove=(
 def test_preview_then_save_places_every_member_again_in_the_background(owner_client, shop,
                                                                       django_capture_on_commit_callbacks):  # fmt: skip
     from loyalty.models import TierRecalculation
-    from loyalty.services import tier_recalculation_run
+    from loyalty.tiers import tier_recalculation_run
 
     people = []
     for index, spend in enumerate([1_000_000, 6_000_000, 12_000_000, 30_000_000]):
