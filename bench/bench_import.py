@@ -54,6 +54,8 @@ def _stage(stage: str, job_id: int) -> dict:
         text=True,
         check=True,
     )
+    if output.stderr.strip() and os.environ.get("BENCH_PROFILE") == "1":
+        print(output.stderr.rstrip(), flush=True)
     return json.loads(output.stdout.strip().splitlines()[-1])
 
 

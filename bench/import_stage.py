@@ -1,11 +1,15 @@
 """One stage of an import (preview or commit) in a fresh process, so that its peak memory
-is its own: python bench/import_stage.py analyse|run JOB_ID. Prints seconds and peak MB."""
+is its own: python bench/import_stage.py analyse|run JOB_ID. Prints seconds and peak MB.
+With BENCH_PROFILE=1 it also prints, to stderr, where the database time went: the total
+per kind of statement, slowest first."""
 
 import json
 import os
+import re
 import resource
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -15,13 +19,32 @@ import django
 
 django.setup()
 
+from django.db import connection  # noqa: E402
+
 from members.imports import import_analyse, import_run  # noqa: E402
 
+spent: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
+
+
+def timed(execute, sql, params, many, context):
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        shape = re.sub(r"\s+", " ", re.sub(r"\(%s(, %s)*\)|%s", "?", sql))[:110]
+        spent[shape][0] += 1
+        spent[shape][1] += time.perf_counter() - started
+
+
 stage, job_id = sys.argv[1], int(sys.argv[2])
+profile = os.environ.get("BENCH_PROFILE") == "1"
 started = time.perf_counter()
-(import_analyse if stage == "analyse" else import_run)(job_id=job_id)
-print(
-    json.dumps(
-        {"seconds": time.perf_counter() - started, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    )
-)
+with connection.execute_wrapper(timed) if profile else open(os.devnull):
+    (import_analyse if stage == "analyse" else import_run)(job_id=job_id)
+seconds = time.perf_counter() - started
+if profile:
+    total = sum(took for _count, took in spent.values())
+    print(f"{stage}: {seconds:.1f} s, of which SQL {total:.1f} s", file=sys.stderr)
+    for shape, (count, took) in sorted(spent.items(), key=lambda item: -item[1][1])[:15]:
+        print(f"  {took:7.2f} s {count:6d}×  {shape}", file=sys.stderr)
+print(json.dumps({"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))

@@ -136,40 +136,45 @@ def insert_rows(
     fields: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
+    same: dict[str, Any] | None = None,
     conflict: Sequence[str] = (),
     returning: Sequence[str] = (),
 ) -> list[tuple]:
-    """INSERT the rows (values in the order of ``fields``; every other column gets its
-    model default), skipping those that meet the unique ``conflict`` columns, and return
-    the ``returning`` columns of the rows actually inserted."""
+    """INSERT the rows (values in the order of ``fields``; the fields in ``same`` take that
+    one value on every row, sent once; every other column gets its model default),
+    skipping those that meet the unique ``conflict`` columns, and return the ``returning``
+    columns of the rows actually inserted."""
     if not rows:
         return []
     meta = model._meta
     quote = connection.ops.quote_name
     given = [meta.get_field(name) for name in fields]
-    named = {field.name for field in given}
+    same = same or {}
+    named = {field.name for field in given} | set(same)
     defaults = [
         field for field in meta.concrete_fields if field.name not in named and not field.primary_key and not field.null
     ]
-    (default_values,) = _prepared(defaults, [[field.get_default() for field in defaults]])
+    # One value for every row: ``same``'s, then the defaults; sent once, as parameters.
+    constant = [meta.get_field(name) for name in same] + defaults
+    (constant_values,) = _prepared(constant, [[*same.values(), *(field.get_default() for field in defaults)]])
     sql_tail = ""
     if conflict:
         sql_tail += f" ON CONFLICT ({', '.join(quote(meta.get_field(n).column) for n in conflict)}) DO NOTHING"
     if returning:
         sql_tail += f" RETURNING {', '.join(quote(meta.get_field(n).column) for n in returning)}"
-    column_list = ", ".join(quote(field.column) for field in given + defaults)
+    column_list = ", ".join(quote(field.column) for field in given + constant)
     per_batch = max(1, MAX_PARAMS // len(given)) if connection.vendor != "postgresql" else 50_000
     found: list[tuple] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_batch):
             values, params, refs = values_table(given, _prepared(given, rows[start : start + per_batch]))
-            constants = "".join(", %s" for _field in defaults)
+            constants = "".join(", %s" for _field in constant)
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({column_list}) "
                 f"SELECT {', '.join(refs)}{constants} FROM {values}"
                 # SQLite reads "ON" after a bare FROM as a join's: WHERE true ends the SELECT.
                 f" WHERE true{sql_tail}",
-                [*default_values, *params],  # the constants' placeholders come first in the text
+                [*constant_values, *params],  # the constants' placeholders come first in the text
             )
             if returning:
                 found.extend(tuple(row) for row in cursor.fetchall())

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import update_rows
+from core.db import insert_rows, update_rows
 from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
 from members.models import Customer, OpeningBalance, Order
 from members.services import LIVE_ORDERS
@@ -153,6 +153,26 @@ class _Placement:
         update_rows(Customer, ["tier"], [(customer_id, to_id) for customer_id, _from, to_id in moves])
         return moves
 
+    def upward(self, current_id: int | None, spend: int) -> int | None:
+        """In Python, what ``move(upward_only=True)`` decides for one member: the tier their
+        spend reaches if it is above where they are (or it is their first), else None."""
+        reached = 0
+        for index, tier in enumerate(self.tiers):
+            if spend >= tier.threshold:
+                reached = index
+        if current_id is None or 2 * reached > self.ranks.get(current_id, -1):
+            return self.tiers[reached].pk
+        return None
+
+    def spends(self, cursor, customer_ids: list[int]) -> dict[int, int]:
+        """Each customer's ranking spend, in one query."""
+        spend, spend_params = self._spend()
+        chunk, chunk_params = _id_list(customer_ids)
+        cursor.execute(
+            f"SELECT c.id, {spend} FROM {Customer._meta.db_table} c WHERE {chunk}", [*spend_params, *chunk_params]
+        )
+        return dict(cursor.fetchall())
+
     def direction(self, from_id: int | None, to_id: int) -> int:
         """+1 for a move up (or a first tier), -1 for a move down, 0 for level."""
         before = -1 if from_id is None else self.ranks.get(from_id, -1)
@@ -186,6 +206,38 @@ def customers_refresh_tiers(*, shop: Shop, customer_ids: Iterable[int], reason: 
                 upward_only=True,
                 reason=reason,
             )
+
+
+class UpwardPlacement:
+    """For writers that set many members' tiers in their own statements (the opening
+    import): where each member's new spend takes them, decided as ``customers_refresh_tiers``
+    would, and the TierChange lines of those moves. Use with the customers locked."""
+
+    def __init__(self, shop: Shop):
+        self.shop = shop
+        self.basis = tier_settings_for(shop).basis
+        self.placement = _Placement(shop=shop, tiers=tiers_for(shop), basis=self.basis)
+
+    def spends(self, customers: dict[int, int]) -> dict[int, int]:
+        """The ranking spend of customers given as {id: lifetime spend}: that spend on the
+        lifetime basis, else what the basis's window holds (one query)."""
+        if self.basis == TierSettings.Basis.LIFETIME or not customers:
+            return customers
+        with connection.cursor() as cursor:
+            return self.placement.spends(cursor, list(customers))
+
+    def target(self, current_id: int | None, spend: int) -> int | None:
+        """The tier to move to (a first tier, or a higher one), or None to stay."""
+        return self.placement.upward(current_id, spend)
+
+    def record(self, moves: list[tuple[int, int | None, int]], reason: str) -> None:
+        """The TierChange lines of moves written by the caller: (customer, from, to)."""
+        insert_rows(
+            TierChange,
+            ["customer", "from_tier", "to_tier"],
+            moves,
+            same={"shop": self.shop.pk, "reason": reason[:255], "created_at": timezone.now()},
+        )
 
 
 def tier_progress(customer: Customer) -> dict:

@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.db import connection
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -88,54 +89,83 @@ class OpeningImport(ImportKind):
         return outcomes
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
-        """Set-based, a statement per step for the whole batch (see the module's docstring)."""
+        """Set-based, a statement per step for the whole batch, and each customer written
+        once: its tier is decided here and goes in with the rest (see the module's docstring)."""
         from loyalty.services import members_welcome_points, opening_points_grant
-        from loyalty.tiers import customers_refresh_tiers
+        from loyalty.tiers import UpwardPlacement, customers_refresh_tiers
 
         rows = sorted(rows, key=lambda row: row.key)  # the same lock order in every import
         phones = [row.key for row in rows]
         now = timezone.now()
         # Lock the customers these phones already have: a second import of them waits here.
-        before = dict(
-            Customer.objects.for_shop(shop)
+        before = {
+            phone: (pk, member_since, tier_id, spent)
+            for phone, pk, member_since, tier_id, spent in Customer.objects.for_shop(shop)
             .select_for_update()
             .filter(phone__any=set(phones))
             .order_by("pk")
-            .values_list("phone", "member_since")
-        )
+            .values_list("phone", "pk", "member_since", "tier", F("opening_revenue") + F("total_spent"))
+        }
+        placement = UpwardPlacement(shop)
+        spends = placement.spends({pk: spent for pk, _since, _tier, spent in before.values()})
         mine = {
             phone
             for (phone,) in insert_rows(
                 OpeningBalance,
-                ["shop", "phone", "job", "row", "amount", "created_customer", "created_at"],
-                [(shop.pk, row.key, job.pk, row.number, row.value[2], row.key not in before, now) for row in rows],
+                ["phone", "row", "amount", "created_customer", "customer"],
+                [
+                    (row.key, row.number, row.value[2], row.key not in before, before.get(row.key, (None,))[0])
+                    for row in rows
+                ],
+                same={"shop": shop.pk, "job": job.pk, "created_at": now},
                 conflict=["shop", "phone"],
                 returning=["phone"],
             )
         }
-        # New customers: members from now, with their opening revenue.
+        # New customers: members from now, with their opening revenue and the tier it reaches.
+        fresh = [
+            (
+                row.key,
+                row.value[0],
+                fold(row.value[0]),
+                row.value[1],
+                row.value[2],
+                placement.target(None, row.value[2]),
+            )
+            for row in rows
+            if row.key in mine and row.key not in before
+        ]
         created = dict(
             insert_rows(
                 Customer,
-                ["shop", "phone", "name", "search_name", "email", "opening_revenue", "member_since", "created_at"],
-                [
-                    (shop.pk, row.key, row.value[0], fold(row.value[0]), row.value[1], row.value[2], now, now)
-                    for row in rows
-                    if row.key in mine and row.key not in before
-                ],
+                ["phone", "name", "search_name", "email", "opening_revenue", "tier"],
+                fresh,
+                same={"shop": shop.pk, "member_since": now, "created_at": now},
                 conflict=["shop", "phone"],  # a Haravan sync adding the same phone meanwhile
                 returning=["phone", "id"],
             )
         )
-        # Customers the shop had: add the amount, fill what they lack, make them members.
-        added = dict(
-            _add_to_existing(shop, [row for row in rows if row.key in mine and row.key not in created], now=now)
-        )
+        # Customers the shop had: add the amount, fill what they lack, make them members,
+        # move them up if the amount takes them higher.
+        moves = [(created[phone], None, tier_id) for phone, *_cells, tier_id in fresh if phone in created]
+        adding = []
+        for row in rows:
+            if row.key not in mine or row.key in created:
+                continue
+            pk, _since, tier_id, _spent = before.get(row.key, (None, None, None, 0))
+            target = placement.target(tier_id, spends[pk] + row.value[2]) if pk else None
+            if target:
+                moves.append((pk, tier_id, target))
+            adding.append((row.key, row.value[2], row.value[0], fold(row.value[0]), row.value[1], target))
+        added = dict(_add_to_existing(shop, adding, now=now))
+        reason = _("Opening balance imported")
+        placement.record(moves, reason)
+        # A customer a sync created since the lock was taken: placed as orders place them.
+        unlocked = {phone: pk for phone, pk in added.items() if phone not in before}
+        customers_refresh_tiers(shop=shop, customer_ids=unlocked.values(), reason=reason)
         ids = {**created, **added}
-        if ids:
-            _link_balances(job, ids)
-        joined = [ids[phone] for phone in ids if phone in created or before.get(phone) is None]
-        customers_refresh_tiers(shop=shop, customer_ids=ids.values(), reason=_("Opening balance imported"))
+        _link_balances(job, {phone: pk for phone, pk in ids.items() if phone not in before})
+        joined = [ids[phone] for phone in ids if phone in created or before.get(phone, (None, None))[1] is None]
         members_welcome_points(shop=shop, customer_ids=joined)
         opening_points_grant(
             shop=shop,
@@ -193,30 +223,30 @@ class OpeningImport(ImportKind):
         return outcomes
 
 
-def _add_to_existing(shop: Shop, rows: list[Row], *, now) -> list[tuple[str, int]]:
-    """One UPDATE … FROM (VALUES …): each customer's opening revenue grows by the row's
-    amount; a blank name or email takes the file's; a customer not yet a member becomes
-    one. Returns (phone, id) of the customers updated."""
+def _add_to_existing(shop: Shop, rows: list[tuple], *, now) -> list[tuple[str, int]]:
+    """One UPDATE … FROM (VALUES …) for rows of (phone, amount, name, search name, email,
+    tier or None): each customer's opening revenue grows by the amount; a blank name or
+    email takes the file's; a customer not yet a member becomes one; a tier given is set.
+    Returns (phone, id) of the customers updated."""
     if not rows:
         return []
     meta = Customer._meta
-    fields = [meta.get_field(name) for name in ("phone", "opening_revenue", "name", "search_name", "email")]
+    fields = [meta.get_field(name) for name in ("phone", "opening_revenue", "name", "search_name", "email", "tier")]
     table = meta.db_table
     found: list[tuple[str, int]] = []
     per_batch = MAX_PARAMS // len(fields)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_batch):
-            batch = [
-                (row.key, row.value[2], row.value[0], fold(row.value[0]), row.value[1])
-                for row in rows[start : start + per_batch]
-            ]
-            values, params, (phone, amount, name, search_name, email) = values_table(fields, batch)
+            values, params, (phone, amount, name, search_name, email, tier) = values_table(
+                fields, rows[start : start + per_batch]
+            )
             cursor.execute(
                 f"UPDATE {table} SET opening_revenue = {table}.opening_revenue + {amount}, "
                 f"name = CASE WHEN {table}.name = '' THEN {name} ELSE {table}.name END, "
                 f"search_name = CASE WHEN {table}.name = '' THEN {search_name} ELSE {table}.search_name END, "
                 f"email = CASE WHEN {table}.email = '' THEN {email} ELSE {table}.email END, "
-                f"member_since = COALESCE({table}.member_since, %s) "
+                f"member_since = COALESCE({table}.member_since, %s), "
+                f"tier_id = COALESCE({tier}, {table}.tier_id) "
                 f"FROM {values} WHERE {table}.shop_id = %s AND {table}.phone = {phone} "
                 f"RETURNING {table}.phone, {table}.id",
                 [connection.ops.adapt_datetimefield_value(now), *params, shop.pk],
@@ -226,7 +256,8 @@ def _add_to_existing(shop: Shop, rows: list[Row], *, now) -> list[tuple[str, int
 
 
 def _link_balances(job: ImportJob, ids: dict[str, int]) -> None:
-    """Point this job's new OpeningBalance rows at their customers."""
+    """Point this job's OpeningBalance rows of customers that did not exist before the
+    batch at their customers."""
     fields = [OpeningBalance._meta.get_field("phone"), Customer._meta.pk]
     table = OpeningBalance._meta.db_table
     items = list(ids.items())

@@ -432,3 +432,61 @@ def test_a_file_with_more_rows_than_one_import_takes_is_refused(shop, owner, set
     assert job.status == "refused"
     assert job.error == "File có hơn 3 dòng; mỗi lần nhập nhận tối đa chừng ấy dòng: hãy chia thành nhiều file."
     assert not Customer.objects.exists()
+
+
+def test_the_import_moves_members_up_as_orders_do_never_down_and_logs_each_move(shop, owner):
+    """Tiers are decided in the import's own statements; they must agree with the rule
+    orders follow: the spend reached, never lower, and a TierChange for each move."""
+    from loyalty.models import TierChange
+    from loyalty.tiers import tiers_for
+
+    tiers = {tier.name: tier for tier in tiers_for(shop)}
+    member = CustomerFactory(shop=shop, phone="+84382345678", total_spent=4_000_000)
+    diamond = CustomerFactory(shop=shop, phone="+84382345679", total_spent=1_000_000)
+    members_activate(shop=shop, actor=None, customer_ids=[member.pk, diamond.pk])
+    Customer.objects.filter(pk=diamond.pk).update(tier=tiers["Kim cương"])  # e.g. placed by a bigger spend
+    content = xlsx(
+        [["Mai", "0912345678", "", 25_000_000], ["Nam", "0382345678", "", 1_500_000], ["Lan", "0382345679", "", 10]]
+    )
+
+    confirm_and_run(upload(shop, owner, content), owner)
+
+    assert dict(Customer.objects.values_list("phone", "tier__name")) == {
+        "+84912345678": "Vàng",  # new: 25M reaches Vàng
+        "+84382345678": "Bạc",  # 4M spent + 1.5M imported
+        "+84382345679": "Kim cương",  # 1M + 10 ₫ reaches less, but an import never lowers a tier
+    }
+    moves = {
+        (change.customer.phone, getattr(change.from_tier, "name", None), change.to_tier.name, change.reason)
+        for change in TierChange.objects.select_related("customer", "from_tier", "to_tier").filter(
+            reason="Nhập doanh thu đầu kỳ"
+        )
+    }
+    assert moves == {("+84912345678", None, "Vàng", "Nhập doanh thu đầu kỳ"),
+                     ("+84382345678", "Thành viên", "Bạc", "Nhập doanh thu đầu kỳ")}  # fmt: skip
+
+
+def test_on_the_12_month_basis_the_import_counts_recent_orders_and_the_amount_only(shop, owner):
+    import datetime
+
+    from loyalty.models import TierSettings
+    from members.models import Order
+
+    TierSettings.objects.update_or_create(shop=shop, defaults={"basis": TierSettings.Basis.LAST_12_MONTHS})
+    recent, old = (CustomerFactory(shop=shop, phone=f"+8438234567{n}") for n in (8, 9))
+    members_activate(shop=shop, actor=None, customer_ids=[recent.pk, old.pk])
+    now = datetime.datetime.now(datetime.UTC)
+    for number, (customer, days_ago) in enumerate([(recent, 30), (old, 500)]):
+        created = now - datetime.timedelta(days=days_ago)
+        Order.objects.create(shop=shop, customer=customer, external_id=str(number), total=4_000_000,
+                             paid_amount=4_000_000, financial_status="paid", created_at=created)  # fmt: skip
+    Customer.objects.filter(pk__in=[recent.pk, old.pk]).update(total_spent=4_000_000)
+
+    content = xlsx([["A", "0382345678", "", 1_500_000], ["B", "0382345679", "", 1_500_000]])
+
+    confirm_and_run(upload(shop, owner, content), owner)
+
+    assert dict(Customer.objects.values_list("phone", "tier__name")) == {
+        "+84382345678": "Bạc",  # 4M in the last 12 months + 1.5M imported now
+        "+84382345679": "Thành viên",  # the 4M order is 500 days old: 1.5M counts
+    }
