@@ -131,6 +131,22 @@ def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequen
     return updated
 
 
+def reserve_ids(model: type[Model], count: int) -> list[int] | None:
+    """``count`` new primary keys from the table's sequence (PostgreSQL), for rows that
+    other rows must point at before they are inserted; None where there is no sequence to
+    draw from (SQLite): insert first, then point at the ids it returns. An id reserved and
+    not used is a gap, as a rolled-back insert leaves."""
+    if connection.vendor != "postgresql" or count <= 0:
+        return None
+    meta = model._meta
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def insert_rows(
     model: type[Model],
     fields: Sequence[str],

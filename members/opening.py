@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.db import MAX_PARAMS, insert_rows, values_table
+from core.db import MAX_PARAMS, insert_rows, reserve_ids, values_table
 from core.formatting import format_date, format_vnd
 from core.numbers import NumberError, parse_amount
 from core.text import fold, is_email
@@ -108,46 +108,42 @@ class OpeningImport(ImportKind):
         }
         placement = UpwardPlacement(shop)
         spends = placement.spends({pk: spent for pk, _since, _tier, spent in before.values()})
+        # Whose each balance is: the customer the shop has, or the id a new one will take
+        # (PostgreSQL; elsewhere new customers' balances are linked once they are inserted).
+        owner = {phone: pk for phone, (pk, *_rest) in before.items()}
+        unknown = [phone for phone in phones if phone not in before]
+        reserved = reserve_ids(Customer, len(unknown))
+        owner.update(zip(unknown, reserved or (), strict=False))
         mine = {
             phone
             for (phone,) in insert_rows(
                 OpeningBalance,
                 ["phone", "row", "amount", "created_customer", "customer"],
-                [
-                    (row.key, row.number, row.value[2], row.key not in before, before.get(row.key, (None,))[0])
-                    for row in rows
-                ],
+                [(row.key, row.number, row.value[2], row.key not in before, owner.get(row.key)) for row in rows],
                 same={"shop": shop.pk, "job": job.pk, "created_at": now},
                 conflict=["shop", "phone"],
                 returning=["phone"],
             )
         }
         # New customers: members from now, with their opening revenue and the tier it reaches.
-        fresh = [
-            (
-                row.key,
-                row.value[0],
-                fold(row.value[0]),
-                row.value[1],
-                row.value[2],
-                placement.target(None, row.value[2]),
-            )
-            for row in rows
-            if row.key in mine and row.key not in before
-        ]
+        fresh = {row.key: row for row in rows if row.key in mine and row.key not in before}
+        first_tier = {phone: placement.target(None, row.value[2]) for phone, row in fresh.items()}
         created = dict(
             insert_rows(
                 Customer,
-                ["phone", "name", "search_name", "email", "opening_revenue", "tier"],
-                fresh,
+                ["id", "phone", "name", "search_name", "email", "opening_revenue", "tier"],
+                [
+                    (owner.get(phone), phone, row.value[0], fold(row.value[0]), *row.value[1:], first_tier[phone])
+                    for phone, row in fresh.items()
+                ],
                 same={"shop": shop.pk, "member_since": now, "created_at": now},
                 conflict=["shop", "phone"],  # a Haravan sync adding the same phone meanwhile
                 returning=["phone", "id"],
             )
         )
+        moves = [(pk, None, first_tier[phone]) for phone, pk in created.items()]
         # Customers the shop had: add the amount, fill what they lack, make them members,
         # move them up if the amount takes them higher.
-        moves = [(created[phone], None, tier_id) for phone, *_cells, tier_id in fresh if phone in created]
         adding = []
         for row in rows:
             if row.key not in mine or row.key in created:
@@ -160,12 +156,13 @@ class OpeningImport(ImportKind):
         added = dict(_add_to_existing(shop, adding, now=now))
         reason = _("Opening balance imported")
         placement.record(moves, reason)
-        # A customer a sync created since the lock was taken: placed as orders place them.
+        # A customer a sync created since the lock was taken: placed as orders place them,
+        # and their balance pointed at them.
         unlocked = {phone: pk for phone, pk in added.items() if phone not in before}
         customers_refresh_tiers(shop=shop, customer_ids=unlocked.values(), reason=reason)
         ids = {**created, **added}
-        _link_balances(job, {phone: pk for phone, pk in ids.items() if phone not in before})
-        joined = [ids[phone] for phone in ids if phone in created or before.get(phone, (None, None))[1] is None]
+        _link_balances(job, {phone: pk for phone, pk in ids.items() if owner.get(phone) != pk})
+        joined = [ids[phone] for phone in ids if phone not in before or before[phone][1] is None]
         members_welcome_points(shop=shop, customer_ids=joined)
         opening_points_grant(
             shop=shop,

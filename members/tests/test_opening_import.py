@@ -490,3 +490,30 @@ def test_on_the_12_month_basis_the_import_counts_recent_orders_and_the_amount_on
         "+84382345678": "Bạc",  # 4M in the last 12 months + 1.5M imported now
         "+84382345679": "Thành viên",  # the 4M order is 500 days old: 1.5M counts
     }
+
+
+def test_a_customer_a_sync_adds_while_the_batch_runs_gets_the_amount_tier_and_balance(shop, owner, monkeypatch):
+    """Between the batch's lock and its insert, a Haravan sync may create the same phone:
+    the row then completes that customer, as if they had been there."""
+    from members import opening
+
+    reserve = opening.reserve_ids
+
+    def sync_meanwhile(model, count):
+        CustomerFactory(shop=shop, phone="+84912345678", name="Từ Haravan", email="")
+        return reserve(model, count)
+
+    monkeypatch.setattr(opening, "reserve_ids", sync_meanwhile)
+
+    job = confirm_and_run(upload(shop, owner, xlsx([["Mai", "0912345678", "mai@x.vn", 6_000_000]])), owner)
+
+    assert job.counts == {"existing": 1}
+    customer = Customer.objects.get()
+    assert (customer.name, customer.email, customer.opening_revenue, customer.tier.name) == (
+        "Từ Haravan",
+        "mai@x.vn",
+        6_000_000,
+        "Bạc",
+    )
+    assert customer.member_since is not None
+    assert OpeningBalance.objects.get().customer == customer
