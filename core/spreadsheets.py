@@ -5,7 +5,8 @@ Before calamine sees an .xlsx, the zip's declared sizes are checked (a zip bomb 
 unopened) and the first sheet's XML is scanned as a stream: calamine holds a sheet as a
 dense grid, so one stray value in cell XFD1048576 would ask for billions of cells. Cells
 beyond the columns we read, and formulas (we want the values people see, not what Excel
-would compute), are refused with the cell's address.
+would compute), are refused with the cell's address. A sheet too large to hold in memory
+is read as a stream with the standard library's expat instead, with the same checks.
 """
 
 import csv
@@ -13,8 +14,10 @@ import io
 import posixpath
 import re
 import zipfile
+from array import array
 from collections.abc import Iterator
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 from django.utils.translation import gettext as _
 
@@ -22,6 +25,9 @@ MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # what the .xlsx's zip says it holds, checked before parsing
 MAX_COMPRESSION_RATIO = 200  # spreadsheet XML packs 10-50×; a bomb packs thousands×
 MAX_COLUMNS = 8  # A-H: a template's columns and a few notes beside them
+# calamine holds a whole sheet in memory (about 1.6 times its XML); a larger sheet is read
+# as a stream instead (``_streamed_rows``): slower, in memory that does not grow with it.
+CALAMINE_MAX_SHEET_BYTES = 64 * 1024 * 1024
 _SCAN_CHUNK = 4 * 1024 * 1024
 
 _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
@@ -84,7 +90,14 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
     packed = sum(info.compress_size for info in members) or 1
     if declared > MAX_UNZIPPED_BYTES or declared / packed > MAX_COMPRESSION_RATIO:
         raise SpreadsheetError(_("This .xlsx file unpacks to far more than it should: it is refused."))
-    _scan_first_sheet(archive)
+    sheet_path = _first_sheet_path(archive)
+    try:
+        sheet_size = archive.getinfo(sheet_path).file_size
+    except KeyError as error:
+        raise SpreadsheetError(_("This .xlsx file has no sheet: open it in Excel and save it again.")) from error
+    if sheet_size > CALAMINE_MAX_SHEET_BYTES:
+        return _streamed_rows(archive, sheet_path)
+    _scan_first_sheet(archive, sheet_path)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheet = workbook.get_sheet_by_index(0)
@@ -131,13 +144,11 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str:
     raise SpreadsheetError(_("This .xlsx file has no sheet: open it in Excel and save it again."))
 
 
-def _scan_first_sheet(archive: zipfile.ZipFile) -> None:
-    """Refuse formulas and values beyond the columns we read, naming the first such cell."""
+def _chunks(archive: zipfile.ZipFile, path: str) -> Iterator[bytes]:
     try:
-        stream = archive.open(_first_sheet_path(archive))
+        stream = archive.open(path)
     except KeyError as error:
         raise SpreadsheetError(_("This .xlsx file has no sheet: open it in Excel and save it again.")) from error
-    tail = b""
     with stream:
         while True:
             try:
@@ -146,33 +157,197 @@ def _scan_first_sheet(archive: zipfile.ZipFile) -> None:
                 raise SpreadsheetError(_("This .xlsx file is damaged: open it in Excel and save it again.")) from error
             if not chunk:
                 return
-            data = tail + chunk
-            formula = _FORMULA.search(data)
-            if formula:
-                raise SpreadsheetError(
-                    _(
-                        "Cell %(cell)s holds a formula. Replace formulas with their values (copy the cells, then "
-                        "Paste Special › Values) and upload the file again."
-                    )
-                    % {"cell": _cell_before(data, formula.start())}
-                )
-            wide = _WIDE_CELL.search(data)
-            if wide:
-                reference = _CELL_REF.search(data, wide.start())
-                raise SpreadsheetError(
-                    _(
-                        "Cell %(cell)s holds a value, but only columns A to %(last)s are read: delete the extra "
-                        "columns and upload the file again."
-                    )
-                    % {"cell": (reference[1] + reference[2]).decode(), "last": chr(ord("A") + MAX_COLUMNS - 1)}
-                )
-            tail = data[-512:]
+            yield chunk
+
+
+def _formula_error(cell: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "Cell %(cell)s holds a formula. Replace formulas with their values (copy the cells, then Paste Special "
+            "› Values) and upload the file again."
+        )
+        % {"cell": cell}
+    )
+
+
+def _wide_error(cell: str) -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "Cell %(cell)s holds a value, but only columns A to %(last)s are read: delete the extra columns and "
+            "upload the file again."
+        )
+        % {"cell": cell, "last": chr(ord("A") + MAX_COLUMNS - 1)}
+    )
+
+
+def _scan_first_sheet(archive: zipfile.ZipFile, path: str) -> None:
+    """Refuse formulas and values beyond the columns we read, naming the first such cell."""
+    tail = b""
+    for chunk in _chunks(archive, path):
+        data = tail + chunk
+        formula = _FORMULA.search(data)
+        if formula:
+            raise _formula_error(_cell_before(data, formula.start()))
+        wide = _WIDE_CELL.search(data)
+        if wide:
+            reference = _CELL_REF.search(data, wide.start())
+            raise _wide_error((reference[1] + reference[2]).decode())
+        tail = data[-512:]
 
 
 def _cell_before(data: bytes, position: int) -> str:
     start = data.rfind(b"<c ", 0, position)
     found = _CELL_REF.search(data, start) if start >= 0 else None
     return (found[1] + found[2]).decode() if found else "?"
+
+
+# The streaming reader ------------------------------------------------------------------------
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Excel writes control characters as _xHHHH_ (and a literal "_x" as _x005F_)."""
+    return _EXCEL_ESCAPE.sub(lambda found: chr(int(found[1], 16)), text) if "_x" in text else text
+
+
+def _local(name: str) -> str:
+    return name.rpartition(":")[2]
+
+
+class _SharedStrings:
+    """The workbook's shared strings, kept as one UTF-8 blob and offsets: a million short
+    strings take tens of MB this way, several times that as Python strings."""
+
+    def __init__(self, archive: zipfile.ZipFile):
+        self.blob = bytearray()
+        self.ends = array("q")
+        try:
+            archive.getinfo("xl/sharedStrings.xml")
+        except KeyError:
+            return
+        parts: list[str] = []
+        depth = {"si": 0, "t": 0, "rPh": 0}
+
+        def start(name, _attrs):
+            name = _local(name)
+            if name in depth:
+                depth[name] += 1
+
+        def end(name):
+            name = _local(name)
+            if name not in depth:
+                return
+            depth[name] -= 1
+            if name == "si":
+                self.blob += _unescape("".join(parts)).encode()
+                self.ends.append(len(self.blob))
+                parts.clear()
+
+        def text(data):
+            if depth["t"] and depth["si"] and not depth["rPh"]:  # phonetic runs are not the text
+                parts.append(data)
+
+        for _step in _parse(archive, "xl/sharedStrings.xml", start, end, text):
+            pass
+
+    def __getitem__(self, index: int) -> str:
+        start = self.ends[index - 1] if index else 0
+        return self.blob[start : self.ends[index]].decode()
+
+
+def _parse(archive: zipfile.ZipFile, path: str, start, end, text) -> Iterator[None]:
+    """Feed the zip member to expat a chunk at a time, pausing after each chunk so that
+    the caller can take what the handlers collected."""
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, text
+    try:
+        for chunk in _chunks(archive, path):
+            parser.Parse(chunk, False)
+            yield
+        parser.Parse(b"", True)
+    except expat.ExpatError as error:
+        raise SpreadsheetError(_("This .xlsx file is damaged: open it in Excel and save it again.")) from error
+    yield
+
+
+def _column(reference: str, cache: dict[str, int]) -> int:
+    letters = reference.rstrip("0123456789")
+    index = cache.get(letters)
+    if index is None:
+        index = 0
+        for letter in letters:
+            index = index * 26 + ord(letter) - ord("A") + 1
+        cache[letters] = index = index - 1
+    return index
+
+
+def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, list]]:
+    """The sheet's rows as calamine gives them (numbers as float, text as str, booleans,
+    empty cells as ""), read as a stream: memory holds one chunk of rows at a time. A
+    formula, or a value beyond the columns we read, stops the reading with the cell named."""
+    strings = _SharedStrings(archive)
+    done: list[tuple[int, list]] = []
+    columns: dict[str, int] = {}
+    state = {"row": 0, "cells": [], "column": 0, "type": "n", "ref": "", "text": None, "in_value": False}
+
+    def start(name, attrs):
+        name = _local(name)
+        if name == "c":
+            reference = attrs.get("r")
+            state["ref"] = reference or ""
+            state["column"] = _column(reference, columns) if reference else len(state["cells"])
+            state["type"] = attrs.get("t", "n")
+            state["text"] = None
+        elif name in ("v", "t"):
+            state["in_value"] = True
+            if state["text"] is None:
+                state["text"] = []
+        elif name == "f":
+            raise _formula_error(state["ref"] or "?")
+        elif name == "row":
+            number = attrs.get("r")
+            state["row"] = int(number) if number else state["row"] + 1
+            state["cells"] = []
+
+    def end(name):
+        name = _local(name)
+        if name in ("v", "t"):
+            state["in_value"] = False
+        elif name == "c":
+            parts = state["text"]
+            if parts is None:
+                return
+            raw = "".join(parts)
+            kind = state["type"]
+            if kind == "s":
+                value = strings[int(raw)]
+            elif kind == "n":
+                value = float(raw) if raw else ""
+            elif kind == "b":
+                value = raw == "1"
+            else:  # inlineStr, str, e (an error such as #N/A, kept as its text)
+                value = _unescape(raw)
+            if value == "":
+                return
+            column = state["column"]
+            if column >= MAX_COLUMNS:
+                raise _wide_error(state["ref"])
+            cells = state["cells"]
+            if column >= len(cells):
+                cells.extend([""] * (column + 1 - len(cells)))
+            cells[column] = value
+        elif name == "row":
+            done.append((state["row"], state["cells"]))
+
+    def text(data):
+        if state["in_value"]:
+            state["text"].append(data)
+
+    for _step in _parse(archive, path, start, end, text):
+        yield from done
+        done.clear()
 
 
 def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:

@@ -381,7 +381,14 @@ def test_the_report_lists_every_row_with_its_outcome_and_reason(shop, owner):
     assert "#" in rows[1][6] and rows[2][6].startswith("DienThoai")
 
 
-def test_a_phone_repeated_batches_apart_is_an_error_on_every_row_in_preview_commit_and_report(shop, owner, monkeypatch):
+@pytest.mark.parametrize("streamed", [False, True], ids=["calamine", "streamed"])
+def test_a_phone_repeated_batches_apart_is_an_error_on_every_row_in_preview_commit_and_report(
+    shop, owner, monkeypatch, streamed
+):
+    """Also with the file read as a stream, as a sheet too large for calamine is."""
+    from core import spreadsheets
+
+    monkeypatch.setattr(spreadsheets, "CALAMINE_MAX_SHEET_BYTES", -1 if streamed else 2**40)
     monkeypatch.setattr(imports, "BATCH_SIZE", 2)
     CustomerFactory(shop=shop, phone="+84912345678", name="Mai")
     rows = [
