@@ -15,6 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+# Measure what production runs: with DEBUG on, Django keeps every query's text (a batch's
+# arrays of thousands of values included) and spends time building it.
+os.environ.setdefault("DEBUG", "0")
 
 import django  # noqa: E402
 
