@@ -201,6 +201,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_FOLDER / "queue"),
         "data_folder_out": str(BROKER_FOLDER / "queue"),
+        # Where kombu keeps its exchange tables (by default ./control, in the checkout).
+        "control_folder": str(BROKER_FOLDER / "control"),
         "store_processed": False,
     }
 else:

@@ -23,6 +23,7 @@ if CELERY_BROKER_URL.startswith("filesystem://") and "CELERY_BROKER_FOLDER" not 
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_folder),
         "data_folder_out": str(_folder),
+        "control_folder": str(_folder.parent / "control"),
         "store_processed": False,
     }
     del _folder

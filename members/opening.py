@@ -8,7 +8,10 @@ inserted itself go on; a phone imported before, by an earlier file or by another
 being applied at the same moment, is skipped with the date of its first import. A second
 import of the same phone waits on the first one's uncommitted row, then skips it.
 
-Opening revenue counts toward the tier. If the earning settings say so, it also earns
+Opening revenue counts toward the tier. The tier it reaches is decided in Python, by the
+rule orders follow (``loyalty.tiers.UpwardPlacement``: up, never down), and written in the
+same INSERT or UPDATE as the amount: each customer row is written once, since every write
+of a customer updates all of its indexes. If the earning settings say so, it also earns
 points once (ledger source "import", keyed by phone), at the base rate: it was spent
 before the member had a tier.
 """
