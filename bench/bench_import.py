@@ -67,7 +67,7 @@ def _baseline(content: bytes, shop: Shop) -> tuple[float, float]:
     class CustomerResource(resources.ModelResource):
         name = fields.Field(attribute="name", column_name="HoTen")
         phone = fields.Field(attribute="phone", column_name="DienThoai")
-        email = fields.Field(attribute="email", column_name="Email")
+        email = fields.Field(attribute="email", column_name="Email", default="")  # an empty cell reads as None
         opening_revenue = fields.Field(attribute="opening_revenue", column_name="DTDauKy")
 
         class Meta:
