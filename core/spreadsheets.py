@@ -267,7 +267,9 @@ def _parse(archive: zipfile.ZipFile, path: str, start, end, text) -> Iterator[No
             parser.Parse(chunk, False)
             yield
         parser.Parse(b"", True)
-    except expat.ExpatError as error:
+    except SpreadsheetError:  # a formula or a cell too far right, named by the handlers
+        raise
+    except (expat.ExpatError, ValueError, IndexError) as error:  # bad XML, or a value or string index
         raise SpreadsheetError(_("This .xlsx file is damaged: open it in Excel and save it again.")) from error
     yield
 
