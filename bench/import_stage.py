@@ -10,6 +10,7 @@ import resource
 import sys
 import time
 from collections import defaultdict
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -53,7 +54,7 @@ def peak_mb() -> float:
 stage, job_id = sys.argv[1], int(sys.argv[2])
 profile = os.environ.get("BENCH_PROFILE") == "1"
 started = time.perf_counter()
-with connection.execute_wrapper(timed) if profile else open(os.devnull):
+with connection.execute_wrapper(timed) if profile else nullcontext():
     (import_analyse if stage == "analyse" else import_run)(job_id=job_id)
 seconds = time.perf_counter() - started
 if profile:

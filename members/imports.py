@@ -411,7 +411,7 @@ def import_run(*, job_id: int) -> None:
             status=ImportJob.Status.DONE, finished_at=timezone.now()
         )
         if finished:
-            job.refresh_from_db()
+            job.refresh_from_db(fields=["status", "counts", "finished_at"])  # not the file again
             kind.finish(job)
             activity_record(
                 shop=job.shop,
