@@ -102,9 +102,13 @@ def array_literal(values: list[Any]) -> str | list[Any]:
         texts = values
     else:
         texts = [None if value is None else str(value) for value in values]
-    return "{" + ",".join(
-        "NULL" if text is None else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' for text in texts
-    ) + "}"
+    return (
+        "{"
+        + ",".join(
+            "NULL" if text is None else '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"' for text in texts
+        )
+        + "}"
+    )
 
 
 # Values of other fields (text, numbers, booleans, keys) go to the driver as they are:

@@ -14,7 +14,8 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="Po
 
 def _round_trip(values, array_type):
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT x FROM unnest(%s::{array_type}) WITH ORDINALITY AS v(x, n) ORDER BY n", [array_literal(values)])
+        sql = f"SELECT x FROM unnest(%s::{array_type}) WITH ORDINALITY AS v(x, n) ORDER BY n"
+        cursor.execute(sql, [array_literal(values)])
         return [value for (value,) in cursor.fetchall()]
 
 
@@ -31,7 +32,8 @@ def test_array_literal_forms():
 @on_postgresql
 @pytest.mark.django_db
 def test_array_literal_round_trips_awkward_text():
-    values = ["", "NULL", "null", '"', "\\", '\\"', "{a,b}", "a,b", " spaced ", "Nguyễn Văn Ánh", "tab\tnew\nline", None]
+    values = ["", "NULL", "null", '"', "\\", '\\"', "{a,b}", "a,b", " spaced ", "Nguyễn Văn Ánh", "tab\tnew\nline"]
+    values.append(None)
     assert _round_trip(values, "text[]") == values
 
 
