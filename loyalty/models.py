@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.jobs import JobStatus
-from shops.models import Shop, ShopOwned
+from shops.models import Shop, ShopOwned, shop_key
 
 
 class EarningSettings(models.Model):
@@ -128,9 +128,15 @@ class Tier(ShopOwned):
 class TierChange(ShopOwned):
     """A member's move between tiers: from, to, why, when."""
 
+    # Read by member (the member page's history); nothing looks lines up by shop or tier
+    # (tiers are never deleted, only removed from use), so those keys have no index: each
+    # import or recalculation writes a line per member moved.
+    shop = shop_key(db_index=False)
     customer = models.ForeignKey("members.Customer", on_delete=models.PROTECT, related_name="tier_changes")
-    from_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+")
+    from_tier = models.ForeignKey(
+        Tier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    to_tier = models.ForeignKey(Tier, on_delete=models.PROTECT, related_name="+", db_index=False)
     reason = models.CharField(max_length=255)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import insert_rows, update_rows
+from core.db import array_literal, insert_rows, update_rows
 from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
 from members.models import Customer, OpeningBalance, Order
 from members.services import LIVE_ORDERS
@@ -183,7 +183,7 @@ class _Placement:
 def _id_list(ids: list[int]) -> tuple[str, list]:
     """``c.id IN (…)``, or ``= ANY(array)`` on PostgreSQL: one parameter however many ids."""
     if connection.vendor == "postgresql":
-        return "c.id = ANY(%s)", [ids]
+        return "c.id = ANY(%s::bigint[])", [array_literal(ids)]
     return f"c.id IN ({', '.join(['%s'] * len(ids))})", ids
 
 

@@ -29,6 +29,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.concurrency import read_ahead
 from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
 from members.models import ImportJob
 from shops.models import ActivityKind, Shop, User
@@ -250,7 +251,7 @@ def import_analyse(*, job_id: int) -> None:
     repeated: dict[str, list[int]] = {}
     total = 0
     try:
-        for batch in _chunks(_rows(kind, job.shop, job, repeated={})):
+        for batch in read_ahead(_chunks(_rows(kind, job.shop, job, repeated={}))):
             total += len(batch)
             if total > settings.IMPORT_MAX_ROWS:
                 raise SpreadsheetError(
@@ -399,7 +400,8 @@ def import_run(*, job_id: int) -> None:
     job = ImportJob.objects.select_related("shop", "confirmed_by").get(pk=job_id)
     kind = import_kind(job.kind)
     try:
-        for batch in _chunks(_rows(kind, job.shop, job, job.repeated_keys, after=job.cursor)):
+        # The next batch is read and checked while this one is written.
+        for batch in read_ahead(_chunks(_rows(kind, job.shop, job, job.repeated_keys, after=job.cursor))):
             _apply_batch(kind, job, batch)
     except SpreadsheetError as error:  # the file was read before; this is not expected
         ImportJob.objects.filter(pk=job_id).update(

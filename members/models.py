@@ -4,7 +4,7 @@ from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shops.models import ShopOwned
+from shops.models import ShopOwned, shop_key
 
 
 class Customer(ShopOwned):
@@ -17,6 +17,7 @@ class Customer(ShopOwned):
         MALE = "male", _("Male")
         OTHER = "other", _("Other")
 
+    shop = shop_key(db_index=False)  # (shop, phone) is unique, and most indexes lead with the shop
     name = models.CharField(_("name"), max_length=200, blank=True)
     # The name folded for search (core.text.fold), kept in step by the services.
     search_name = models.CharField(max_length=200, blank=True, editable=False)
@@ -235,6 +236,7 @@ class OpeningBalance(ShopOwned):
     (shop, phone) is what makes every later import of that phone a no-op, even two imports
     confirmed at the same moment."""
 
+    shop = shop_key(db_index=False)  # (shop, phone) is unique
     phone = models.CharField(max_length=16)
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, related_name="opening_balances")
     job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, related_name="+")

@@ -148,20 +148,24 @@ class OpeningImport(ImportKind):
         # Customers the shop had: add the amount, fill what they lack, make them members,
         # move them up if the amount takes them higher.
         adding = []
+        # A customer a Haravan sync created since the lock was taken (the INSERT met it):
+        # locked now, given the amount, then placed as orders place them.
+        late = [row for row in rows if row.key in fresh and row.key not in created]
+        unlocked = _lock(shop, [row.key for row in late])
         for row in rows:
-            if row.key not in mine or row.key in created:
+            if row.key in before and row.key in mine:
+                pk, _since, tier_id, _spent = before[row.key]
+                target = placement.target(tier_id, spends[pk] + row.value[2])
+                if target:
+                    moves.append((pk, tier_id, target))
+            elif row.key in unlocked:
+                pk, target = unlocked[row.key], None
+            else:
                 continue
-            pk, _since, tier_id, _spent = before.get(row.key, (None, None, None, 0))
-            target = placement.target(tier_id, spends[pk] + row.value[2]) if pk else None
-            if target:
-                moves.append((pk, tier_id, target))
-            adding.append((row.key, row.value[2], row.value[0], fold(row.value[0]), row.value[1], target))
+            adding.append((pk, row.value[2], row.value[0], fold(row.value[0]), row.value[1], target))
         added = dict(_add_to_existing(shop, adding, now=now))
         reason = _("Opening balance imported")
         placement.record(moves, reason)
-        # A customer a sync created since the lock was taken: placed as orders place them,
-        # and their balance pointed at them.
-        unlocked = {phone: pk for phone, pk in added.items() if phone not in before}
         customers_refresh_tiers(shop=shop, customer_ids=unlocked.values(), reason=reason)
         ids = {**created, **added}
         _link_balances(job, {phone: pk for phone, pk in ids.items() if owner.get(phone) != pk})
@@ -223,21 +227,35 @@ class OpeningImport(ImportKind):
         return outcomes
 
 
+def _lock(shop: Shop, phones: list[str]) -> dict[str, int]:
+    """{phone: id} of the shop's customers with these phones, locked."""
+    if not phones:
+        return {}
+    return dict(
+        Customer.objects.for_shop(shop)
+        .select_for_update()
+        .filter(phone__any=set(phones))
+        .order_by("pk")
+        .values_list("phone", "pk")
+    )
+
+
 def _add_to_existing(shop: Shop, rows: list[tuple], *, now) -> list[tuple[str, int]]:
-    """One UPDATE … FROM (VALUES …) for rows of (phone, amount, name, search name, email,
-    tier or None): each customer's opening revenue grows by the amount; a blank name or
-    email takes the file's; a customer not yet a member becomes one; a tier given is set.
-    Returns (phone, id) of the customers updated."""
+    """One UPDATE … FROM (VALUES …) for rows of (customer id, amount, name, search name,
+    email, tier or None): each customer's opening revenue grows by the amount; a blank name
+    or email takes the file's; a customer not yet a member becomes one; a tier given is
+    set. Joined on the primary key: by phone, the planner may hash all the shop's customers
+    for each batch. Returns (phone, id) of the customers updated."""
     if not rows:
         return []
     meta = Customer._meta
-    fields = [meta.get_field(name) for name in ("phone", "opening_revenue", "name", "search_name", "email", "tier")]
+    fields = [meta.pk, *(meta.get_field(name) for name in ("opening_revenue", "name", "search_name", "email", "tier"))]
     table = meta.db_table
     found: list[tuple[str, int]] = []
     per_batch = MAX_PARAMS // len(fields)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_batch):
-            values, params, (phone, amount, name, search_name, email, tier) = values_table(
+            values, params, (pk, amount, name, search_name, email, tier) = values_table(
                 fields, rows[start : start + per_batch]
             )
             cursor.execute(
@@ -247,7 +265,7 @@ def _add_to_existing(shop: Shop, rows: list[tuple], *, now) -> list[tuple[str, i
                 f"email = CASE WHEN {table}.email = '' THEN {email} ELSE {table}.email END, "
                 f"member_since = COALESCE({table}.member_since, %s), "
                 f"tier_id = COALESCE({tier}, {table}.tier_id) "
-                f"FROM {values} WHERE {table}.shop_id = %s AND {table}.phone = {phone} "
+                f"FROM {values} WHERE {table}.id = {pk} AND {table}.shop_id = %s "
                 f"RETURNING {table}.phone, {table}.id",
                 [connection.ops.adapt_datetimefield_value(now), *params, shop.pk],
             )

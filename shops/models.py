@@ -18,8 +18,14 @@ class ShopScopedQuerySet(models.QuerySet):
         return self.filter(shop=shop)
 
 
+def shop_key(*, db_index: bool = True) -> models.ForeignKey:
+    """The shop a row belongs to. ``db_index=False`` where an index or unique constraint
+    leading with the shop exists already: a second index only costs every write."""
+    return models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+", db_index=db_index)
+
+
 class ShopOwned(models.Model):
-    shop = models.ForeignKey("shops.Shop", on_delete=models.CASCADE, related_name="+")
+    shop = shop_key()
 
     objects = ShopScopedQuerySet.as_manager()
 
