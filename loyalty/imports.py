@@ -74,7 +74,7 @@ class PointsImport(ImportKind):
             outcomes.append(Outcome(ADJUSTED, ""))
         return outcomes, balances
 
-    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
+    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
         customers = {c.phone: c for c in Customer.objects.for_shop(shop).filter(phone__any={row.key for row in rows})}
         return self._decide(rows, customers)[0]
 

@@ -84,8 +84,10 @@ class ImportKind:
         """(key, value) of one row, or RowError."""
         raise NotImplementedError
 
-    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
-        """What applying these (well-formed) rows would do, without writing."""
+    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
+        """What applying these (well-formed) rows would do, without writing. ``brief``: a
+        reason is needed only for outcomes in ``problem_codes`` (the analysis keeps no
+        other; the report wants them all)."""
         raise NotImplementedError
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
@@ -258,7 +260,7 @@ def import_analyse(*, job_id: int) -> None:
                     _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
                       "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
                 )  # fmt: skip
-            outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))
+            outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good, brief=True))
             for row, outcome in zip(batch, outcomes, strict=True):
                 if kind.unique_keys and not row.error and row.key:
                     if outcome.code not in code_index:

@@ -75,18 +75,23 @@ class OpeningImport(ImportKind):
             % {"date": format_date(balance.created_at, shop.tzinfo), "job": balance.job_id},
         )
 
-    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
+    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
         phones = [row.key for row in rows]
         imported = self._imported_before(shop, phones)
         existing = dict(Customer.objects.for_shop(shop).filter(phone__any=set(phones)).values_list("phone", "name"))
         added = _("%(amount)s added to the existing customer %(name)s.")
+        brief &= EXISTING not in self.problem_codes
+        brief_existing = Outcome(EXISTING, "")
         outcomes = []
         for row in rows:
             if row.key in imported:
                 outcomes.append(self._skipped(shop, imported[row.key]))
             elif row.key in existing:
-                name = existing[row.key] or row.key
-                outcomes.append(Outcome(EXISTING, added % {"amount": format_vnd(row.value[2]), "name": name}))
+                if brief:
+                    outcomes.append(brief_existing)
+                else:
+                    name = existing[row.key] or row.key
+                    outcomes.append(Outcome(EXISTING, added % {"amount": format_vnd(row.value[2]), "name": name}))
             else:
                 outcomes.append(Outcome(NEW, ""))
         return outcomes
