@@ -21,6 +21,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,53 +237,25 @@ def import_upload(*, shop: Shop, actor: User, ip: str | None, kind: str, name: s
 def import_analyse(*, job_id: int) -> None:
     """Read the file once and write the preview. Safe to run twice.
 
-    Each batch is previewed as it is read. A key seen again later makes all its rows errors:
-    the first row's outcome is taken back from the counts then, and the rows of repeated
-    keys are kept on the job for the commit and the report."""
+    Each batch is previewed as it is read (the next one is read meanwhile). A key seen again
+    later makes all its rows errors: see ``_Tally``."""
     job = ImportJob.objects.select_related("shop").filter(pk=job_id, status=ImportJob.Status.ANALYSING).first()
     if job is None:
         return
     kind = import_kind(job.kind)
-    counts: Counter[str] = Counter()
-    problems: list[dict] = []
-    # key -> its first row and that row's outcome, packed in one int: a million keys stay
-    # under 100 MB, and the garbage collector has no tuples to walk.
-    first: dict[Any, int] = {}
-    code_index: dict[str, int] = {}
-    codes: list[str] = []
-    repeated: dict[str, list[int]] = {}
-    total = 0
+    tally = _Tally(kind)
     try:
-        for batch in read_ahead(_chunks(_rows(kind, job.shop, job, repeated={}))):
-            total += len(batch)
-            if total > settings.IMPORT_MAX_ROWS:
-                raise SpreadsheetError(
-                    _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
-                      "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
-                )  # fmt: skip
-            outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good, brief=True))
-            for row, outcome in zip(batch, outcomes, strict=True):
-                if kind.unique_keys and not row.error and row.key:
-                    if outcome.code not in code_index:
-                        code_index[outcome.code] = len(codes)
-                        codes.append(outcome.code)
-                    seen = first.setdefault(_compact(row.key), row.number * _CODES + code_index[outcome.code])
-                    first_row, first_code = divmod(seen, _CODES)
-                    if first_row != row.number:
-                        rows_of_key = repeated.setdefault(row.key, [first_row])
-                        if len(rows_of_key) == 1:  # its first row turns out to be an error too
-                            counts[codes[first_code]] -= 1
-                            counts[ERROR] += 1
-                        rows_of_key.append(row.number)
-                        counts[ERROR] += 1
-                        continue
-                counts[outcome.code] += 1
-                if outcome.code in kind.problem_codes and len(problems) < PROBLEMS_SHOWN:
-                    problems.append(_problem(kind, row, outcome))
-        if not total:
+        with closing(read_ahead(_chunks(_rows(kind, job.shop, job, repeated={})))) as batches:
+            for batch in batches:
+                if tally.total + len(batch) > settings.IMPORT_MAX_ROWS:
+                    raise SpreadsheetError(
+                        _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
+                          "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
+                    )  # fmt: skip
+                tally.add(batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good, brief=True)))
+        if not tally.total:
             raise SpreadsheetError(_("The file has the column names but no rows below them."))
-        if repeated:
-            problems = _with_repeated(kind, job, problems, repeated)
+        problems = _with_repeated(kind, job, tally.problems, tally.repeated) if tally.repeated else tally.problems
     except SpreadsheetError as error:
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
             status=ImportJob.Status.REFUSED, error=str(error), finished_at=timezone.now()
@@ -290,11 +263,56 @@ def import_analyse(*, job_id: int) -> None:
         return
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
         status=ImportJob.Status.READY,
-        rows_total=total,
-        preview={code: count for code, count in counts.items() if count},
+        rows_total=tally.total,
+        preview={code: count for code, count in tally.counts.items() if count},
         problems=problems,
-        repeated_keys=repeated,
+        repeated_keys=tally.repeated,
     )
+
+
+class _Tally:
+    """The analysis's counts by outcome and the first problems, batch by batch. A key seen
+    again makes each of its rows an error: its first row's outcome is taken back from the
+    counts then, and the rows of repeated keys are kept (on the job, for the commit and the
+    report)."""
+
+    def __init__(self, kind: ImportKind):
+        self.kind = kind
+        self.total = 0
+        self.counts: Counter[str] = Counter()
+        self.problems: list[dict] = []
+        self.repeated: dict[str, list[int]] = {}
+        # key -> its first row and that row's outcome, packed in one int: a million keys
+        # stay under 100 MB, and the garbage collector has no tuples to walk.
+        self.first: dict[Any, int] = {}
+        self.code_index: dict[str, int] = {}
+        self.codes: list[str] = []
+
+    def add(self, batch: list[Row], outcomes: list[Outcome]) -> None:
+        self.total += len(batch)
+        for row, outcome in zip(batch, outcomes, strict=True):
+            if self.kind.unique_keys and not row.error and row.key and self._repeats(row, outcome):
+                continue
+            self.counts[outcome.code] += 1
+            if outcome.code in self.kind.problem_codes and len(self.problems) < PROBLEMS_SHOWN:
+                self.problems.append(_problem(self.kind, row, outcome))
+
+    def _repeats(self, row: Row, outcome: Outcome) -> bool:
+        """Whether the row's key was seen before (the row is then counted as an error)."""
+        if outcome.code not in self.code_index:
+            self.code_index[outcome.code] = len(self.codes)
+            self.codes.append(outcome.code)
+        seen = self.first.setdefault(_compact(row.key), row.number * _CODES + self.code_index[outcome.code])
+        first_row, first_code = divmod(seen, _CODES)
+        if first_row == row.number:
+            return False
+        rows_of_key = self.repeated.setdefault(row.key, [first_row])
+        if len(rows_of_key) == 1:  # its first row turns out to be an error too
+            self.counts[self.codes[first_code]] -= 1
+            self.counts[ERROR] += 1
+        rows_of_key.append(row.number)
+        self.counts[ERROR] += 1
+        return True
 
 
 _CODES = 16  # at most this many outcome codes per kind
@@ -403,8 +421,9 @@ def import_run(*, job_id: int) -> None:
     kind = import_kind(job.kind)
     try:
         # The next batch is read and checked while this one is written.
-        for batch in read_ahead(_chunks(_rows(kind, job.shop, job, job.repeated_keys, after=job.cursor))):
-            _apply_batch(kind, job, batch)
+        with closing(read_ahead(_chunks(_rows(kind, job.shop, job, job.repeated_keys, after=job.cursor)))) as batches:
+            for batch in batches:
+                _apply_batch(kind, job, batch)
     except SpreadsheetError as error:  # the file was read before; this is not expected
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED, error=str(error), finished_at=timezone.now()

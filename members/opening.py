@@ -17,7 +17,7 @@ before the member had a tier.
 """
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import F
@@ -40,6 +40,15 @@ EXISTING = "existing"
 SKIPPED = "skipped"
 
 
+class Opening(NamedTuple):
+    """What a row brings, read (by the thread that reads ahead) before its batch is applied."""
+
+    name: str
+    search_name: str  # the name folded for search
+    email: str
+    amount: int
+
+
 class OpeningImport(ImportKind):
     def read(self, shop: Shop, cells: dict[str, Any]) -> tuple[str, Any]:
         try:
@@ -58,7 +67,7 @@ class OpeningImport(ImportKind):
         name = cell_text(cells["HoTen"])
         if len(name) > 200:
             raise RowError(_("HoTen: the name is longer than 200 characters."))
-        return phone, (name, email.lower(), amount)
+        return phone, Opening(name, fold(name), email.lower(), amount)
 
     def _imported_before(self, shop: Shop, phones: list[str]) -> dict[str, OpeningBalance]:
         return {
@@ -91,7 +100,7 @@ class OpeningImport(ImportKind):
                     outcomes.append(brief_existing)
                 else:
                     name = existing[row.key] or row.key
-                    outcomes.append(Outcome(EXISTING, added % {"amount": format_vnd(row.value[2]), "name": name}))
+                    outcomes.append(Outcome(EXISTING, added % {"amount": format_vnd(row.value.amount), "name": name}))
             else:
                 outcomes.append(Outcome(NEW, ""))
         return outcomes
@@ -127,7 +136,7 @@ class OpeningImport(ImportKind):
             for (phone,) in insert_rows(
                 OpeningBalance,
                 ["phone", "row", "amount", "created_customer", "customer"],
-                [(row.key, row.number, row.value[2], row.key not in before, owner.get(row.key)) for row in rows],
+                [(row.key, row.number, row.value.amount, row.key not in before, owner.get(row.key)) for row in rows],
                 same={"shop": shop.pk, "job": job.pk, "created_at": now},
                 conflict=["shop", "phone"],
                 returning=["phone"],
@@ -135,13 +144,13 @@ class OpeningImport(ImportKind):
         }
         # New customers: members from now, with their opening revenue and the tier it reaches.
         fresh = {row.key: row for row in rows if row.key in mine and row.key not in before}
-        first_tier = {phone: placement.target(None, row.value[2]) for phone, row in fresh.items()}
+        first_tier = {phone: placement.target(None, row.value.amount) for phone, row in fresh.items()}
         created = dict(
             insert_rows(
                 Customer,
                 ["id", "phone", "name", "search_name", "email", "opening_revenue", "tier"],
                 [
-                    (owner.get(phone), phone, row.value[0], fold(row.value[0]), *row.value[1:], first_tier[phone])
+                    (owner.get(phone), phone, *row.value, first_tier[phone])
                     for phone, row in fresh.items()
                 ],
                 same={"shop": shop.pk, "member_since": now, "created_at": now},
@@ -160,14 +169,15 @@ class OpeningImport(ImportKind):
         for row in rows:
             if row.key in before and row.key in mine:
                 pk, _since, tier_id, _spent = before[row.key]
-                target = placement.target(tier_id, spends[pk] + row.value[2])
+                target = placement.target(tier_id, spends[pk] + row.value.amount)
                 if target:
                     moves.append((pk, tier_id, target))
             elif row.key in unlocked:
                 pk, target = unlocked[row.key], None
             else:
                 continue
-            adding.append((pk, row.value[2], row.value[0], fold(row.value[0]), row.value[1], target))
+            value = row.value
+            adding.append((pk, value.amount, value.name, value.search_name, value.email, target))
         added = dict(_add_to_existing(shop, adding, now=now))
         reason = _("Opening balance imported")
         placement.record(moves, reason)
@@ -179,7 +189,7 @@ class OpeningImport(ImportKind):
         opening_points_grant(
             shop=shop,
             balances=[
-                SimpleNamespace(customer_id=ids[row.key], phone=row.key, amount=row.value[2])
+                SimpleNamespace(customer_id=ids[row.key], phone=row.key, amount=row.value.amount)
                 for row in rows
                 if row.key in ids
             ],
