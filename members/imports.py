@@ -19,6 +19,8 @@ rest, the same way for every kind:
 
 import hashlib
 import io
+import itertools
+from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import closing
@@ -84,6 +86,11 @@ class ImportKind:
     def read(self, shop: Shop, cells: dict[str, Any]) -> tuple[str, Any]:
         """(key, value) of one row, or RowError."""
         raise NotImplementedError
+
+    def complete(self, value: Any) -> Any:
+        """A well-formed row's value with what only applying it needs (a preview does
+        without), added as the commit reads the row: in the thread that reads ahead."""
+        return value
 
     def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
         """What applying these (well-formed) rows would do, without writing. ``brief``: a
@@ -170,7 +177,12 @@ def _repeated_error(rows: list[int], number: int) -> str:
 
 
 def _rows(
-    kind: ImportKind, shop: Shop, job: ImportJob, repeated: dict[str, list[int]], after: int = 0
+    kind: ImportKind,
+    shop: Shop,
+    job: ImportJob,
+    repeated: dict[str, list[int]],
+    after: int = 0,
+    applying: bool = False,
 ) -> Iterator[Row]:
     """Each row after ``after``, read once; a key the analysis found repeated is an error."""
     for number, cells in _raw_rows(kind, job):
@@ -179,6 +191,8 @@ def _rows(
         row = _read(kind, shop, number, cells)
         if not row.error and row.key in repeated:
             row.error = _repeated_error(repeated[row.key], number)
+        if applying and not row.error:
+            row.value = kind.complete(row.value)
         yield row
 
 
@@ -253,6 +267,7 @@ def import_analyse(*, job_id: int) -> None:
                           "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
                     )  # fmt: skip
                 tally.add(batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good, brief=True)))
+        tally.finish()
         if not tally.total:
             raise SpreadsheetError(_("The file has the column names but no rows below them."))
         problems = _with_repeated(kind, job, tally.problems, tally.repeated) if tally.repeated else tally.problems
@@ -271,10 +286,13 @@ def import_analyse(*, job_id: int) -> None:
 
 
 class _Tally:
-    """The analysis's counts by outcome and the first problems, batch by batch. A key seen
-    again makes each of its rows an error: its first row's outcome is taken back from the
-    counts then, and the rows of repeated keys are kept (on the job, for the commit and the
-    report)."""
+    """The analysis's counts by outcome and the first problems, batch by batch, then
+    (``finish``) the keys the file repeats: each row of such a key is an error, so its
+    outcome is taken back from the counts, and the rows of repeated keys are kept (on the
+    job, for the commit and the report).
+
+    Keys are kept in flat arrays (a phone as the int of its digits, its row, its outcome):
+    17 bytes a row, where a dict of a million keys took 115 MB."""
 
     def __init__(self, kind: ImportKind):
         self.kind = kind
@@ -282,45 +300,43 @@ class _Tally:
         self.counts: Counter[str] = Counter()
         self.problems: list[dict] = []
         self.repeated: dict[str, list[int]] = {}
-        # key -> its first row and that row's outcome, packed in one int: a million keys
-        # stay under 100 MB, and the garbage collector has no tuples to walk.
-        self.first: dict[Any, int] = {}
-        self.code_index: dict[str, int] = {}
+        self.keys = array("q")
+        self.numbers = array("q")
+        self.outcomes = bytearray()  # an index into self.codes
         self.codes: list[str] = []
+        self.other_keys: dict[str, int] = {}  # a key that is no phone: a number below 0 of its own
 
     def add(self, batch: list[Row], outcomes: list[Outcome]) -> None:
         self.total += len(batch)
         for row, outcome in zip(batch, outcomes, strict=True):
-            if self.kind.unique_keys and not row.error and row.key and self._repeats(row, outcome):
-                continue
             self.counts[outcome.code] += 1
             if outcome.code in self.kind.problem_codes and len(self.problems) < PROBLEMS_SHOWN:
                 self.problems.append(_problem(self.kind, row, outcome))
+            if self.kind.unique_keys and not row.error and row.key:
+                if outcome.code not in self.codes:
+                    self.codes.append(outcome.code)
+                self.keys.append(self._number(row.key))
+                self.numbers.append(row.number)
+                self.outcomes.append(self.codes.index(outcome.code))
 
-    def _repeats(self, row: Row, outcome: Outcome) -> bool:
-        """Whether the row's key was seen before (the row is then counted as an error)."""
-        if outcome.code not in self.code_index:
-            self.code_index[outcome.code] = len(self.codes)
-            self.codes.append(outcome.code)
-        seen = self.first.setdefault(_compact(row.key), row.number * _CODES + self.code_index[outcome.code])
-        first_row, first_code = divmod(seen, _CODES)
-        if first_row == row.number:
-            return False
-        rows_of_key = self.repeated.setdefault(row.key, [first_row])
-        if len(rows_of_key) == 1:  # its first row turns out to be an error too
-            self.counts[self.codes[first_code]] -= 1
-            self.counts[ERROR] += 1
-        rows_of_key.append(row.number)
-        self.counts[ERROR] += 1
-        return True
+    def _number(self, key: str) -> int:
+        """A phone in E.164 as the int of its digits; any other key as a number below 0."""
+        if key[:1] == "+" and key[1:2] != "0" and key.isascii() and key[1:].isdigit() and len(key) <= 19:
+            return int(key[1:])
+        return self.other_keys.setdefault(key, -1 - len(self.other_keys))
 
-
-_CODES = 16  # at most this many outcome codes per kind
-
-
-def _compact(key: str) -> Any:
-    """A phone in E.164 as an int (a third of the memory of its str); other keys as they are."""
-    return int(key[1:]) if key[:1] == "+" and key[1:].isdigit() else key
+    def finish(self) -> None:
+        ordered = sorted(self.keys)
+        twice = {key for key, after in itertools.pairwise(ordered) if key == after}
+        del ordered
+        if not twice:
+            return
+        texts = {number: key for key, number in self.other_keys.items()}
+        for index, key in enumerate(self.keys):
+            if key in twice:
+                self.repeated.setdefault(texts[key] if key < 0 else f"+{key}", []).append(self.numbers[index])
+                self.counts[self.codes[self.outcomes[index]]] -= 1
+                self.counts[ERROR] += 1
 
 
 def _with_repeated(
@@ -419,9 +435,10 @@ def import_run(*, job_id: int) -> None:
     ImportJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
     job = ImportJob.objects.select_related("shop", "confirmed_by").get(pk=job_id)
     kind = import_kind(job.kind)
+    rows = _rows(kind, job.shop, job, job.repeated_keys, after=job.cursor, applying=True)
     try:
         # The next batch is read and checked while this one is written.
-        with closing(read_ahead(_chunks(_rows(kind, job.shop, job, job.repeated_keys, after=job.cursor)))) as batches:
+        with closing(read_ahead(_chunks(rows))) as batches:
             for batch in batches:
                 _apply_batch(kind, job, batch)
     except SpreadsheetError as error:  # the file was read before; this is not expected

@@ -44,7 +44,7 @@ class Opening(NamedTuple):
     """What a row brings, read (by the thread that reads ahead) before its batch is applied."""
 
     name: str
-    search_name: str  # the name folded for search
+    search_name: str  # the name folded for search: left empty by a preview, which has no use for it
     email: str
     amount: int
 
@@ -67,7 +67,10 @@ class OpeningImport(ImportKind):
         name = cell_text(cells["HoTen"])
         if len(name) > 200:
             raise RowError(_("HoTen: the name is longer than 200 characters."))
-        return phone, Opening(name, fold(name), email.lower(), amount)
+        return phone, Opening(name, "", email.lower(), amount)
+
+    def complete(self, value: Opening) -> Opening:
+        return value._replace(search_name=fold(value.name))
 
     def _imported_before(self, shop: Shop, phones: list[str]) -> dict[str, OpeningBalance]:
         return {
@@ -149,10 +152,7 @@ class OpeningImport(ImportKind):
             insert_rows(
                 Customer,
                 ["id", "phone", "name", "search_name", "email", "opening_revenue", "tier"],
-                [
-                    (owner.get(phone), phone, *row.value, first_tier[phone])
-                    for phone, row in fresh.items()
-                ],
+                [(owner.get(phone), phone, *row.value, first_tier[phone]) for phone, row in fresh.items()],
                 same={"shop": shop.pk, "member_since": now, "created_at": now},
                 conflict=["shop", "phone"],  # a Haravan sync adding the same phone meanwhile
                 returning=["phone", "id"],

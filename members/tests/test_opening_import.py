@@ -524,3 +524,18 @@ def test_a_customer_a_sync_adds_while_the_batch_runs_gets_the_amount_tier_and_ba
     )
     assert customer.member_since is not None
     assert OpeningBalance.objects.get().customer == customer
+
+
+def test_tally_finds_repeated_keys_of_any_shape():
+    """The analysis keeps phones as ints in flat arrays; a key that is no E.164 phone has
+    a number of its own, and a repeat of either is found, each of its rows an error."""
+    from members.imports import ERROR, Outcome, Row, _Tally, import_kind
+
+    tally = _Tally(import_kind(ImportJob.Kind.OPENING))
+    keys = ["+84912345678", "K-1", "+84912345679", "K-1", "+84912345678", "+840123", "+84912345678"]
+    rows = [Row(number=index + 2, cells={}, key=key) for index, key in enumerate(keys)]
+    tally.add(rows, [Outcome("new") if index % 2 else Outcome("existing") for index in range(len(rows))])
+    tally.finish()
+    assert tally.repeated == {"+84912345678": [2, 6, 8], "K-1": [3, 5]}
+    assert tally.counts == {"new": 1, "existing": 1, ERROR: 5}
+    assert tally.total == 7
