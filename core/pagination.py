@@ -10,6 +10,13 @@ class CappedPaginator(Paginator):
 
     cap = 10_000
 
+    def __init__(self, object_list, per_page, *args, counted: int | None = None, **kwargs):
+        """``counted``: the rows the caller found already, up to ``cap`` + 1."""
+        super().__init__(object_list, per_page, *args, **kwargs)
+        if counted is not None:
+            self.capped = counted > self.cap
+            self.__dict__["count"] = min(counted, self.cap + 1)
+
     @cached_property
     def count(self) -> int:
         # Without the list's ORDER BY, which would make the database walk the sort index.

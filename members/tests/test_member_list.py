@@ -178,3 +178,41 @@ def test_a_date_filter_survives_the_trip_through_a_job(shop, staff, people):
     assert stored == {"last_order_after": "2026-06-02", "spent_min": 1, "birthday_month": 3}
     found = customer_filter(shop=shop, filters=CustomerFilters.from_params(stored))
     assert [c.name for c in found] == ["Nguyễn Văn A"]
+
+
+def test_a_search_is_run_once_and_paged_in_the_lists_order(staff_client, shop, monkeypatch):
+    """A text search finds its ids once; the page is sorted from them (when they are few)
+    in the list's order, never-ordered last, with the same count and query count however
+    many match, and the same page as the full list's order gives when they are many."""
+    from members import selectors, views
+
+    monkeypatch.setattr(views, "PAGE_SIZE", 5)
+    ordered = [
+        CustomerFactory(shop=shop, name=f"Phạm Thu {index}",
+                        last_order_at=datetime.datetime(2026, 1, 1 + index, tzinfo=HCM) if index % 3 else None)
+        for index in range(12)
+    ]  # fmt: skip
+    CustomerFactory(shop=shop, name="Đỗ Minh")
+    expected = sorted((c for c in ordered if c.last_order_at), key=lambda c: c.last_order_at, reverse=True)
+    expected += sorted((c for c in ordered if not c.last_order_at), key=lambda c: c.pk, reverse=True)
+
+    def page(**params):
+        with CaptureQueriesContext(connection) as captured:
+            response = staff_client.get("/members/", {"q": "pham thu", **params})
+        assert response.status_code == 200
+        searches.append(sum("%pham thu%" in str(query["sql"]) for query in captured))
+        return (
+            [c.pk for c in response.context["page"].object_list],
+            response.context["page"].paginator.count,
+            len(captured),
+        )
+
+    searches = []
+    first, count, queries = page()
+    assert count == 12
+    assert searches == [1]  # the text search ran once, not once for the count and again for the page
+    second, _count, _queries = page(page=2)
+    assert first + second == [c.pk for c in expected][: len(first) + len(second)]
+    monkeypatch.setattr(selectors, "FEW_MATCHES", 3)  # "many": the search pages through the full list's order
+    many_first, many_count, many_queries = page()
+    assert (many_first, many_count, many_queries) == (first, count, queries)
