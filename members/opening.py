@@ -159,13 +159,13 @@ class OpeningImport(ImportKind):
             )
         )
         moves = [(pk, None, first_tier[phone]) for phone, pk in created.items()]
-        # Customers the shop had: add the amount, fill what they lack, make them members,
-        # move them up if the amount takes them higher.
-        adding = []
         # A customer a Haravan sync created since the lock was taken (the INSERT met it):
         # locked now, given the amount, then placed as orders place them.
         late = [row for row in rows if row.key in fresh and row.key not in created]
         unlocked = _lock(shop, [row.key for row in late])
+        # Customers the shop had: add the amount, fill what they lack, make them members,
+        # move them up if the amount takes them higher.
+        adding = []
         for row in rows:
             if row.key in before and row.key in mine:
                 pk, _since, tier_id, _spent = before[row.key]
