@@ -229,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     "tier-reviews": {"task": "loyalty.tasks.start_tier_reviews", "schedule": 3600.0},
     # Past days whose overview figures changed, and each new day as it completes.
     "dashboard-refresh": {"task": "dashboard.tasks.refresh_dashboards", "schedule": 60.0},
+    # Messages due (retries, waits after an account problem) and ones left by a dead worker.
+    "messaging-outbox": {"task": "messaging.tasks.send_due", "schedule": 60.0},
 }
 
 # Haravan ------------------------------------------------------------------------------------
@@ -240,6 +242,21 @@ HARAVAN_BACKOFF_SECONDS = 0.5  # doubled after each failed attempt, at most 30 s
 HARAVAN_SYNC_EVERY_MINUTES = int(os.environ.get("HARAVAN_SYNC_EVERY_MINUTES", 10))
 # Each incremental sync starts this long before the last one ended, so nothing falls between.
 HARAVAN_SYNC_OVERLAP_MINUTES = 10
+
+# Messaging ----------------------------------------------------------------------------------
+# The address of this deployment as customers reach it: unsubscribe links in emails.
+SITE_URL = os.environ.get("SITE_URL", "http://localhost:8000").rstrip("/")
+SMTP_TIMEOUT = int(os.environ.get("SMTP_TIMEOUT", 30))  # seconds, per connection and command
+VIETGUYS_URL = os.environ.get("VIETGUYS_URL", "https://cloudsms.vietguys.biz:4438/api/index.php")
+VIETGUYS_TIMEOUT = (5.0, float(os.environ.get("VIETGUYS_TIMEOUT", 30)))  # connect, answer
+MESSAGING_BATCH_SIZE = 100  # messages leased at a time; one SMTP connection per batch
+MESSAGING_LEASE_SECONDS = 15 * 60  # a batch not started by then goes to another worker
+MESSAGING_RUN_SECONDS = 5 * 60  # a task sends for this long; beat starts the next
+MESSAGING_SENDING_STALE_SECONDS = 10 * 60  # SENDING this long: its worker died mid-send
+MESSAGING_MAX_ATTEMPTS = 5  # for temporary refusals (4xx), with backoff
+MESSAGING_ACCOUNT_WAIT_MINUTES = 10  # wrong password, server down: every message waits this long
+MESSAGING_QUOTA_WAIT_MINUTES = 60  # Gmail's daily limit, counted over a rolling 24 hours
+MESSAGING_GIVE_UP_HOURS = 72  # a message still waiting this long after it was queued fails
 
 # Exports larger than this many rows are refused with a message to narrow the filter.
 EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", 1_000_000))

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from messaging.views import unsubscribe_view
 from shops.views import admin_login_redirect_view
 
 admin.site.site_header = "Loyalty"
@@ -15,6 +16,8 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("settings/loyalty/", include("loyalty.urls")),
     path("settings/messaging/", include("messaging.urls")),
+    # Customers' own link in every email: no login, the signed token is the proof.
+    path("unsubscribe/<str:token>/", unsubscribe_view, name="unsubscribe"),
     # One login for everyone, with its lock and its log line.
     path("admin/login/", admin_login_redirect_view),
     path("admin/", admin.site.urls),

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.member_detail_view, name="detail"),
     path("<int:pk>/activate/", views.member_activate_view, name="activate"),
     path("<int:pk>/points/", views.member_points_view, name="points"),
+    path("<int:pk>/message/", views.member_message_view, name="message"),
     path("add-to-group/", views.group_add_filtered_view, name="add_to_group"),
     path("groups/", views.group_list_view, name="groups"),
     path("groups/count/", views.group_count_view, name="group_count"),

@@ -27,6 +27,10 @@ from members.forms import (
 from members.models import Customer, CustomerGroup
 from members.phones import format_phone_national
 from members.selectors import CustomerFilters, customer_filter, customer_page, group_list, group_members
+from messaging.forms import MessageForm
+from messaging.models import Message
+from messaging.services import message_queue, messaging_settings_read
+from messaging.sms import without_marks
 from shops.decorators import shop_member_required
 from shops.exports import export_request
 from shops.models import ActivityEntry
@@ -105,15 +109,28 @@ def member_activate_all_view(request):
 @shop_member_required
 def member_detail_view(request, pk: int):
     customer = get_object_or_404(Customer.objects.for_shop(request.shop), pk=pk)
-    initial = {name: getattr(customer, name) for name in CustomerContactForm.base_fields}
-    initial["phone"] = format_phone_national(customer.phone)
-    form = CustomerContactForm(request.POST or None, customer=customer, initial=initial)
+    form = _contact_form(customer, request.POST or None)
     if request.method == "POST" and form.is_valid():
         changed = services.customer_update_contact(
             shop=request.shop, actor=request.user, customer=customer, ip=client_ip(request), **form.cleaned_data
         )
         messages.success(request, _("Saved.") if changed else _("Nothing changed."))
         return redirect("members:detail", pk=customer.pk)
+    return _detail_page(request, customer, form=form)
+
+
+def _contact_form(customer: Customer, data=None) -> CustomerContactForm:
+    initial = {name: getattr(customer, name) for name in CustomerContactForm.base_fields}
+    initial["phone"] = format_phone_national(customer.phone)
+    return CustomerContactForm(data, customer=customer, initial=initial)
+
+
+def _detail_page(request, customer: Customer, *, form=None, message_form=None):
+    """The member page; ``message_form`` bound when a message was refused, so nothing
+    typed is lost."""
+    if message_form is None:
+        channel = Message.Channel.EMAIL if customer.email and customer.accepts_email else Message.Channel.SMS
+        message_form = MessageForm(initial={"channel": channel, "request_key": uuid.uuid4().hex})
     orders = customer.orders.order_by("-created_at")[:100]
     activity = ActivityEntry.objects.for_shop(request.shop).filter(target_type="customer", target_id=str(customer.pk))
     return render(
@@ -121,15 +138,52 @@ def member_detail_view(request, pk: int):
         "members/detail.html",
         {
             "customer": customer,
-            "form": form,
+            "form": form or _contact_form(customer),
             "orders": orders,
             "points": customer.point_entries.select_related("actor")[:100],
             "progress": tier_progress(customer) if customer.member_since else None,
             "adjust_form": PointsAdjustForm(initial={"request_key": uuid.uuid4().hex}),
             "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
             "activity": activity.select_related("actor")[:50],
+            "sent_messages": customer.messages.select_related("created_by").order_by("-created_at", "-id")[:50],
+            "message_form": message_form,
+            "messaging": messaging_settings_read(request.shop),
         },
     )
+
+
+@shop_member_required
+@require_POST
+def member_message_view(request, pk: int):
+    customer = get_object_or_404(Customer.objects.for_shop(request.shop), pk=pk)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, customer, message_form=form)
+    data = form.cleaned_data
+    body = (
+        without_marks(data["body"])
+        if data["channel"] == Message.Channel.SMS and data["without_marks"]
+        else data["body"]
+    )
+    queued = message_queue(
+        shop=request.shop,
+        customer=customer,
+        channel=data["channel"],
+        source=f"manual:{data['request_key']}",
+        source_label=_("Sent from the member page"),
+        subject=data["subject"],
+        body=body,
+        actor=request.user,
+        ip=client_ip(request),
+    )
+    message = queued.message
+    if not queued.created:
+        messages.info(request, _("This message was already sent; it is not sent twice."))
+    elif message.status == Message.Status.SKIPPED:
+        messages.error(request, message.error)
+    else:
+        messages.success(request, _("The message is on its way; its status is shown below."))
+    return redirect(reverse("members:detail", args=[customer.pk]) + "#messages")
 
 
 @shop_member_required

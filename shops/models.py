@@ -112,6 +112,8 @@ class ActivityKind(models.TextChoices):
     POINTS_ADJUSTED = "member.points_adjusted", _("Points adjusted")
     CUSTOMER_CHANGED = "member.changed", _("Customer details changed")
     DATA_IMPORT = "data.import", _("Data import")
+    MESSAGING_SETTINGS_CHANGED = "settings.messaging", _("Messaging settings changed")
+    MESSAGE_QUEUED = "member.message", _("Message sent to a customer")
 
 
 class ActivityEntry(models.Model):

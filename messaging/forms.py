@@ -1,0 +1,108 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from members.phones import InvalidPhone, normalize_phone
+from messaging.models import Message, MessagingSettings
+from messaging.senders import app_password
+
+
+class EmailSettingsForm(forms.ModelForm):
+    smtp_password = forms.CharField(
+        label=_("App password (16 letters)"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_(
+            "Google shows it as “abcd efgh ijkl mnop”; the spaces are removed. Leave empty to keep the saved one: "
+            "it is stored encrypted and never shown again."
+        ),
+    )
+    test_to = forms.EmailField(
+        label=_("Send the test to"),
+        required=False,
+        help_text=_("“Send a test” sends one email with the settings above, before they are saved."),
+    )
+
+    class Meta:
+        model = MessagingSettings
+        fields = ["smtp_host", "smtp_port", "smtp_security", "smtp_username", "from_email", "from_name"]
+        labels = {
+            "smtp_host": _("SMTP server"),
+            "smtp_port": _("Port"),
+            "smtp_security": _("Encryption"),
+            "smtp_username": _("Gmail address (login)"),
+            "from_email": _("Sender address (empty: the Gmail address)"),
+            "from_name": _("Sender name (e.g. the shop's name)"),
+        }
+
+    def clean_smtp_password(self):
+        value = app_password(self.cleaned_data["smtp_password"])
+        gmail = self.cleaned_data.get("smtp_host", "").endswith("gmail.com")
+        if value and gmail and len(value) != 16:
+            raise forms.ValidationError(
+                _(
+                    "A Gmail app password has 16 letters (this one has %(count)d). Copy it again from "
+                    "Google account › Security › App passwords."
+                )
+                % {"count": len(value)}
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("smtp_username") and not self.instance.smtp_password and not cleaned.get("smtp_password"):
+            self.add_error("smtp_password", _("Enter the app password: none is saved yet."))
+        return cleaned
+
+
+class SmsSettingsForm(forms.ModelForm):
+    sms_password = forms.CharField(
+        label=_("VietGuys password or token"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the saved one: it is stored encrypted and never shown again."),
+    )
+    test_phone = forms.CharField(
+        label=_("Send the test to (phone)"),
+        required=False,
+        max_length=40,
+        help_text=_("“Send a test” sends one SMS with the settings above, before they are saved."),
+    )
+
+    class Meta:
+        model = MessagingSettings
+        fields = ["sms_username", "sms_brandname", "sms_part_price"]
+        labels = {
+            "sms_username": _("VietGuys account"),
+            "sms_brandname": _("Brandname (the sender name registered with VietGuys)"),
+            "sms_part_price": _("Price of one SMS part (₫), to show costs; 0 if unknown"),
+        }
+
+    def clean_test_phone(self):
+        value = self.cleaned_data["test_phone"]
+        if not value:
+            return ""
+        try:
+            return normalize_phone(value)
+        except InvalidPhone as error:
+            raise forms.ValidationError(str(error)) from error
+
+
+class MessageForm(forms.Form):
+    """A message to one customer, from their page."""
+
+    channel = forms.ChoiceField(label=_("Send by"), choices=Message.Channel.choices, widget=forms.RadioSelect)
+    subject = forms.CharField(label=_("Subject (email)"), max_length=200, required=False)
+    body = forms.CharField(label=_("Message"), max_length=2000, widget=forms.Textarea(attrs={"rows": 4}))
+    without_marks = forms.BooleanField(
+        label=_("Send the SMS without Vietnamese marks (160 characters a part instead of 70)"), required=False
+    )
+    # Sent with the form and back: the same form submitted twice sends once.
+    request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("channel") == Message.Channel.EMAIL and not cleaned.get("subject"):
+            self.add_error("subject", _("An email needs a subject."))
+        return cleaned

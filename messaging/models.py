@@ -1,0 +1,123 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.crypto import EncryptedTextField
+from shops.models import ShopOwned, shop_key
+
+
+class MessagingSettings(models.Model):
+    """How a shop sends: its Gmail/SMTP account (1-3-1) and its VietGuys SMS account with
+    brandname (1-3-2). Passwords are encrypted at rest and never shown back."""
+
+    class Security(models.TextChoices):
+        STARTTLS = "starttls", _("STARTTLS (port 587)")
+        SSL = "ssl", _("SSL/TLS (port 465)")
+        NONE = "none", _("None (a server on this machine only)")
+
+    shop = models.OneToOneField("shops.Shop", on_delete=models.CASCADE, related_name="messaging")
+    smtp_host = models.CharField(_("SMTP server"), max_length=200, default="smtp.gmail.com")
+    smtp_port = models.PositiveIntegerField(_("port"), default=587)
+    smtp_security = models.CharField(_("encryption"), max_length=16, choices=Security.choices, default="starttls")
+    smtp_username = models.CharField(_("Gmail address (login)"), max_length=254, blank=True)
+    smtp_password = EncryptedTextField(_("app password"), blank=True)
+    from_email = models.EmailField(_("sender address"), blank=True)
+    from_name = models.CharField(_("sender name"), max_length=200, blank=True)
+    sms_username = models.CharField(_("VietGuys account"), max_length=200, blank=True)
+    sms_password = EncryptedTextField(_("VietGuys password or token"), blank=True)
+    sms_brandname = models.CharField(_("brandname"), max_length=11, blank=True)
+    # What one SMS part costs the shop, in đồng, to show the cost of a message; 0 = not known.
+    sms_part_price = models.PositiveIntegerField(_("price of one SMS part (₫)"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("messaging settings")
+
+    def __str__(self) -> str:
+        return f"messaging settings of shop {self.shop_id}"
+
+    @property
+    def email_ready(self) -> bool:
+        return bool(self.smtp_host and self.sender_address)
+
+    @property
+    def sms_ready(self) -> bool:
+        return bool(self.sms_username and self.sms_password and self.sms_brandname)
+
+    @property
+    def sender_address(self) -> str:
+        return self.from_email or self.smtp_username
+
+
+class Message(ShopOwned):
+    """One email or SMS to one customer: the outbox row and, once sent, its record.
+
+    A message is sent at most once per (source, customer, channel): the unique constraint
+    makes queueing it twice a no-op. A worker leases a batch (``lease_token``), marks each
+    message SENDING just before handing it to the server, then SENT or FAILED; a message
+    left SENDING by a worker that died is never sent again (messaging.services.outbox)."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to be sent")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not sent")
+        # The worker stopped, or the line broke, while handing it over: it may have arrived.
+        UNKNOWN = "unknown", _("Unknown: may have arrived")
+        SKIPPED = "skipped", _("Skipped")
+
+    shop = shop_key(db_index=False)  # the unique constraint leads with the shop
+    customer = models.ForeignKey(
+        "members.Customer", on_delete=models.PROTECT, related_name="messages", verbose_name=_("customer")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    # What the message is for, as a key: "manual:<request>", later "campaign:<id>" and the
+    # triggers' own keys. Staff read ``source_label``.
+    source = models.CharField(max_length=100)
+    source_label = models.CharField(_("source"), max_length=200, blank=True)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("content"))
+    sms_parts = models.PositiveSmallIntegerField(_("SMS parts"), default=0)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_token = models.CharField(max_length=32, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Why it was not sent (yet): what the server answered, put so that staff can act on it.
+    error = models.TextField(_("reason"), blank=True)
+    provider_id = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    sending_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shop", "source", "customer", "channel"], name="message_once_per_source_customer_channel"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="message_customer_time"),
+            # The outbox: only waiting messages are indexed, so it stays small.
+            models.Index(
+                fields=["shop", "channel", "next_attempt_at"],
+                condition=Q(status="queued"),
+                name="message_due",
+            ),
+            models.Index(fields=["sending_at"], condition=Q(status="sending"), name="message_in_flight"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient} ({self.status})"

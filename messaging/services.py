@@ -1,0 +1,451 @@
+"""Messaging: the shop's sending settings, queueing messages, and the outbox that sends them.
+
+How a message is sent at most once:
+- queueing is an insert under the unique (shop, source, customer, channel) constraint, so
+  queueing the same message again does nothing;
+- a worker leases a batch of waiting messages (its token and a deadline), then, for each one,
+  moves it from QUEUED to SENDING with an UPDATE that names its token, just before handing
+  it over. Only one worker's UPDATE can match;
+- a message found SENDING long after its start belongs to a worker that died mid-send: it
+  may have arrived, so it becomes UNKNOWN and is never sent again (``outbox_recover``);
+- a lease that runs out (its worker died before starting those messages) frees them.
+"""
+
+import datetime
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from members.models import Customer
+from messaging.models import Message, MessagingSettings
+from messaging.senders import EmailSender, Reach, SendError, SmsSender, app_password, sender_header
+from messaging.sms import sms_size
+from shops.models import ActivityKind, Shop, User
+from shops.services import activity_record, changed_values
+
+logger = logging.getLogger(__name__)
+
+Channel = Message.Channel
+Status = Message.Status
+
+
+def messaging_settings_for(shop: Shop) -> MessagingSettings:
+    config, _created = MessagingSettings.objects.get_or_create(shop=shop)
+    return config
+
+
+def messaging_settings_read(shop: Shop) -> MessagingSettings:
+    """The saved settings, or the defaults (unsaved) for a shop that has none yet."""
+    return MessagingSettings.objects.filter(shop=shop).first() or MessagingSettings(shop=shop)
+
+
+# Settings ------------------------------------------------------------------------------------
+
+EMAIL_FIELDS = ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "from_email", "from_name")
+SMS_FIELDS = ("sms_username", "sms_brandname", "sms_part_price")
+
+
+def _settings_save(
+    *, shop: Shop, actor: User, ip: str | None, fields: tuple[str, ...], values: dict[str, Any], secret: str
+) -> bool:
+    """Save some of the settings; an empty secret keeps the saved one (it is never shown
+    back, so the form cannot send it again)."""
+    with transaction.atomic():
+        config = MessagingSettings.objects.select_for_update().get(pk=messaging_settings_for(shop).pk)
+        names = (*fields, secret)
+        before_all = {name: getattr(config, name) for name in names}
+        for name in fields:
+            setattr(config, name, values[name])
+        if values.get(secret):
+            setattr(config, secret, values[secret])
+        before, after = changed_values(before_all, {name: getattr(config, name) for name in names})
+        if not after:
+            return False
+        config.save()
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=ActivityKind.MESSAGING_SETTINGS_CHANGED,
+            target=config,
+            target_label=_("Messaging"),
+            summary=_("Messaging settings changed: %(fields)s.") % {"fields": ", ".join(after)},
+            before=before,
+            after=after,
+            ip=ip,
+        )
+    return True
+
+
+def email_settings_save(*, shop: Shop, actor: User, ip: str | None, **values: Any) -> bool:
+    values["smtp_password"] = app_password(values.get("smtp_password", ""))
+    return _settings_save(shop=shop, actor=actor, ip=ip, fields=EMAIL_FIELDS, values=values, secret="smtp_password")
+
+
+def sms_settings_save(*, shop: Shop, actor: User, ip: str | None, **values: Any) -> bool:
+    return _settings_save(shop=shop, actor=actor, ip=ip, fields=SMS_FIELDS, values=values, secret="sms_password")
+
+
+def _unsaved(shop: Shop, fields: tuple[str, ...], values: dict[str, Any]) -> MessagingSettings:
+    """The saved settings with the form's values over them, not saved: a test before saving."""
+    config = messaging_settings_for(shop)
+    for name in fields:
+        setattr(config, name, values[name])
+    return config
+
+
+def email_test_send(*, shop: Shop, to: str, **values: Any) -> None:
+    """Send a test email with the settings as typed (an empty password: the saved one).
+    Raises SendError with what to fix."""
+    config = _unsaved(shop, EMAIL_FIELDS, values)
+    password = app_password(values.get("smtp_password", "")) or None
+    message = EmailMessage(
+        subject=_("Test email from %(shop)s") % {"shop": shop.name},
+        body=_("The email settings of %(shop)s work: this message was sent with them.") % {"shop": shop.name},
+        from_email=sender_header(config),
+        to=[to],
+    )
+    with EmailSender(config, password=password) as sender:
+        sender.send(message)
+
+
+def sms_test_send(*, shop: Shop, phone: str, **values: Any) -> str:
+    """Send a test SMS with the settings as typed; VietGuys' message id. Raises SendError."""
+    config = _unsaved(shop, SMS_FIELDS, values)
+    text = _("Test SMS from %(shop)s: the SMS settings work.") % {"shop": shop.name}
+    with SmsSender(config, password=values.get("sms_password") or None) as sender:
+        return sender.send(phone=phone, text=text, request_id=f"test-{uuid.uuid4().hex}")
+
+
+# Queueing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Queued:
+    message: Message
+    created: bool
+
+
+def _recipient(customer: Customer, channel: str) -> tuple[str, str]:
+    """(address, why it cannot be sent) for the customer on the channel."""
+    if channel == Channel.EMAIL:
+        if not customer.email:
+            return "", _("This customer has no email address.")
+        if not customer.accepts_email:
+            return customer.email, _("This customer does not accept email (unsubscribed).")
+        return customer.email, ""
+    if not customer.accepts_sms:
+        return customer.phone, _("This customer does not accept SMS.")
+    return customer.phone, ""
+
+
+def message_queue(
+    *,
+    shop: Shop,
+    customer: Customer,
+    channel: str,
+    source: str,
+    source_label: str,
+    body: str,
+    subject: str = "",
+    actor: User | None = None,
+    ip: str | None = None,
+) -> Queued:
+    """Queue one message; queueing the same (source, customer, channel) again returns the
+    first one. A customer who cannot receive it gets a SKIPPED row that says why."""
+    recipient, problem = _recipient(customer, channel)
+    message = Message(
+        shop=shop,
+        customer=customer,
+        channel=channel,
+        source=source,
+        source_label=source_label,
+        recipient=recipient,
+        subject=subject if channel == Channel.EMAIL else "",
+        body=body,
+        sms_parts=sms_size(body).parts if channel == Channel.SMS else 0,
+        status=Status.SKIPPED if problem else Status.QUEUED,
+        error=problem,
+        created_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+            if actor is not None:
+                activity_record(
+                    shop=shop,
+                    actor=actor,
+                    kind=ActivityKind.MESSAGE_QUEUED,
+                    target=customer,
+                    target_label=customer.name or customer.phone,
+                    summary=_("%(channel)s to %(recipient)s: %(what)s")
+                    % {"channel": message.get_channel_display(), "recipient": recipient or "—", "what": source_label},
+                    ip=ip,
+                )
+    except IntegrityError:
+        existing = Message.objects.for_shop(shop).get(source=source, customer=customer, channel=channel)
+        return Queued(existing, created=False)
+    if not problem:
+        from messaging.tasks import send_messages
+
+        transaction.on_commit(lambda: send_messages.delay(shop.pk, channel))
+    return Queued(message, created=True)
+
+
+# The outbox ----------------------------------------------------------------------------------
+
+
+def _backoff(attempts: int) -> datetime.timedelta:
+    """1, 5, 25 minutes, ... at most 4 hours."""
+    return datetime.timedelta(minutes=min(5 ** max(attempts - 1, 0), 240))
+
+
+def unsubscribe_token(customer_id: int) -> str:
+    return signing.Signer(salt="messaging.unsubscribe").sign(str(customer_id))
+
+
+def unsubscribe_customer_id(token: str) -> int | None:
+    try:
+        return int(signing.Signer(salt="messaging.unsubscribe").unsign(token))
+    except (signing.BadSignature, ValueError):
+        return None
+
+
+def unsubscribe_url(customer_id: int) -> str:
+    return settings.SITE_URL + reverse("unsubscribe", args=[unsubscribe_token(customer_id)])
+
+
+def _email_for(message: Message, config: MessagingSettings, shop: Shop) -> EmailMessage:
+    url = unsubscribe_url(message.customer_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        footer = _("You receive this email as a customer of %(shop)s. To stop receiving emails: %(url)s") % {
+            "shop": shop.name,
+            "url": url,
+        }
+    return EmailMessage(
+        subject=message.subject,
+        body=f"{message.body}\n\n-- \n{footer}\n",
+        from_email=sender_header(config),
+        to=[message.recipient],
+        headers={"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )
+
+
+def _claim(*, shop_id: int, channel: str, token: str, size: int) -> list[Message]:
+    now = timezone.now()
+    due = (
+        Message.objects.filter(shop_id=shop_id, channel=channel, status=Status.QUEUED, next_attempt_at__lte=now)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .order_by("next_attempt_at", "id")
+    )
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            due = due.select_for_update(skip_locked=True)
+        ids = list(due.values_list("id", flat=True)[:size])
+        Message.objects.filter(id__in=ids).update(
+            lease_token=token, lease_until=now + datetime.timedelta(seconds=settings.MESSAGING_LEASE_SECONDS)
+        )
+    # Another worker may have taken a message over between the read and the update (SQLite
+    # has no SKIP LOCKED): only those still ours are returned.
+    return list(
+        Message.objects.filter(id__in=ids, lease_token=token)
+        .select_related("customer")
+        .order_by("next_attempt_at", "id")
+    )
+
+
+def _finish(message: Message, status: str, **fields: Any) -> None:
+    Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
+        status=status, lease_token="", lease_until=None, **fields
+    )
+
+
+def _release(messages: list[Message], *, token: str, wait: datetime.timedelta, reason: str) -> None:
+    """Give leased, unstarted messages back to the queue, to be tried after ``wait``; those
+    waiting past the give-up age fail with the reason."""
+    now = timezone.now()
+    ids = [message.pk for message in messages]
+    ours = Message.objects.filter(pk__in=ids, status=Status.QUEUED, lease_token=token)
+    too_old = now - datetime.timedelta(hours=settings.MESSAGING_GIVE_UP_HOURS)
+    ours.filter(created_at__lt=too_old).update(
+        status=Status.FAILED,
+        lease_token="",
+        lease_until=None,
+        error=_("%(reason)s Given up: still not sent %(hours)d hours after it was queued.")
+        % {"reason": reason, "hours": settings.MESSAGING_GIVE_UP_HOURS},
+    )
+    ours.update(lease_token="", lease_until=None, next_attempt_at=now + wait, error=reason)
+
+
+@dataclass
+class OutboxResult:
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+    stopped: str = ""  # why the run stopped early (the account, the quota)
+
+
+def outbox_send(*, shop_id: int, channel: str, batch_size: int | None = None) -> OutboxResult:
+    """Send the shop's due messages on one channel, batch after batch, until none is due,
+    the run's time is up, or the account or its quota stops every message."""
+    shop = Shop.objects.get(pk=shop_id)
+    config = messaging_settings_for(shop)
+    result = OutboxResult()
+    token = uuid.uuid4().hex
+    deadline = timezone.now() + datetime.timedelta(seconds=settings.MESSAGING_RUN_SECONDS)
+    size = batch_size or settings.MESSAGING_BATCH_SIZE
+    ready = config.email_ready if channel == Channel.EMAIL else config.sms_ready
+    with translation.override(settings.LANGUAGE_CODE):
+        if not ready:
+            batch = _claim(shop_id=shop_id, channel=channel, token=token, size=size)
+            _release(batch, token=token, wait=_account_wait(), reason=_not_configured(channel))
+            result.stopped = _not_configured(channel)
+            return result
+        sender = EmailSender(config) if channel == Channel.EMAIL else SmsSender(config)
+        with sender:
+            while timezone.now() < deadline:
+                batch = _claim(shop_id=shop_id, channel=channel, token=token, size=size)
+                if not batch:
+                    break
+                if not _send_batch(batch, sender=sender, config=config, shop=shop, token=token, result=result):
+                    break
+    return result
+
+
+def _account_wait() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.MESSAGING_ACCOUNT_WAIT_MINUTES)
+
+
+def _not_configured(channel: str) -> str:
+    if channel == Channel.EMAIL:
+        return _("Email sending is not set up: an owner enters the Gmail settings under Settings › Messaging.")
+    return _("SMS sending is not set up: an owner enters the VietGuys account under Settings › Messaging.")
+
+
+def _send_batch(
+    batch: list[Message], *, sender, config: MessagingSettings, shop: Shop, token: str, result: OutboxResult
+) -> bool:
+    """Send a leased batch; False when the account or the quota stops the run."""
+    for index, message in enumerate(batch):
+        _recipient_now, problem = _recipient(message.customer, message.channel)
+        if problem:  # unsubscribed since it was queued: honoured by every later send
+            Message.objects.filter(pk=message.pk, status=Status.QUEUED, lease_token=token).update(
+                status=Status.SKIPPED, error=problem, lease_token="", lease_until=None
+            )
+            continue
+        started = Message.objects.filter(pk=message.pk, status=Status.QUEUED, lease_token=token).update(
+            status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1
+        )
+        if not started:
+            continue  # another worker took it over after our lease ran out
+        attempts = message.attempts + 1
+        try:
+            provider_id = _hand_over(message, sender=sender, config=config, shop=shop)
+        except SendError as failure:
+            stop = _record_failure(message, failure, attempts=attempts, result=result)
+            if stop:
+                wait = (
+                    datetime.timedelta(minutes=settings.MESSAGING_QUOTA_WAIT_MINUTES)
+                    if failure.reach is Reach.QUOTA
+                    else _account_wait()
+                )
+                _release(batch[index + 1 :], token=token, wait=wait, reason=failure.reason)
+                result.stopped = failure.reason
+                return False
+            continue
+        _finish(message, Status.SENT, sent_at=timezone.now(), provider_id=provider_id, error="")
+        result.sent += 1
+    return True
+
+
+def _hand_over(message: Message, *, sender, config: MessagingSettings, shop: Shop) -> str:
+    if message.channel == Channel.EMAIL:
+        sender.send(_email_for(message, config, shop))
+        return ""
+    return sender.send(phone=message.recipient, text=message.body, request_id=f"{shop.pk}-{message.pk}")
+
+
+def _record_failure(message: Message, failure: SendError, *, attempts: int, result: OutboxResult) -> bool:
+    """Record what happened to a started message; True when the whole run must stop."""
+    if failure.reach is Reach.UNKNOWN:
+        _finish(message, Status.UNKNOWN, error=failure.reason)
+        result.failed += 1
+        return False
+    if failure.reach is Reach.MESSAGE:
+        _finish(message, Status.FAILED, error=failure.reason)
+        result.failed += 1
+        return False
+    if failure.reach is Reach.RETRY and attempts >= settings.MESSAGING_MAX_ATTEMPTS:
+        reason = _("%(reason)s Given up after %(count)d attempts.") % {"reason": failure.reason, "count": attempts}
+        _finish(message, Status.FAILED, error=reason)
+        result.failed += 1
+        return False
+    # Not this message's fault, or worth another try: back to the queue. An account or
+    # quota problem does not count as an attempt.
+    if failure.reach is Reach.RETRY:
+        wait, counted = _backoff(attempts), attempts
+    elif failure.reach is Reach.QUOTA:
+        wait, counted = datetime.timedelta(minutes=settings.MESSAGING_QUOTA_WAIT_MINUTES), attempts - 1
+    else:
+        wait, counted = _account_wait(), attempts - 1
+    _finish(message, Status.QUEUED, next_attempt_at=timezone.now() + wait, attempts=counted, error=failure.reason)
+    result.waiting += 1
+    return failure.reach is not Reach.RETRY
+
+
+def outbox_recover() -> int:
+    """Messages left SENDING by a worker that died mid-send: they may have arrived, so they
+    are never sent again; staff see why."""
+    stale = timezone.now() - datetime.timedelta(seconds=settings.MESSAGING_SENDING_STALE_SECONDS)
+    with translation.override(settings.LANGUAGE_CODE):
+        reason = _(
+            "The sending worker stopped while handing this message over. It may have arrived, so it is not sent again."
+        )
+        return Message.objects.filter(status=Status.SENDING, sending_at__lt=stale).update(
+            status=Status.UNKNOWN, error=reason, lease_token="", lease_until=None
+        )
+
+
+def outbox_due() -> list[tuple[int, str]]:
+    """(shop, channel) pairs with messages due and no worker on them."""
+    now = timezone.now()
+    due = Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+    busy = set(
+        Message.objects.filter(status=Status.QUEUED, lease_until__gte=now).values_list("shop_id", "channel").distinct()
+    )
+    return [pair for pair in due.values_list("shop_id", "channel").distinct() if pair not in busy]
+
+
+# Unsubscribing -------------------------------------------------------------------------------
+
+
+def email_unsubscribe(*, customer_id: int, ip: str | None) -> Customer | None:
+    """The customer's own "stop sending me emails"; later sends skip them."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().select_related("shop").filter(pk=customer_id).first()
+        if customer is None:
+            return None
+        if customer.accepts_email:
+            Customer.objects.filter(pk=customer.pk).update(accepts_email=False)
+            customer.accepts_email = False
+            activity_record(
+                shop=customer.shop,
+                actor=None,
+                kind=ActivityKind.CUSTOMER_CHANGED,
+                target=customer,
+                target_label=customer.name or customer.phone,
+                summary=_("The customer unsubscribed from emails."),
+                before={"accepts_email": True},
+                after={"accepts_email": False},
+                ip=ip,
+            )
+    return customer

@@ -1,0 +1,54 @@
+"""What an SMS costs: its encoding and its number of parts.
+
+A message in the GSM 7-bit alphabet fits 160 characters in one part (153 a part once it is
+split, since each part carries a header); anything else (Vietnamese marks included) goes as
+Unicode, 70 characters in one part and 67 a part once split. The extension characters
+(``^{}[]~|€\\``) take two places in the 7-bit alphabet.
+"""
+
+import math
+import unicodedata
+from dataclasses import dataclass
+
+_GSM_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+# VietGuys' "type": 0 plain (7-bit), 8 Unicode.
+TYPE_PLAIN = 0
+TYPE_UNICODE = 8
+
+
+@dataclass(frozen=True)
+class SmsSize:
+    unicode: bool
+    length: int  # in the encoding's own units
+    parts: int
+
+    @property
+    def type(self) -> int:
+        return TYPE_UNICODE if self.unicode else TYPE_PLAIN
+
+
+def sms_size(text: str) -> SmsSize:
+    if all(c in _GSM_BASIC or c in _GSM_EXTENSION for c in text):
+        length = sum(2 if c in _GSM_EXTENSION else 1 for c in text)
+        single, each = 160, 153
+        unicode = False
+    else:
+        # UTF-16 code units: a character outside the BMP (an emoji) takes two.
+        length = len(text.encode("utf-16-le")) // 2
+        single, each = 70, 67
+        unicode = True
+    parts = 1 if length <= single else math.ceil(length / each)
+    return SmsSize(unicode=unicode, length=length, parts=parts if text else 0)
+
+
+def without_marks(text: str) -> str:
+    """Vietnamese without its marks, case kept: "Chúc mừng Đức" -> "Chuc mung Duc"; so that
+    an SMS goes in the 7-bit alphabet, at 160 characters a part instead of 70."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))

@@ -1,0 +1,139 @@
+"""Real servers on loopback for the messaging tests: an SMTP server (aiosmtpd) that checks a
+Gmail-like login and can answer as Gmail does when it refuses, and a fake VietGuys HTTP API."""
+
+import email
+import email.policy
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+GMAIL = "shop.hoamai@gmail.com"
+APP_PASSWORD = "abcdefghijklmnop"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class MailServer:
+    """What it accepted is in ``received`` (parsed messages); set ``auth_reply``,
+    ``refuse`` (address -> reply at RCPT) or ``data_reply`` to answer as Gmail refuses."""
+
+    def __init__(self):
+        self.received: list[email.message.EmailMessage] = []
+        self.logins = 0
+        self.auth_reply: str | None = None
+        self.refuse: dict[str, str] = {}
+        self.data_reply: str | None = None
+        self.drop_on_data = False
+        self.port = free_port()
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, authenticator=self._authenticate, auth_require_tls=False
+        )
+
+    def start(self) -> "MailServer":
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def _authenticate(self, server, session, envelope, mechanism, auth_data):
+        self.logins += 1
+        if self.auth_reply:
+            return AuthResult(success=False, handled=False, message=self.auth_reply)
+        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+            GMAIL.encode(),
+            APP_PASSWORD.encode(),
+        )
+        return AuthResult(success=ok, handled=False)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.drop_on_data:
+            server.transport.close()
+            return "421 closing"
+        if self.data_reply:
+            return self.data_reply
+        self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 2.0.0 OK"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [message for message in self.received if address in message["To"]]
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that timed out and hung up is what some tests do on purpose
+
+
+class FakeVietGuys:
+    """VietGuys' send API: each POST is recorded (its form fields) and answered with
+    ``answer`` (JSON) or ``status``; ``delay_seconds`` holds the answer back."""
+
+    def __init__(self):
+        self.requests: list[dict[str, str]] = []
+        self.answer: dict = {}
+        self.status = 200
+        self.delay_seconds = 0.0
+        self._next_id = 1000
+        self._lock = threading.Lock()
+        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/index.php"
+
+    def start(self) -> "FakeVietGuys":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                fields = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
+                with fake._lock:
+                    fake.requests.append(fields)
+                    fake._next_id += 1
+                    answer = fake.answer or {
+                        "error": 0,
+                        "message": "Success",
+                        "msgid": f"vg-{fake._next_id}",
+                        "carrier": "viettel",
+                    }
+                if fake.delay_seconds:
+                    time.sleep(fake.delay_seconds)
+                body = json.dumps(answer).encode()
+                self.send_response(fake.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        return Handler
