@@ -14,7 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 GMAIL = "shop.hoamai@gmail.com"
-APP_PASSWORD = "abcdefghijklmnop"
+APP_PASSWORD = "qwertyuiopasdfgh"
+APP_PASSWORD_AS_SHOWN = "qwer tyui opas dfgh"  # as Google shows it
 
 
 def free_port() -> int:

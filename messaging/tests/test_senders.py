@@ -5,7 +5,7 @@ from django.utils import translation
 from messaging.models import MessagingSettings
 from messaging.senders import EmailSender, Reach, SendError, SmsSender
 from messaging.sms import sms_size, without_marks
-from messaging.tests.servers import APP_PASSWORD, GMAIL, free_port
+from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL, free_port
 
 
 def test_sms_parts_follow_the_alphabet_the_text_needs():
@@ -48,7 +48,7 @@ def _send(config, to="lan@example.vn", **options):
 
 
 def test_an_app_password_copied_with_its_spaces_logs_in(mail_server):
-    _send(_config(mail_server, smtp_password="abcd efgh ijkl mnop"))
+    _send(_config(mail_server, smtp_password=APP_PASSWORD_AS_SHOWN))
 
     assert [message["Subject"] for message in mail_server.received] == ["Xin chào"]
 

@@ -1,0 +1,200 @@
+import re
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from members.tests.factories import CustomerFactory
+from messaging.models import Message, MessagingSettings
+from messaging.services import outbox_send, unsubscribe_token
+from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL
+from shops.models import ActivityEntry, ActivityKind
+
+
+def email_form(mail_server, **fields):
+    values = {
+        "form": "email",
+        "action": "save",
+        "email-smtp_host": "127.0.0.1",
+        "email-smtp_port": mail_server.port,
+        "email-smtp_security": "none",
+        "email-smtp_username": GMAIL,
+        "email-smtp_password": APP_PASSWORD_AS_SHOWN,
+        "email-from_email": "",
+        "email-from_name": "Thời trang Hoa Mai",
+        "email-test_to": "chu.shop@example.vn",
+    }
+    return {**values, **fields}
+
+
+def test_an_owner_saves_the_gmail_settings_and_the_app_password_is_never_shown_again(owner_client, shop, mail_server):
+    response = owner_client.post("/settings/messaging/", email_form(mail_server), follow=True)
+
+    page = response.content.decode()
+    config = MessagingSettings.objects.get(shop=shop)
+    assert "Đã lưu cấu hình." in page
+    assert (config.smtp_username, config.smtp_password, config.sender_address) == (GMAIL, APP_PASSWORD, GMAIL)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT smtp_password FROM messaging_messagingsettings WHERE id = %s", [config.pk])
+        stored = cursor.fetchone()[0]
+    assert APP_PASSWORD not in stored and stored
+    assert APP_PASSWORD not in page and "qwer tyui" not in page
+    assert "Đã lưu mật khẩu ứng dụng." in page
+    entry = ActivityEntry.objects.get(kind=ActivityKind.MESSAGING_SETTINGS_CHANGED)
+    assert APP_PASSWORD not in str(entry.after) and "smtp_password" in entry.after
+
+
+def test_an_empty_password_keeps_the_saved_one(owner_client, shop, mail_server):
+    owner_client.post("/settings/messaging/", email_form(mail_server))
+
+    owner_client.post("/settings/messaging/", email_form(mail_server, **{"email-smtp_password": "",
+                                                                         "email-from_name": "Hoa Mai"}))  # fmt: skip
+
+    config = MessagingSettings.objects.get(shop=shop)
+    assert (config.smtp_password, config.from_name) == (APP_PASSWORD, "Hoa Mai")
+
+
+def test_a_test_send_with_a_wrong_password_says_what_to_do_and_saves_nothing(owner_client, shop, mail_server):
+    form = email_form(mail_server, action="test", **{"email-smtp_password": "qwer tyui opas dfgz"})
+
+    page = owner_client.post("/settings/messaging/", form).content.decode()
+
+    assert "Máy chủ thư không chấp nhận địa chỉ hoặc mật khẩu (535 5.7.8" in page
+    assert "Xác minh 2 bước" in page
+    assert not MessagingSettings.objects.filter(shop=shop, smtp_username=GMAIL).exists()
+    assert 'value="Thời trang Hoa Mai"' in page  # what was typed is kept
+
+
+def test_a_test_send_with_good_settings_arrives_before_anything_is_saved(owner_client, shop, mail_server):
+    response = owner_client.post("/settings/messaging/", email_form(mail_server, action="test"), follow=True)
+
+    assert "Đã gửi email thử đến chu.shop@example.vn. Cấu hình chưa được lưu." in response.content.decode()
+    (test,) = mail_server.received
+    assert test["To"] == "chu.shop@example.vn"
+    assert not MessagingSettings.objects.filter(shop=shop, smtp_username=GMAIL).exists()
+
+
+def test_a_gmail_app_password_of_the_wrong_length_is_refused_with_its_length(owner_client, shop):
+    form = {"form": "email", "action": "save", "email-smtp_host": "smtp.gmail.com", "email-smtp_port": 587,
+            "email-smtp_security": "starttls", "email-smtp_username": GMAIL,
+            "email-smtp_password": "matkhau123"}  # fmt: skip
+
+    page = owner_client.post("/settings/messaging/", form).content.decode()
+
+    assert "Mật khẩu ứng dụng Gmail có 16 chữ cái (mật khẩu này có 10)" in page
+
+
+def test_an_owner_tests_and_saves_the_vietguys_account(owner_client, shop, vietguys):
+    form = {"form": "sms", "action": "test", "sms-sms_username": "hoamai", "sms-sms_password": "vg-secret",
+            "sms-sms_brandname": "HOAMAI", "sms-sms_part_price": "800", "sms-test_phone": "0168 234 5678"}  # fmt: skip
+
+    tested = owner_client.post("/settings/messaging/", form, follow=True).content.decode()
+    saved = owner_client.post("/settings/messaging/", {**form, "action": "save"}, follow=True).content.decode()
+
+    (request,) = vietguys.requests
+    assert (request["phone"], request["from"]) == ("84382345678", "HOAMAI")
+    assert "Đã gửi SMS thử đến +84382345678" in tested
+    assert "Đã lưu cấu hình." in saved and "vg-secret" not in saved
+    assert MessagingSettings.objects.get(shop=shop).sms_ready
+
+
+def test_staff_cannot_open_the_messaging_settings(staff_client):
+    assert staff_client.get("/settings/messaging/").status_code == 403
+
+
+def test_staff_send_an_email_from_the_member_page_and_see_it_there(
+    staff_client, shop, staff, email_ready, mail_server, django_capture_on_commit_callbacks
+):
+    lan = CustomerFactory(shop=shop, name="Nguyễn Thị Lan", email="lan@example.vn")
+    form = {"channel": "email", "subject": "Cảm ơn chị", "body": "Cảm ơn chị Lan đã ghé shop.", "request_key": "k1"}
+
+    with django_capture_on_commit_callbacks(execute=False):
+        first = staff_client.post(f"/members/{lan.pk}/message/", form, follow=True)
+        twice = staff_client.post(f"/members/{lan.pk}/message/", form, follow=True)
+    outbox_send(shop_id=shop.pk, channel="email")
+    page = staff_client.get(f"/members/{lan.pk}/").content.decode()
+
+    assert "Tin nhắn đang được gửi" in first.content.decode()
+    assert "không gửi lần hai" in twice.content.decode()
+    assert len(mail_server.received) == 1
+    assert "Cảm ơn chị Lan đã ghé shop." in page
+    assert re.search(r'class="status ok">Đã gửi<', page)
+    assert "Gửi từ trang thành viên · Lan Nguyễn" in page
+    entry = ActivityEntry.objects.get(kind=ActivityKind.MESSAGE_QUEUED)
+    assert (entry.target_id, entry.actor) == (str(lan.pk), staff)
+
+
+def test_a_message_without_a_subject_is_refused_and_keeps_what_was_typed(staff_client, shop):
+    lan = CustomerFactory(shop=shop, email="lan@example.vn")
+    form = {"channel": "email", "subject": "", "body": "Nội dung dài đã gõ", "request_key": "k2"}
+
+    page = staff_client.post(f"/members/{lan.pk}/message/", form).content.decode()
+
+    assert "Email cần có tiêu đề." in page
+    assert "Nội dung dài đã gõ" in page
+    assert not Message.objects.exists()
+
+
+def test_an_sms_can_go_without_marks_and_shows_its_parts(staff_client, shop, sms_ready, vietguys,
+                                                          django_capture_on_commit_callbacks):  # fmt: skip
+    lan = CustomerFactory(shop=shop)
+    body = "Chúc mừng sinh nhật chị Lan! Thời trang Hoa Mai tặng chị mã giảm giá 10% cho đơn hàng tiếp theo."
+    form = {"channel": "sms", "body": body, "without_marks": "on", "request_key": "k3"}
+
+    with django_capture_on_commit_callbacks(execute=False):
+        staff_client.post(f"/members/{lan.pk}/message/", form)
+    outbox_send(shop_id=shop.pk, channel="sms")
+
+    message = Message.objects.get()
+    assert message.body.startswith("Chuc mung sinh nhat chi Lan! Thoi trang Hoa Mai")
+    assert (message.sms_parts, vietguys.requests[0]["type"]) == (1, "0")
+
+
+def test_another_shops_member_cannot_be_messaged(staff_client, other_shop):
+    stranger = CustomerFactory(shop=other_shop, email="x@example.vn")
+    form = {"channel": "email", "subject": "a", "body": "b", "request_key": "k4"}
+
+    assert staff_client.post(f"/members/{stranger.pk}/message/", form).status_code == 404
+    assert not Message.objects.exists()
+
+
+def test_the_member_page_runs_as_many_queries_with_many_messages_as_with_one(staff_client, shop, staff):
+    lan = CustomerFactory(shop=shop, email="lan@example.vn")
+
+    def queries(count):
+        Message.objects.bulk_create(
+            Message(shop=shop, customer=lan, channel="email", source=f"s{Message.objects.count() + n}",
+                    recipient=lan.email, subject="a", body="b", created_by=staff)
+            for n in range(count)
+        )  # fmt: skip
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(f"/members/{lan.pk}/").status_code == 200
+        return len(captured)
+
+    assert queries(1) == queries(30)
+
+
+def test_a_customer_unsubscribes_from_the_link_in_an_email(client, shop):
+    lan = CustomerFactory(shop=shop, email="lan@example.vn")
+    url = f"/unsubscribe/{unsubscribe_token(lan.pk)}/"
+    one_click = Client(enforce_csrf_checks=True)  # mail programs post without a session or CSRF token
+
+    asked = client.get(url).content.decode()
+    done = one_click.post(url, {"List-Unsubscribe": "One-Click"}).content.decode()
+    again = one_click.post(url).content.decode()
+
+    lan.refresh_from_db()
+    assert "Ngừng nhận email từ Thời trang Hoa Mai?" in asked
+    assert "Bạn sẽ không nhận email từ Thời trang Hoa Mai nữa." in done and "nữa" in again
+    assert lan.accepts_email is False
+    assert ActivityEntry.objects.filter(target_id=str(lan.pk), kind=ActivityKind.CUSTOMER_CHANGED).count() == 1
+
+
+def test_a_forged_unsubscribe_link_is_not_found(client, shop):
+    lan = CustomerFactory(shop=shop, email="lan@example.vn")
+    token = unsubscribe_token(lan.pk)
+    forged = f"{lan.pk + 1}:{token.split(':', 1)[1]}"
+
+    assert client.post(f"/unsubscribe/{forged}/").status_code == 404
+    lan.refresh_from_db()
+    assert lan.accepts_email is True
