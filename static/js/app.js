@@ -32,6 +32,37 @@ document.addEventListener("DOMContentLoaded", () => {
     rules.addEventListener("change", refresh);
   }
 
+  // The size of an SMS as it is typed (messaging.sms.sms_size on the server): 160
+  // characters a part in the 7-bit alphabet, 70 once a Vietnamese mark is in it.
+  const smsSize = document.getElementById("sms-size");
+  if (smsSize) {
+    const form = smsSize.closest("form");
+    const body = form.querySelector("textarea[name=body]");
+    const plain = form.querySelector("input[name=without_marks]");
+    const basic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+      "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+    const extension = "^{}\\[~]|€\f";
+    const withoutMarks = (text) =>
+      text.replace(/đ/g, "d").replace(/Đ/g, "D").normalize("NFD").replace(/\p{Mn}/gu, "").normalize("NFC");
+    const update = () => {
+      const text = plain && plain.checked ? withoutMarks(body.value) : body.value;
+      const characters = [...text];
+      const sevenBit = characters.every((c) => basic.includes(c) || extension.includes(c));
+      const length = sevenBit
+        ? characters.reduce((n, c) => n + (extension.includes(c) ? 2 : 1), 0)
+        : text.length; // UTF-16 units, as the operator counts them
+      const [single, each] = sevenBit ? [160, 153] : [70, 67];
+      const parts = !text ? 0 : length <= single ? 1 : Math.ceil(length / each);
+      let label = smsSize.dataset.label.replace("{chars}", length).replace("{parts}", parts);
+      const price = Number(smsSize.dataset.price);
+      if (price && parts) label += " · " + smsSize.dataset.cost.replace("{cost}", (price * parts).toLocaleString("vi-VN"));
+      smsSize.textContent = label;
+    };
+    body.addEventListener("input", update);
+    if (plain) plain.addEventListener("change", update);
+    update();
+  }
+
   // An import's progress bar: poll its status; reload when it ends (the page then shows
   // the result). Without JavaScript the page refreshes itself instead.
   const progress = document.getElementById("import-progress");

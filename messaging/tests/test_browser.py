@@ -1,0 +1,40 @@
+"""Headless Chromium: a message from the member page, as staff send it."""
+
+import pytest
+
+from members.tests.factories import CustomerFactory
+from messaging.models import Message
+from messaging.services import outbox_send
+from shops.tests.test_browser import log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_staff_see_an_sms_shrink_without_marks_then_send_it(page, staff, shop, sms_ready, vietguys, artifacts_dir):
+    sms_ready.sms_part_price = 800
+    sms_ready.save()
+    lan = CustomerFactory(shop=shop, name="Nguyễn Thị Lan", email="", phone="+84912345678")
+    log_in(page, "nv.hoamai")
+    page.wait_for_url("**/overview/")
+    page.goto(f"/members/{lan.pk}/")
+
+    page.get_by_label("SMS", exact=True).check()
+    page.get_by_label("Tin nhắn:").fill(
+        "Chúc mừng sinh nhật chị Lan! Thời trang Hoa Mai tặng chị mã giảm giá 10% cho đơn hàng tiếp theo."
+    )
+    size = page.locator("#sms-size")
+    assert size.inner_text() == "96 ký tự: 2 phần tin SMS · ≈ 1.600 ₫"
+    page.get_by_label("Gửi SMS không dấu").check()
+    assert size.inner_text() == "96 ký tự: 1 phần tin SMS · ≈ 800 ₫"
+    page.get_by_role("button", name="Gửi", exact=True).click()
+
+    page.wait_for_url("**/members/*/#messages")
+    assert page.get_by_text("Tin nhắn đang được gửi").is_visible()
+    assert page.locator("#messages tbody tr").first.get_by_text("Chờ gửi").is_visible()
+    outbox_send(shop_id=shop.pk, channel="sms")
+    page.reload()
+    row = page.locator("#messages tbody tr").first
+    assert row.get_by_text("Đã gửi", exact=True).is_visible()
+    assert row.get_by_text("Chuc mung sinh nhat chi Lan!").is_visible()
+    assert Message.objects.get().sms_parts == 1
+    page.screenshot(path=str(artifacts_dir / "member-message.png"), full_page=True)
