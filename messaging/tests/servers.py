@@ -1,6 +1,7 @@
 """Real servers on loopback for the messaging tests: an SMTP server (aiosmtpd) that checks a
 Gmail-like login and can answer as Gmail does when it refuses, and a fake VietGuys HTTP API."""
 
+import asyncio
 import email
 import email.policy
 import json
@@ -35,6 +36,8 @@ class MailServer:
         self.refuse: dict[str, str] = {}
         self.data_reply: str | None = None
         self.drop_on_data = False
+        self.hold_data_seconds = 0.0  # keep the client waiting after its DATA
+        self.data_started = threading.Event()
         self.port = free_port()
         self.controller = Controller(
             self, hostname="127.0.0.1", port=self.port, authenticator=self._authenticate, auth_require_tls=False
@@ -64,6 +67,9 @@ class MailServer:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.data_started.set()
+        if self.hold_data_seconds:
+            await asyncio.sleep(self.hold_data_seconds)
         if self.drop_on_data:
             server.transport.close()
             return "421 closing"

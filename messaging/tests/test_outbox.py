@@ -2,7 +2,7 @@ import datetime
 import threading
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 from django.utils import timezone, translation
 
 from members.tests.factories import CustomerFactory
@@ -261,7 +261,7 @@ def test_two_workers_on_one_queue_send_each_message_once(shop, email_ready, mail
         except Exception as error:  # reported below
             errors.append(error)
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
     for thread in threads:
