@@ -23,6 +23,9 @@ class EmailSettingsForm(forms.ModelForm):
         help_text=_("“Send a test” sends one email with the settings above, before they are saved."),
     )
 
+    field_order = ["smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password", "from_email",
+                   "from_name", "test_to"]  # fmt: skip
+
     class Meta:
         model = MessagingSettings
         fields = ["smtp_host", "smtp_port", "smtp_security", "smtp_username", "from_email", "from_name"]
@@ -69,6 +72,8 @@ class SmsSettingsForm(forms.ModelForm):
         max_length=40,
         help_text=_("“Send a test” sends one SMS with the settings above, before they are saved."),
     )
+
+    field_order = ["sms_username", "sms_password", "sms_brandname", "sms_part_price", "test_phone"]
 
     class Meta:
         model = MessagingSettings

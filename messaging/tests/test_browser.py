@@ -3,8 +3,9 @@
 import pytest
 
 from members.tests.factories import CustomerFactory
-from messaging.models import Message
+from messaging.models import Message, MessagingSettings
 from messaging.services import outbox_send
+from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL
 from shops.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,3 +39,35 @@ def test_staff_see_an_sms_shrink_without_marks_then_send_it(page, staff, shop, s
     assert row.get_by_text("Chuc mung sinh nhat chi Lan!").is_visible()
     assert Message.objects.get().sms_parts == 1
     page.screenshot(path=str(artifacts_dir / "member-message.png"), full_page=True)
+
+
+def test_an_owner_is_told_to_make_an_app_password_then_tests_and_saves(page, owner, shop, mail_server, artifacts_dir):
+    log_in(page, "chu.hoamai")
+    page.wait_for_url("**/overview/")
+    page.goto("/settings/messaging/")
+    page.get_by_text("Cách tạo mật khẩu ứng dụng Gmail").click()
+    assert page.get_by_text("Xác minh 2 bước đang Bật").is_visible()
+
+    page.get_by_label("Máy chủ SMTP").fill("127.0.0.1")
+    page.get_by_label("Cổng").fill(str(mail_server.port))
+    page.get_by_label("Mã hóa").select_option("none")
+    page.get_by_label("Địa chỉ Gmail (đăng nhập)").fill(GMAIL)
+    page.get_by_label("Mật khẩu ứng dụng (16 chữ cái)").fill("mat-khau-gmail-thuong")
+    page.get_by_label("Gửi thử đến").first.fill("chu.shop@example.vn")
+    page.get_by_role("button", name="Gửi thử").first.click()
+
+    page.wait_for_load_state()
+    assert page.get_by_text("Máy chủ thư không chấp nhận địa chỉ hoặc mật khẩu (535 5.7.8").is_visible()
+    page.screenshot(path=str(artifacts_dir / "messaging-settings-refused.png"), full_page=True)
+    page.get_by_label("Mật khẩu ứng dụng (16 chữ cái)").fill(APP_PASSWORD_AS_SHOWN)
+    page.get_by_role("button", name="Gửi thử").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Đã gửi email thử đến chu.shop@example.vn").is_visible()
+    assert [message["To"] for message in mail_server.received] == ["chu.shop@example.vn"]
+
+    page.get_by_label("Mật khẩu ứng dụng (16 chữ cái)").fill(APP_PASSWORD_AS_SHOWN)
+    page.get_by_role("button", name="Lưu").first.click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Đã lưu cấu hình.").is_visible()
+    assert page.get_by_text("Đã lưu mật khẩu ứng dụng.").is_visible()
+    assert MessagingSettings.objects.get(shop=shop).smtp_password == APP_PASSWORD
