@@ -9,7 +9,8 @@ from django.conf import settings
 CHECK = [sys.executable, "-c", "import django; django.setup(); print('started')"]
 
 
-UNSET = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "APP_ENV", "DATABASE_URL", "CELERY_BROKER_URL", "ENCRYPTION_KEYS"}
+UNSET = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "APP_ENV", "DATABASE_URL", "CELERY_BROKER_URL", "ENCRYPTION_KEYS",
+         "SITE_URL"}  # fmt: skip
 KEY = "GfAhtOLy1ZQlZ9lv4c7B0DfbVd5UJsG_V3A0GbdVbOo="
 
 
@@ -52,8 +53,16 @@ def test_production_refuses_to_keep_secrets_without_encryption_keys():
     assert "needs ENCRYPTION_KEYS" in result.stderr
 
 
-def test_production_starts_with_its_own_keys_and_hosts():
+def test_production_refuses_to_send_emails_without_its_own_address():
     result = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, ENCRYPTION_KEYS=KEY)
+
+    assert result.returncode != 0
+    assert "needs SITE_URL" in result.stderr
+
+
+def test_production_starts_with_its_own_keys_and_hosts():
+    result = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, ENCRYPTION_KEYS=KEY,
+                   SITE_URL="https://x.vn")  # fmt: skip
 
     assert result.returncode == 0, result.stderr
     assert "started" in result.stdout
