@@ -106,6 +106,9 @@ class MessageForm(forms.Form):
     # Sent with the form and back: the same form submitted twice sends once.
     request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
+    def clean_subject(self):
+        return " ".join(self.cleaned_data["subject"].split())  # one line: it is a header
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("channel") == Message.Channel.EMAIL and not cleaned.get("subject"):

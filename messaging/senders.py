@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 from django.utils.translation import gettext as _
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from messaging.models import MessagingSettings
 from messaging.sms import sms_size
@@ -176,11 +177,14 @@ class EmailSender:
         self.close()
 
     def close(self) -> None:
-        if self.open:
-            try:
-                self.backend.close()
-            finally:
-                self.open = False
+        """Say QUIT if the server still listens; a connection that broke is just dropped."""
+        try:
+            self.backend.close()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            self.backend.connection = None
+            self.open = False
 
     def connect(self) -> None:
         if self.open:
@@ -188,19 +192,24 @@ class EmailSender:
         try:
             self.backend.open()
         except (smtplib.SMTPException, OSError) as error:
-            self.backend.connection = None
+            self.close()  # a refused login leaves the socket open
             raise smtp_error(error, self.config, connecting=True) from error
         self.open = True
 
     def send(self, message: EmailMessage) -> None:
+        try:
+            message.message()  # a header that cannot be written fails here, before anything is sent
+        except ValueError as error:
+            raise SendError(
+                Reach.MESSAGE, _("This message cannot be sent as written: %(error)s") % {"error": error}
+            ) from error
         self.connect()
         try:
             self.backend.send_messages([message])
         except (smtplib.SMTPException, OSError) as error:
             failure = smtp_error(error, self.config, connecting=False)
-            if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)) or failure.reach is not Reach.MESSAGE:
-                self.backend.connection = None  # gone or not to be trusted: a fresh one next time
-                self.open = False
+            if failure.reach is not Reach.MESSAGE:
+                self.close()  # gone or not to be trusted: a fresh connection next time
             raise failure from error
 
 
@@ -287,10 +296,12 @@ class SmsSender:
 
 
 def _request_sent(error: requests.ConnectionError) -> bool:
-    """Whether a connection error came after the request was written (the connection was
-    reset while waiting for the answer), rather than while connecting."""
-    text = str(error).lower()
-    return not any(word in text for word in ("refused", "name or service", "resolve", "unreachable", "newconnection"))
+    """Whether the request may have reached VietGuys: anything but a failure to connect (no
+    such host, refused, no route) happened after it was written."""
+    reason = error.args[0] if error.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 def _sms_unknown(error: Exception, detail: str = "") -> SendError:

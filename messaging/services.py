@@ -269,21 +269,26 @@ def _finish(message: Message, status: str, **fields: Any) -> None:
     )
 
 
-def _release(messages: list[Message], *, token: str, wait: datetime.timedelta, reason: str) -> None:
-    """Give leased, unstarted messages back to the queue, to be tried after ``wait``; those
-    waiting past the give-up age fail with the reason."""
+def _hold(*, shop_id: int, channel: str, token: str, wait: datetime.timedelta, reason: str) -> None:
+    """Every waiting message of the shop's channel waits ``wait`` more, with the reason: the
+    account, the server or the quota stops them all, so the next run does not try (and log
+    in) again at once. Messages leased by another live worker are left to it; those waiting
+    past the give-up age fail with the reason."""
     now = timezone.now()
-    ids = [message.pk for message in messages]
-    ours = Message.objects.filter(pk__in=ids, status=Status.QUEUED, lease_token=token)
+    waiting = Message.objects.filter(shop_id=shop_id, channel=channel, status=Status.QUEUED).filter(
+        Q(lease_token=token) | Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    )
     too_old = now - datetime.timedelta(hours=settings.MESSAGING_GIVE_UP_HOURS)
-    ours.filter(created_at__lt=too_old).update(
+    waiting.filter(created_at__lt=too_old).update(
         status=Status.FAILED,
         lease_token="",
         lease_until=None,
         error=_("%(reason)s Given up: still not sent %(hours)d hours after it was queued.")
         % {"reason": reason, "hours": settings.MESSAGING_GIVE_UP_HOURS},
     )
-    ours.update(lease_token="", lease_until=None, next_attempt_at=now + wait, error=reason)
+    waiting.filter(next_attempt_at__lt=now + wait).update(
+        lease_token="", lease_until=None, next_attempt_at=now + wait, error=reason
+    )
 
 
 @dataclass
@@ -306,9 +311,8 @@ def outbox_send(*, shop_id: int, channel: str, batch_size: int | None = None) ->
     ready = config.email_ready if channel == Channel.EMAIL else config.sms_ready
     with translation.override(settings.LANGUAGE_CODE):
         if not ready:
-            batch = _claim(shop_id=shop_id, channel=channel, token=token, size=size)
-            _release(batch, token=token, wait=_account_wait(), reason=_not_configured(channel))
             result.stopped = _not_configured(channel)
+            _hold(shop_id=shop_id, channel=channel, token=token, wait=_account_wait(), reason=result.stopped)
             return result
         sender = EmailSender(config) if channel == Channel.EMAIL else SmsSender(config)
         with sender:
@@ -335,7 +339,7 @@ def _send_batch(
     batch: list[Message], *, sender, config: MessagingSettings, shop: Shop, token: str, result: OutboxResult
 ) -> bool:
     """Send a leased batch; False when the account or the quota stops the run."""
-    for index, message in enumerate(batch):
+    for message in batch:
         _recipient_now, problem = _recipient(message.customer, message.channel)
         if problem:  # unsubscribed since it was queued: honoured by every later send
             Message.objects.filter(pk=message.pk, status=Status.QUEUED, lease_token=token).update(
@@ -358,7 +362,7 @@ def _send_batch(
                     if failure.reach is Reach.QUOTA
                     else _account_wait()
                 )
-                _release(batch[index + 1 :], token=token, wait=wait, reason=failure.reason)
+                _hold(shop_id=shop.pk, channel=message.channel, token=token, wait=wait, reason=failure.reason)
                 result.stopped = failure.reason
                 return False
             continue

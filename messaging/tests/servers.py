@@ -98,6 +98,7 @@ class FakeVietGuys:
         self.answer: dict = {}
         self.status = 200
         self.delay_seconds = 0.0
+        self.hang_up = False  # read the request, then close the connection without answering
         self._next_id = 1000
         self._lock = threading.Lock()
         self.server = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -136,6 +137,10 @@ class FakeVietGuys:
                     }
                 if fake.delay_seconds:
                     time.sleep(fake.delay_seconds)
+                if fake.hang_up:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 body = json.dumps(answer).encode()
                 self.send_response(fake.status)
                 self.send_header("Content-Type", "application/json")

@@ -127,19 +127,20 @@ def test_a_batch_leased_by_a_live_worker_is_not_taken_twice(shop, lan, email_rea
 
 
 def test_a_wrong_password_holds_every_message_until_it_is_fixed(shop, email_ready, mail_server):
-    customers = [CustomerFactory(shop=shop, email=f"khach{n}@example.vn") for n in range(3)]
+    customers = [CustomerFactory(shop=shop, email=f"khach{n}@example.vn") for n in range(7)]
     for customer in customers:
         queue(shop, customer)
     email_ready.smtp_password = "sai-mat-khau-ung-dung"
     email_ready.save()
 
-    result = send(shop)
+    result = send(shop, batch_size=3)
+    send(shop, batch_size=3)  # beat's next run: nothing is due, so no login is tried
 
     waiting = list(Message.objects.order_by("pk"))
     assert mail_server.received == []
     assert (result.sent, result.waiting) == (0, 1)
-    # One refused login, then the run stops: smtplib tries each login method the server
-    # offers (PLAIN, LOGIN) once, where a login per message would make six.
+    # One refused login, then every message waits: smtplib tries each login method the
+    # server offers (PLAIN, LOGIN) once, where a login per message would make fourteen.
     assert mail_server.logins == 2
     assert "mật khẩu ứng dụng" in result.stopped
     assert {(m.status, m.attempts) for m in waiting} == {(Status.QUEUED, 0)}

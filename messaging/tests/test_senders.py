@@ -169,6 +169,26 @@ def test_vietguys_not_answering_in_time_is_never_sent_again(vietguys):
     assert len(vietguys.requests) == 1
 
 
+def test_vietguys_hanging_up_after_the_request_is_never_sent_again(vietguys):
+    vietguys.hang_up = True
+
+    with pytest.raises(SendError) as broken:
+        _sms(vietguys)
+
+    assert broken.value.reach is Reach.UNKNOWN
+    assert len(vietguys.requests) == 1
+
+
+def test_a_header_that_cannot_be_written_fails_that_message_before_connecting(mail_server):
+    config = _config(mail_server)
+
+    with EmailSender(config) as sender, pytest.raises(SendError) as refused:
+        sender.send(EmailMessage("Dòng 1\nBcc: ai@example.vn", "Nội dung", config.sender_address, ["lan@example.vn"]))
+
+    assert refused.value.reach is Reach.MESSAGE
+    assert (mail_server.logins, mail_server.received) == (0, [])
+
+
 def test_vietguys_unreachable_makes_every_message_wait(db, settings):
     settings.VIETGUYS_URL = f"http://127.0.0.1:{free_port()}/api/index.php"
 
