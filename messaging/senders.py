@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.backends.smtp import EmailBackend
 from django.utils.translation import gettext as _
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError, SSLError
 
 from messaging.models import MessagingSettings
 from messaging.sms import sms_size
@@ -31,10 +31,11 @@ class Reach(enum.Enum):
 
 
 class SendError(Exception):
-    def __init__(self, reach: Reach, reason: str):
+    def __init__(self, reach: Reach, reason: str, *, code: str = ""):
         super().__init__(reason)
         self.reach = reach
         self.reason = reason
+        self.code = code  # the provider's own error code, where it gave one
 
 
 def app_password(value: str) -> str:
@@ -52,8 +53,9 @@ def email_backend(config: MessagingSettings, *, password: str | None = None) -> 
     return EmailBackend(
         host=config.smtp_host,
         port=config.smtp_port,
-        username=config.smtp_username or None,
-        password=secret or None,
+        # Empty, not None: None would fall back to the deployment's EMAIL_HOST_USER/PASSWORD.
+        username=config.smtp_username,
+        password=secret,
         use_tls=config.smtp_security == MessagingSettings.Security.STARTTLS,
         use_ssl=config.smtp_security == MessagingSettings.Security.SSL,
         timeout=settings.SMTP_TIMEOUT,
@@ -105,6 +107,15 @@ def _account_answer(code: int, text: bytes | str) -> SendError | None:
     return None
 
 
+def _slow_down(answer: str) -> SendError:
+    """421: the server closes the connection (too many messages or connections for now)."""
+    return SendError(
+        Reach.ACCOUNT,
+        _("The mail server asked to slow down and closed the connection (%(answer)s); the messages wait.")
+        % {"answer": answer},
+    )
+
+
 def smtp_error(error: Exception, config: MessagingSettings, *, connecting: bool) -> SendError:
     """What a shop owner should know of an SMTP failure, and how far it reaches."""
     place = {"host": config.smtp_host, "port": config.smtp_port}
@@ -112,6 +123,8 @@ def smtp_error(error: Exception, config: MessagingSettings, *, connecting: bool)
         (code, text), *_rest = error.recipients.values()
         if known := _account_answer(code, text):
             return known
+        if code == 421:
+            return _slow_down(_answer(code, text))
         reach = Reach.RETRY if 400 <= code < 500 else Reach.MESSAGE
         return SendError(reach, _("The mail server refused this address: %(answer)s") % {"answer": _answer(code, text)})
     if isinstance(error, smtplib.SMTPNotSupportedError):
@@ -127,7 +140,13 @@ def smtp_error(error: Exception, config: MessagingSettings, *, connecting: bool)
         if known := _account_answer(error.smtp_code, error.smtp_error):
             return known
         answer = _answer(error.smtp_code, error.smtp_error)
-        if connecting or isinstance(error, smtplib.SMTPSenderRefused):
+        if error.smtp_code == 421:
+            return _slow_down(answer)
+        if connecting:
+            return SendError(
+                Reach.ACCOUNT, _("The mail server refused the connection or the login: %(answer)s") % {"answer": answer}
+            )
+        if isinstance(error, smtplib.SMTPSenderRefused):
             return SendError(Reach.ACCOUNT, _("The mail server refused the sender: %(answer)s") % {"answer": answer})
         if 400 <= error.smtp_code < 500:
             return SendError(Reach.RETRY, _("The mail server asked to try later: %(answer)s") % {"answer": answer})
@@ -186,6 +205,18 @@ class EmailSender:
             self.backend.connection = None
             self.open = False
 
+    def _check_alive(self) -> None:
+        """A server may drop a connection left idle: a NOOP finds out before a message is
+        handed over, so that a broken line then really means "maybe delivered"."""
+        if not self.open:
+            return
+        try:
+            code, _text = self.backend.connection.noop()
+        except (smtplib.SMTPException, OSError):
+            code = 0
+        if code != 250:
+            self.close()
+
     def connect(self) -> None:
         if self.open:
             return
@@ -203,9 +234,14 @@ class EmailSender:
             raise SendError(
                 Reach.MESSAGE, _("This message cannot be sent as written: %(error)s") % {"error": error}
             ) from error
+        self._check_alive()
         self.connect()
         try:
             self.backend.send_messages([message])
+        except ValueError as error:  # an address Django cannot write: checked before anything is sent
+            raise SendError(
+                Reach.MESSAGE, _("This message cannot be sent as written: %(error)s") % {"error": error}
+            ) from error
         except (smtplib.SMTPException, OSError) as error:
             failure = smtp_error(error, self.config, connecting=False)
             if failure.reach is not Reach.MESSAGE:
@@ -260,7 +296,7 @@ class SmsSender:
         try:
             response = self.session.post(settings.VIETGUYS_URL, data=data, timeout=settings.VIETGUYS_TIMEOUT)
         except requests.ConnectionError as error:
-            if isinstance(error, requests.ConnectTimeout) or not _request_sent(error):
+            if not _request_sent(error):
                 raise SendError(
                     Reach.ACCOUNT,
                     _("Could not connect to VietGuys (%(detail)s); the messages wait and are tried again.")
@@ -269,47 +305,59 @@ class SmsSender:
             raise _sms_unknown(error) from error
         except requests.Timeout as error:  # the request went out and no answer came
             raise _sms_unknown(error) from error
-        if response.status_code in (502, 503, 504, 429):
+        status = response.status_code
+        if status in (429, 503):  # refused before handling it
             raise SendError(
                 Reach.ACCOUNT,
                 _("VietGuys is busy or unavailable (HTTP %(status)d); the messages wait and are tried again.")
-                % {"status": response.status_code},
+                % {"status": status},
             )
-        if response.status_code in (401, 403):
+        if status in (401, 403):
             raise SendError(
                 Reach.ACCOUNT,
                 _("VietGuys refused the account (HTTP %(status)d): check the account name and the password or token.")
-                % {"status": response.status_code},
+                % {"status": status},
+            )
+        if status >= 500:  # a gateway error or a crash: VietGuys may have handled it
+            raise _sms_unknown(None, detail=f"HTTP {status}")
+        if status >= 400:  # not handled at all: a wrong address, say
+            raise SendError(
+                Reach.ACCOUNT,
+                _("VietGuys answered HTTP %(status)d: check the VIETGUYS_URL setting; the messages wait.")
+                % {"status": status},
             )
         try:
             answer = response.json()
             code = int(answer.get("error", -1))
         except (ValueError, TypeError, AttributeError) as error:
-            raise _sms_unknown(error, detail=f"HTTP {response.status_code}") from error
+            raise _sms_unknown(error, detail=f"HTTP {status}") from error
         if code == 0:
             return str(answer.get("msgid") or "")
         raise SendError(
             Reach.MESSAGE,
             _("VietGuys did not send this message: %(message)s (error %(code)s).")
             % {"message": answer.get("message") or "—", "code": code},
+            code=str(code),
         )
 
 
 def _request_sent(error: requests.ConnectionError) -> bool:
     """Whether the request may have reached VietGuys: anything but a failure to connect (no
     such host, refused, no route) happened after it was written."""
+    if isinstance(error, (requests.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)):
+        return False  # the TLS handshake or the proxy failed: nothing was written
     reason = error.args[0] if error.args else None
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
-    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError))
+    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError))
 
 
-def _sms_unknown(error: Exception, detail: str = "") -> SendError:
+def _sms_unknown(error: Exception | None, detail: str = "") -> SendError:
     return SendError(
         Reach.UNKNOWN,
         _(
-            "VietGuys did not answer after the message was handed over (%(detail)s). It may have been sent, so it "
-            "is not sent again."
+            "VietGuys gave no clear answer after the message was handed over (%(detail)s). It may have been sent, "
+            "so it is not sent again."
         )
         % {"detail": detail or error.__class__.__name__},
     )

@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.text import is_email
 from members.models import Customer
 from messaging.models import Message, MessagingSettings
 from messaging.senders import EmailSender, Reach, SendError, SmsSender, app_password, sender_header
@@ -140,6 +141,10 @@ def _recipient(customer: Customer, channel: str) -> tuple[str, str]:
     if channel == Channel.EMAIL:
         if not customer.email:
             return "", _("This customer has no email address.")
+        if not is_email(customer.email):
+            return customer.email, _("This customer's email address is not valid: %(email)s") % {
+                "email": customer.email
+            }
         if not customer.accepts_email:
             return customer.email, _("This customer does not accept email (unsubscribed).")
         return customer.email, ""
@@ -338,25 +343,38 @@ def _not_configured(channel: str) -> str:
 def _send_batch(
     batch: list[Message], *, sender, config: MessagingSettings, shop: Shop, token: str, result: OutboxResult
 ) -> bool:
-    """Send a leased batch; False when the account or the quota stops the run."""
+    """Send a leased batch; False when the run must stop: the account, the server or the
+    quota stops every message, or a message's fate is unknown."""
+    refused: tuple[Message, SendError] | None = None  # the message VietGuys refused just before
+    renewed = timezone.now()
     for message in batch:
-        _recipient_now, problem = _recipient(message.customer, message.channel)
-        if problem:  # unsubscribed since it was queued: honoured by every later send
-            Message.objects.filter(pk=message.pk, status=Status.QUEUED, lease_token=token).update(
-                status=Status.SKIPPED, error=problem, lease_token="", lease_until=None
-            )
+        if timezone.now() - renewed > datetime.timedelta(seconds=settings.MESSAGING_LEASE_SECONDS / 3):
+            renewed = _renew(token)  # a slow batch keeps its lease
+        if not _start(message, token):
             continue
-        started = Message.objects.filter(pk=message.pk, status=Status.QUEUED, lease_token=token).update(
-            status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1
-        )
-        if not started:
-            continue  # another worker took it over after our lease ran out
         attempts = message.attempts + 1
+        charge = False
         try:
             provider_id = _hand_over(message, sender=sender, config=config, shop=shop)
         except SendError as failure:
-            stop = _record_failure(message, failure, attempts=attempts, result=result)
-            if stop:
+            if (
+                failure.code
+                and refused
+                and refused[1].code == failure.code
+                and refused[0].recipient != message.recipient
+            ):
+                # The same refusal for two different numbers in a row is the account's
+                # (credentials, credit, brandname), not theirs: both wait, their tries counted.
+                failure = SendError(
+                    Reach.ACCOUNT,
+                    _("VietGuys refused two numbers in a row with the same answer: it concerns the account. %(reason)s")
+                    % {"reason": failure.reason},
+                )
+                _reopen(refused[0])
+                result.failed -= 1
+                charge = True
+            refused = (message, failure) if failure.code else None
+            if _record_failure(message, failure, attempts=attempts, result=result, charge=charge):
                 wait = (
                     datetime.timedelta(minutes=settings.MESSAGING_QUOTA_WAIT_MINUTES)
                     if failure.reach is Reach.QUOTA
@@ -366,9 +384,51 @@ def _send_batch(
                 result.stopped = failure.reason
                 return False
             continue
+        except Exception:
+            logger.exception("Message %s: sending failed unexpectedly", message.pk)
+            reason = _(
+                "An unexpected error stopped the sending while this message was handed over. It may have arrived, "
+                "so it is not sent again; the other messages wait."
+            )
+            _finish(message, Status.UNKNOWN, error=reason)
+            result.failed += 1
+            _hold(shop_id=shop.pk, channel=message.channel, token=token, wait=_account_wait(), reason=reason)
+            result.stopped = reason
+            return False
+        refused = None
         _finish(message, Status.SENT, sent_at=timezone.now(), provider_id=provider_id, error="")
         result.sent += 1
     return True
+
+
+def _start(message: Message, token: str) -> bool:
+    """QUEUED -> SENDING, if the message is still this worker's and the customer still
+    accepts the channel (checked in the same statement: an unsubscribe that lands during a
+    batch is honoured). A customer who no longer accepts it is SKIPPED."""
+    ours = Message.objects.filter(pk=message.pk, status=Status.QUEUED, lease_token=token)
+    consent = {"customer__accepts_email": True} if message.channel == Channel.EMAIL else {"customer__accepts_sms": True}
+    if ours.filter(**consent).update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
+        return True
+    _address, problem = _recipient(Customer.objects.get(pk=message.customer_id), message.channel)
+    if problem:
+        ours.update(status=Status.SKIPPED, error=problem, lease_token="", lease_until=None)
+    return False  # otherwise another worker took it over after our lease ran out
+
+
+def _renew(token: str) -> datetime.datetime:
+    now = timezone.now()
+    Message.objects.filter(lease_token=token, status=Status.QUEUED).update(
+        lease_until=now + datetime.timedelta(seconds=settings.MESSAGING_LEASE_SECONDS)
+    )
+    return now
+
+
+def _reopen(message: Message) -> None:
+    """A message recorded as refused turns out to have met an account problem: it was not
+    sent, so it waits again (unless its tries are used up)."""
+    Message.objects.filter(pk=message.pk, status=Status.FAILED, attempts__lt=settings.MESSAGING_MAX_ATTEMPTS).update(
+        status=Status.QUEUED
+    )
 
 
 def _hand_over(message: Message, *, sender, config: MessagingSettings, shop: Shop) -> str:
@@ -378,29 +438,32 @@ def _hand_over(message: Message, *, sender, config: MessagingSettings, shop: Sho
     return sender.send(phone=message.recipient, text=message.body, request_id=f"{shop.pk}-{message.pk}")
 
 
-def _record_failure(message: Message, failure: SendError, *, attempts: int, result: OutboxResult) -> bool:
-    """Record what happened to a started message; True when the whole run must stop."""
+def _record_failure(
+    message: Message, failure: SendError, *, attempts: int, result: OutboxResult, charge: bool = False
+) -> bool:
+    """Record what happened to a started message; True when the whole run must stop.
+    ``charge``: an account problem that still counts as one of the message's tries."""
     if failure.reach is Reach.UNKNOWN:
         _finish(message, Status.UNKNOWN, error=failure.reason)
         result.failed += 1
-        return False
+        return True  # whatever broke may break the next one the same way: wait
     if failure.reach is Reach.MESSAGE:
         _finish(message, Status.FAILED, error=failure.reason)
         result.failed += 1
         return False
-    if failure.reach is Reach.RETRY and attempts >= settings.MESSAGING_MAX_ATTEMPTS:
+    if (failure.reach is Reach.RETRY or charge) and attempts >= settings.MESSAGING_MAX_ATTEMPTS:
         reason = _("%(reason)s Given up after %(count)d attempts.") % {"reason": failure.reason, "count": attempts}
         _finish(message, Status.FAILED, error=reason)
         result.failed += 1
-        return False
+        return failure.reach is not Reach.RETRY
     # Not this message's fault, or worth another try: back to the queue. An account or
-    # quota problem does not count as an attempt.
+    # quota problem does not count as an attempt, unless charged.
     if failure.reach is Reach.RETRY:
         wait, counted = _backoff(attempts), attempts
     elif failure.reach is Reach.QUOTA:
         wait, counted = datetime.timedelta(minutes=settings.MESSAGING_QUOTA_WAIT_MINUTES), attempts - 1
     else:
-        wait, counted = _account_wait(), attempts - 1
+        wait, counted = _account_wait(), attempts if charge else attempts - 1
     _finish(message, Status.QUEUED, next_attempt_at=timezone.now() + wait, attempts=counted, error=failure.reason)
     result.waiting += 1
     return failure.reach is not Reach.RETRY

@@ -96,6 +96,7 @@ class FakeVietGuys:
     def __init__(self):
         self.requests: list[dict[str, str]] = []
         self.answer: dict = {}
+        self.answers: dict[str, dict] = {}  # by phone (84...): that number's own answer
         self.status = 200
         self.delay_seconds = 0.0
         self.hang_up = False  # read the request, then close the connection without answering
@@ -129,12 +130,16 @@ class FakeVietGuys:
                 with fake._lock:
                     fake.requests.append(fields)
                     fake._next_id += 1
-                    answer = fake.answer or {
-                        "error": 0,
-                        "message": "Success",
-                        "msgid": f"vg-{fake._next_id}",
-                        "carrier": "viettel",
-                    }
+                    answer = (
+                        fake.answers.get(fields.get("phone", ""))
+                        or fake.answer
+                        or {
+                            "error": 0,
+                            "message": "Success",
+                            "msgid": f"vg-{fake._next_id}",
+                            "carrier": "viettel",
+                        }
+                    )
                 if fake.delay_seconds:
                     time.sleep(fake.delay_seconds)
                 if fake.hang_up:

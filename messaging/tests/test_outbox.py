@@ -5,7 +5,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
+from members.models import Customer
 from members.tests.factories import CustomerFactory
+from messaging import services
 from messaging.models import Message
 from messaging.services import message_queue, outbox_due, outbox_recover, outbox_send, unsubscribe_customer_id
 from messaging.tasks import send_due
@@ -247,6 +249,74 @@ def test_an_sms_that_vietguys_may_have_sent_is_not_sent_again(shop, lan, sms_rea
 
     assert len(vietguys.requests) == 1
     assert Message.objects.get().status == Status.UNKNOWN
+
+
+def test_the_same_vietguys_refusal_for_two_numbers_holds_the_account(shop, sms_ready, vietguys):
+    vietguys.answer = {"error": 5, "message": "Sai thong tin xac thuc"}
+    for n in range(4):
+        queue(shop, CustomerFactory(shop=shop, phone=f"+8491200000{n}"), channel=SMS)
+
+    result = send(shop, SMS)
+
+    assert len(vietguys.requests) == 2
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
+    assert sorted(Message.objects.values_list("attempts", flat=True)) == [0, 0, 1, 1]
+    assert "tài khoản" in result.stopped and "Sai thong tin xac thuc" in result.stopped
+    assert all(m.next_attempt_at > timezone.now() for m in Message.objects.all())
+
+
+def test_a_number_vietguys_refuses_fails_alone(shop, sms_ready, vietguys):
+    vietguys.answers["84912000001"] = {"error": 10, "message": "Dinh dang thue bao khong dung"}
+    for n in range(3):
+        queue(shop, CustomerFactory(shop=shop, phone=f"+8491200000{n}"), channel=SMS)
+
+    send(shop, SMS)
+
+    statuses = dict(Message.objects.values_list("recipient", "status"))
+    assert statuses == {"+84912000000": Status.SENT, "+84912000001": Status.FAILED, "+84912000002": Status.SENT}
+
+
+def test_a_customer_who_unsubscribes_during_a_batch_is_not_sent_to(shop, email_ready, mail_server, monkeypatch):
+    lan, hoa = (CustomerFactory(shop=shop, email=f"{name}@example.vn") for name in ("lan", "hoa"))
+    queue(shop, lan)
+    queue(shop, hoa)
+    hand_over = services._hand_over
+
+    def while_sending_to_lan(message, **kwargs):
+        Customer.objects.filter(pk=hoa.pk).update(accepts_email=False)  # hoa clicks the link meanwhile
+        return hand_over(message, **kwargs)
+
+    monkeypatch.setattr(services, "_hand_over", while_sending_to_lan)
+    send(shop)
+
+    assert [m["To"] for m in mail_server.received] == ["lan@example.vn"]
+    assert Message.objects.get(customer=hoa).status == Status.SKIPPED
+
+
+def test_an_address_that_is_not_one_is_skipped_when_queued(shop):
+    customer = CustomerFactory(shop=shop, email="lan@example.vn, hoa@example.vn")
+
+    with translation.override("vi"):
+        message = queue(shop, customer).message
+
+    assert message.status == Status.SKIPPED
+    assert "không hợp lệ" in message.error
+
+
+def test_an_unexpected_error_while_handing_over_stops_the_run_and_sends_nothing_twice(
+    shop, email_ready, mail_server, monkeypatch
+):
+    for n in range(3):
+        queue(shop, CustomerFactory(shop=shop, email=f"khach{n}@example.vn"))
+
+    def broken(message, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(services, "_hand_over", broken)
+    send(shop)
+
+    assert sorted(Message.objects.values_list("status", flat=True)) == [Status.QUEUED, Status.QUEUED, Status.UNKNOWN]
+    assert Message.objects.filter(status=Status.QUEUED, next_attempt_at__gt=timezone.now()).count() == 2
 
 
 @pytest.mark.django_db(transaction=True)

@@ -189,6 +189,39 @@ def test_a_header_that_cannot_be_written_fails_that_message_before_connecting(ma
     assert (mail_server.logins, mail_server.received) == (0, [])
 
 
+MAY_HAVE_SENT = [(502, Reach.UNKNOWN), (504, Reach.UNKNOWN), (500, Reach.UNKNOWN)]
+NOT_HANDLED = [(503, Reach.ACCOUNT), (429, Reach.ACCOUNT), (404, Reach.ACCOUNT)]
+
+
+@pytest.mark.parametrize(("status", "reach"), MAY_HAVE_SENT + NOT_HANDLED)
+def test_vietguys_http_errors_wait_unless_it_may_have_sent(vietguys, status, reach):
+    vietguys.status = status
+
+    with pytest.raises(SendError) as failed:
+        _sms(vietguys)
+
+    assert failed.value.reach is reach
+
+
+def test_a_failed_tls_handshake_with_vietguys_sent_nothing(vietguys, settings):
+    settings.VIETGUYS_URL = vietguys.url.replace("http://", "https://")  # the fake speaks plain HTTP
+
+    with pytest.raises(SendError) as failed:
+        _sms(vietguys)
+
+    assert failed.value.reach is Reach.ACCOUNT
+
+
+def test_a_server_closing_with_421_makes_every_message_wait(mail_server):
+    mail_server.refuse["lan@example.vn"] = "421 4.7.0 Try again later, closing connection"
+
+    with pytest.raises(SendError) as refused:
+        _send(_config(mail_server))
+
+    assert refused.value.reach is Reach.ACCOUNT
+    assert "421" in refused.value.reason
+
+
 def test_vietguys_unreachable_makes_every_message_wait(db, settings):
     settings.VIETGUYS_URL = f"http://127.0.0.1:{free_port()}/api/index.php"
 
