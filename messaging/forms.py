@@ -1,12 +1,64 @@
+import contextlib
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.crypto import decrypt, encrypt
 from members.phones import InvalidPhone, normalize_phone
 from messaging.models import Message, MessagingSettings
 from messaging.senders import app_password
 
+# A secret typed for a successful test comes back with the page encrypted (never in plain),
+# so that "Save" right after needs no retyping; it is good for this long.
+KEPT_SECRET_SECONDS = 15 * 60
 
-class EmailSettingsForm(forms.ModelForm):
+
+class _SettingsForm(forms.ModelForm):
+    """A part of the messaging settings with its secret: the secret is never shown back, an
+    empty one keeps the saved one, and it must be typed again when the place it would be
+    sent to changes (``secret_bound``)."""
+
+    secret = ""
+    secret_bound: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields[f"{self.secret}_kept"] = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        typed = cleaned.get(self.secret)
+        if not typed and cleaned.get(f"{self.secret}_kept"):
+            with contextlib.suppress(ValueError):  # too old, or not ours: the field stays empty
+                cleaned[self.secret] = typed = decrypt(cleaned[f"{self.secret}_kept"], ttl=KEPT_SECRET_SECONDS)
+        saved = getattr(self.instance, self.secret)
+        moved = [name for name in self.secret_bound if name in self.changed_data]
+        if not typed and saved and moved:
+            self.add_error(self.secret, self.retype_message)
+        return cleaned
+
+    def settings_values(self) -> dict:
+        """What the services take: the settings and the secret, not the test's fields."""
+        return {name: self.cleaned_data[name] for name in (*self._meta.fields, self.secret)}
+
+    def with_secret_kept(self) -> "_SettingsForm":
+        """The same form, bound to the same data, carrying the secret just used (encrypted)."""
+        data = self.data.copy()
+        if secret := self.cleaned_data.get(self.secret):
+            data[self.add_prefix(f"{self.secret}_kept")] = encrypt(secret)
+        form = self.__class__(data, instance=self.instance, prefix=self.prefix, initial=self.initial)
+        form.is_valid()
+        return form
+
+
+class EmailSettingsForm(_SettingsForm):
+    secret = "smtp_password"
+    secret_bound = ("smtp_host", "smtp_port", "smtp_security", "smtp_username")
+    retype_message = _(
+        "Enter the app password again: the server or the Gmail address changed, and a saved password is only "
+        "sent where it was saved for."
+    )
+
     smtp_password = forms.CharField(
         label=_("App password (16 letters)"),
         required=False,
@@ -58,7 +110,11 @@ class EmailSettingsForm(forms.ModelForm):
         return cleaned
 
 
-class SmsSettingsForm(forms.ModelForm):
+class SmsSettingsForm(_SettingsForm):
+    secret = "sms_password"
+    secret_bound = ("sms_username",)
+    retype_message = _("Enter the password again: the VietGuys account changed.")
+
     sms_password = forms.CharField(
         label=_("VietGuys password or token"),
         required=False,

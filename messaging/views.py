@@ -20,31 +20,29 @@ def settings_view(request):
     (with the values as typed, before saving) and "Save"."""
     config = services.messaging_settings_for(request.shop)
     which = request.POST.get("form") if request.method == "POST" else None
-    email_form = EmailSettingsForm(request.POST if which == "email" else None, instance=config, prefix="email",
-                                   initial={"test_to": request.user.email})  # fmt: skip
-    sms_form = SmsSettingsForm(request.POST if which == "sms" else None, instance=config, prefix="sms")
-    form = {"email": email_form, "sms": sms_form}.get(which)
+    forms = {
+        "email": EmailSettingsForm(request.POST if which == "email" else None, instance=config, prefix="email",
+                                   initial={"test_to": request.user.email}),
+        "sms": SmsSettingsForm(request.POST if which == "sms" else None, instance=config, prefix="sms"),
+    }  # fmt: skip
+    form = forms.get(which)
     if form is not None and form.is_valid():
-        values = {name: value for name, value in form.cleaned_data.items() if not name.startswith("test_")}
         if request.POST.get("action") == "test":
-            if _test(request, which, form, values):
-                return redirect("messaging:settings")
+            if _test(request, which, form):
+                forms[which] = form.with_secret_kept()  # what was typed stays, ready to save
         else:
             save = services.email_settings_save if which == "email" else services.sms_settings_save
-            changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), **values)
+            changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), **form.settings_values())
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("messaging:settings")
     config.refresh_from_db()
-    return render(
-        request,
-        "messaging/settings.html",
-        {"config": config, "email_form": email_form, "sms_form": sms_form, "example": _sms_example(request.shop)},
-    )
+    context = {"config": config, "email_form": forms["email"], "sms_form": forms["sms"]}
+    return render(request, "messaging/settings.html", {**context, "example": _sms_example(request.shop)})
 
 
-def _test(request, which: str, form, values: dict) -> bool:
-    """Send the test; True when it went (the page may reload), False to show the form with
-    what to fix."""
+def _test(request, which: str, form) -> bool:
+    """Send the test; False with what to fix added to the form."""
+    values = form.settings_values()
     try:
         if which == "email":
             to = form.cleaned_data["test_to"]
@@ -52,21 +50,18 @@ def _test(request, which: str, form, values: dict) -> bool:
                 form.add_error("test_to", _("Enter the address that receives the test."))
                 return False
             services.email_test_send(shop=request.shop, to=to, **values)
-            messages.success(
-                request, _("The test email was sent to %(to)s. The settings are not saved yet.") % {"to": to}
-            )
+            sent = _("The test email was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
         else:
-            phone = form.cleaned_data["test_phone"]
-            if not phone:
+            to = form.cleaned_data["test_phone"]
+            if not to:
                 form.add_error("test_phone", _("Enter the phone that receives the test."))
                 return False
-            services.sms_test_send(shop=request.shop, phone=phone, **values)
-            messages.success(
-                request, _("The test SMS was sent to %(to)s. The settings are not saved yet.") % {"to": phone}
-            )
+            services.sms_test_send(shop=request.shop, phone=to, **values)
+            sent = _("The test SMS was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
     except SendError as error:
         form.add_error(None, error.reason)
         return False
+    messages.success(request, sent % {"to": to})
     return True
 
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from members.tests.factories import CustomerFactory
 from messaging.models import Message, MessagingSettings
 from messaging.services import outbox_send, unsubscribe_token
-from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL
+from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL, MailServer
 from shops.models import ActivityEntry, ActivityKind
 
 
@@ -66,12 +66,52 @@ def test_a_test_send_with_a_wrong_password_says_what_to_do_and_saves_nothing(own
 
 
 def test_a_test_send_with_good_settings_arrives_before_anything_is_saved(owner_client, shop, mail_server):
-    response = owner_client.post("/settings/messaging/", email_form(mail_server, action="test"), follow=True)
+    page = owner_client.post("/settings/messaging/", email_form(mail_server, action="test")).content.decode()
 
-    assert "Đã gửi email thử đến chu.shop@example.vn. Cấu hình chưa được lưu." in response.content.decode()
+    assert "Đã gửi email thử đến chu.shop@example.vn. Cấu hình chưa được lưu" in page
     (test,) = mail_server.received
     assert test["To"] == "chu.shop@example.vn"
     assert not MessagingSettings.objects.filter(shop=shop, smtp_username=GMAIL).exists()
+    # What was typed stays on the page, the password only as an encrypted token...
+    assert f'value="{GMAIL}"' in page and f'value="{mail_server.port}"' in page
+    assert APP_PASSWORD not in page
+    kept = re.search(r'name="email-smtp_password_kept" value="([^"]+)"', page).group(1)
+
+    # ...so that Save right after needs no retyping.
+    saved = owner_client.post("/settings/messaging/", email_form(
+        mail_server, **{"email-smtp_password": "", "email-smtp_password_kept": kept}), follow=True)  # fmt: skip
+
+    assert "Đã lưu cấu hình." in saved.content.decode()
+    config = MessagingSettings.objects.get(shop=shop)
+    assert (config.smtp_host, config.smtp_port, config.smtp_username, config.smtp_password) == (
+        "127.0.0.1", mail_server.port, GMAIL, APP_PASSWORD)  # fmt: skip
+
+
+def test_a_saved_password_is_not_sent_to_a_server_typed_since(owner_client, shop, mail_server, email_ready):
+    elsewhere = MailServer().start()
+    try:
+        moved = email_form(mail_server, action="test", **{"email-smtp_password": "", "email-smtp_port": elsewhere.port})
+
+        tested = owner_client.post("/settings/messaging/", moved).content.decode()
+        saved = owner_client.post("/settings/messaging/", {**moved, "action": "save"}).content.decode()
+    finally:
+        elsewhere.stop()
+
+    assert "Hãy nhập lại mật khẩu ứng dụng" in tested and "Hãy nhập lại mật khẩu ứng dụng" in saved
+    assert elsewhere.logins == 0
+    assert MessagingSettings.objects.get(shop=shop).smtp_port == mail_server.port
+
+
+def test_a_kept_password_token_from_long_ago_is_not_accepted(owner_client, shop, mail_server, email_ready):
+    from core.crypto import _fernet
+
+    old_token = _fernet().encrypt_at_time(APP_PASSWORD.encode(), 0).decode()  # from 1970
+    moved = {"email-smtp_password": "", "email-smtp_port": 2525, "email-smtp_password_kept": old_token}
+
+    page = owner_client.post("/settings/messaging/", email_form(mail_server, **moved)).content.decode()
+
+    assert "Hãy nhập lại mật khẩu ứng dụng" in page
+    assert MessagingSettings.objects.get(shop=shop).smtp_port == mail_server.port
 
 
 def test_a_gmail_app_password_of_the_wrong_length_is_refused_with_its_length(owner_client, shop):
@@ -88,7 +128,7 @@ def test_an_owner_tests_and_saves_the_vietguys_account(owner_client, shop, vietg
     form = {"form": "sms", "action": "test", "sms-sms_username": "hoamai", "sms-sms_password": "vg-secret",
             "sms-sms_brandname": "HOAMAI", "sms-sms_part_price": "800", "sms-test_phone": "0168 234 5678"}  # fmt: skip
 
-    tested = owner_client.post("/settings/messaging/", form, follow=True).content.decode()
+    tested = owner_client.post("/settings/messaging/", form).content.decode()
     saved = owner_client.post("/settings/messaging/", {**form, "action": "save"}, follow=True).content.decode()
 
     (request,) = vietguys.requests
