@@ -246,10 +246,11 @@ HARAVAN_SYNC_OVERLAP_MINUTES = 10
 # Messaging ----------------------------------------------------------------------------------
 # The address of this deployment as customers reach it: unsubscribe links in emails.
 SITE_URL = os.environ.get("SITE_URL", "" if PRODUCTION else "http://localhost:8000").rstrip("/")
-if PRODUCTION and not SITE_URL.startswith(("https://", "http://")):
+if PRODUCTION and not SITE_URL.startswith("https://"):
     raise ImproperlyConfigured(
-        "APP_ENV=production needs SITE_URL, the address customers reach it at (e.g. https://loyalty.example.vn): "
-        "the unsubscribe link in every email points there."
+        "APP_ENV=production needs SITE_URL, the https:// address customers reach it at (e.g. "
+        "https://loyalty.example.vn): the unsubscribe link in every email points there, and mail programs "
+        "follow one-click unsubscribe links over HTTPS only."
     )
 SMTP_TIMEOUT = int(os.environ.get("SMTP_TIMEOUT", 30))  # seconds, per connection and command
 VIETGUYS_URL = os.environ.get("VIETGUYS_URL", "https://cloudsms.vietguys.biz:4438/api/index.php")

@@ -178,7 +178,7 @@ def member_message_view(request, pk: int):
     )
     message = queued.message
     if not queued.created:
-        messages.info(request, _("This message was already sent; it is not sent twice."))
+        messages.info(request, _("This message was already submitted; it is not sent twice."))
     elif message.status == Message.Status.SKIPPED:
         messages.error(request, message.error)
     else:

@@ -162,6 +162,10 @@ class MessageForm(forms.Form):
     # Sent with the form and back: the same form submitted twice sends once.
     request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
+    def clean_body(self):
+        # Browsers send a line break as CRLF; one line break is one character of an SMS.
+        return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
+
     def clean_subject(self):
         return " ".join(self.cleaned_data["subject"].split())  # one line: it is a header
 

@@ -336,8 +336,8 @@ def _account_wait() -> datetime.timedelta:
 
 def _not_configured(channel: str) -> str:
     if channel == Channel.EMAIL:
-        return _("Email sending is not set up: an owner enters the Gmail settings under Settings › Messaging.")
-    return _("SMS sending is not set up: an owner enters the VietGuys account under Settings › Messaging.")
+        return _("Email sending is not set up: an owner enters the Gmail settings under System settings › Messaging.")
+    return _("SMS sending is not set up: an owner enters the VietGuys account under System settings › Messaging.")
 
 
 def _send_batch(

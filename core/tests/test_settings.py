@@ -53,11 +53,13 @@ def test_production_refuses_to_keep_secrets_without_encryption_keys():
     assert "needs ENCRYPTION_KEYS" in result.stderr
 
 
-def test_production_refuses_to_send_emails_without_its_own_address():
-    result = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, ENCRYPTION_KEYS=KEY)
+def test_production_refuses_to_send_emails_without_its_own_https_address():
+    unset = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, ENCRYPTION_KEYS=KEY)
+    plain = start(APP_ENV="production", ALLOWED_HOSTS="x.vn", SECRET_KEY="k" * 50, ENCRYPTION_KEYS=KEY,
+                  SITE_URL="http://x.vn")  # fmt: skip
 
-    assert result.returncode != 0
-    assert "needs SITE_URL" in result.stderr
+    assert unset.returncode != 0 and plain.returncode != 0
+    assert "needs SITE_URL" in unset.stderr and "needs SITE_URL" in plain.stderr
 
 
 def test_production_starts_with_its_own_keys_and_hosts():

@@ -212,7 +212,7 @@ def test_messages_wait_with_a_reason_while_sending_is_not_set_up(shop, lan):
 
     message = Message.objects.get()
     assert message.status == Status.QUEUED
-    assert "Cấu hình › Tin nhắn" in message.error == result.stopped
+    assert "Cấu hình hệ thống › Tin nhắn" in message.error == result.stopped
 
 
 def test_messages_still_waiting_after_three_days_are_given_up(shop, lan):

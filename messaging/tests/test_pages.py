@@ -155,7 +155,7 @@ def test_staff_send_an_email_from_the_member_page_and_see_it_there(
     page = staff_client.get(f"/members/{lan.pk}/").content.decode()
 
     assert "Tin nhắn đang được gửi" in first.content.decode()
-    assert "không gửi lần hai" in twice.content.decode()
+    assert "Tin nhắn này đã được ghi nhận; không gửi lần hai." in twice.content.decode()
     assert len(mail_server.received) == 1
     assert "Cảm ơn chị Lan đã ghé shop." in page
     assert re.search(r'class="status ok">Đã gửi<', page)
@@ -179,7 +179,7 @@ def test_an_sms_can_go_without_marks_and_shows_its_parts(staff_client, shop, sms
                                                           django_capture_on_commit_callbacks):  # fmt: skip
     lan = CustomerFactory(shop=shop)
     body = "Chúc mừng sinh nhật chị Lan! Thời trang Hoa Mai tặng chị mã giảm giá 10% cho đơn hàng tiếp theo."
-    form = {"channel": "sms", "body": body, "without_marks": "on", "request_key": "k3"}
+    form = {"channel": "sms", "body": body + "\r\nHoa Mai", "without_marks": "on", "request_key": "k3"}
 
     with django_capture_on_commit_callbacks(execute=False):
         staff_client.post(f"/members/{lan.pk}/message/", form)
@@ -187,6 +187,7 @@ def test_an_sms_can_go_without_marks_and_shows_its_parts(staff_client, shop, sms
 
     message = Message.objects.get()
     assert message.body.startswith("Chuc mung sinh nhat chi Lan! Thoi trang Hoa Mai")
+    assert message.body.endswith("tiep theo.\nHoa Mai")  # one line break, one character
     assert (message.sms_parts, vietguys.requests[0]["type"]) == (1, "0")
 
 
