@@ -57,10 +57,18 @@ SMS_FIELDS = ("sms_username", "sms_brandname", "sms_part_price")
 
 
 def _settings_save(
-    *, shop: Shop, actor: User, ip: str | None, fields: tuple[str, ...], values: dict[str, Any], secret: str
+    *,
+    shop: Shop,
+    actor: User,
+    ip: str | None,
+    channel: str,
+    fields: tuple[str, ...],
+    values: dict[str, Any],
+    secret: str,
 ) -> bool:
-    """Save some of the settings; an empty secret keeps the saved one (it is never shown
-    back, so the form cannot send it again)."""
+    """Save one channel's settings; an empty secret keeps the saved one (it is never shown
+    back, so the form cannot send it again). Messages held back, likely by the settings
+    being wrong or missing, are tried again at once."""
     with transaction.atomic():
         config = MessagingSettings.objects.select_for_update().get(pk=messaging_settings_for(shop).pk)
         names = (*fields, secret)
@@ -84,16 +92,27 @@ def _settings_save(
             after=after,
             ip=ip,
         )
+        held = Message.objects.filter(
+            shop=shop, channel=channel, status=Status.QUEUED, next_attempt_at__gt=timezone.now()
+        )
+        if held.update(next_attempt_at=timezone.now()):
+            from messaging.tasks import send_messages
+
+            transaction.on_commit(lambda: send_messages.delay(shop.pk, channel))
     return True
 
 
 def email_settings_save(*, shop: Shop, actor: User, ip: str | None, **values: Any) -> bool:
     values["smtp_password"] = app_password(values.get("smtp_password", ""))
-    return _settings_save(shop=shop, actor=actor, ip=ip, fields=EMAIL_FIELDS, values=values, secret="smtp_password")
+    return _settings_save(
+        shop=shop, actor=actor, ip=ip, channel=Channel.EMAIL, fields=EMAIL_FIELDS, values=values, secret="smtp_password"
+    )
 
 
 def sms_settings_save(*, shop: Shop, actor: User, ip: str | None, **values: Any) -> bool:
-    return _settings_save(shop=shop, actor=actor, ip=ip, fields=SMS_FIELDS, values=values, secret="sms_password")
+    return _settings_save(
+        shop=shop, actor=actor, ip=ip, channel=Channel.SMS, fields=SMS_FIELDS, values=values, secret="sms_password"
+    )
 
 
 def _unsaved(shop: Shop, fields: tuple[str, ...], values: dict[str, Any]) -> MessagingSettings:

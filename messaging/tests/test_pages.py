@@ -3,10 +3,11 @@ import re
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from members.tests.factories import CustomerFactory
 from messaging.models import Message, MessagingSettings
-from messaging.services import outbox_send, unsubscribe_token
+from messaging.services import message_queue, outbox_send, unsubscribe_token
 from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL, MailServer
 from shops.models import ActivityEntry, ActivityKind
 
@@ -42,6 +43,22 @@ def test_an_owner_saves_the_gmail_settings_and_the_app_password_is_never_shown_a
     assert "Đã lưu mật khẩu ứng dụng." in page
     entry = ActivityEntry.objects.get(kind=ActivityKind.MESSAGING_SETTINGS_CHANGED)
     assert APP_PASSWORD not in str(entry.after) and "smtp_password" in entry.after
+
+
+def test_messages_held_for_missing_settings_go_out_once_they_are_saved(
+    owner_client, shop, mail_server, django_capture_on_commit_callbacks
+):
+    lan = CustomerFactory(shop=shop, email="lan@example.vn")
+    message_queue(shop=shop, customer=lan, channel="email", source="s1", source_label="x", subject="a", body="b")
+    outbox_send(shop_id=shop.pk, channel="email")  # not set up: held for ten minutes
+    assert Message.objects.get().next_attempt_at > timezone.now()
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        owner_client.post("/settings/messaging/", email_form(mail_server))
+    outbox_send(shop_id=shop.pk, channel="email")  # what the callback's task does
+
+    assert len(callbacks) == 1
+    assert [m["To"] for m in mail_server.received] == ["lan@example.vn"]
 
 
 def test_an_empty_password_keeps_the_saved_one(owner_client, shop, mail_server):
