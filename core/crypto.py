@@ -27,10 +27,9 @@ def encrypt(value: str) -> str:
     return _fernet().encrypt(value.encode()).decode()
 
 
-def decrypt(token: str, *, ttl: int | None = None) -> str:
-    """The plain value; ``ttl``: refuse a token older than this many seconds."""
+def decrypt(token: str) -> str:
     try:
-        return _fernet().decrypt(token.encode(), ttl=ttl).decode()
+        return _fernet().decrypt(token.encode()).decode()
     except InvalidToken as error:
         raise ValueError("A stored secret cannot be decrypted: is ENCRYPTION_KEYS missing a key?") from error
 

@@ -1,4 +1,4 @@
-import contextlib
+import time
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,8 +8,8 @@ from members.phones import InvalidPhone, normalize_phone
 from messaging.models import Message, MessagingSettings
 from messaging.senders import app_password
 
-# A secret typed for a successful test comes back with the page encrypted (never in plain),
-# so that "Save" right after needs no retyping; it is good for this long.
+# After a good test, the secret just used is kept (encrypted, in the staff member's own
+# session, never in the page) for the next "Save" of that form, within this many seconds.
 KEPT_SECRET_SECONDS = 15 * 60
 
 
@@ -21,42 +21,47 @@ class _SettingsForm(forms.ModelForm):
     secret = ""
     secret_bound: tuple[str, ...] = ()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, kept: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields[f"{self.secret}_kept"] = forms.CharField(widget=forms.HiddenInput, required=False)
+        self.kept = kept  # from kept_secret(), after a good test of this form
 
     def clean(self):
         cleaned = super().clean()
         typed = cleaned.get(self.secret)
-        if not typed and cleaned.get(f"{self.secret}_kept"):
-            with contextlib.suppress(ValueError):  # too old, or not ours: the field stays empty
-                cleaned[self.secret] = typed = decrypt(cleaned[f"{self.secret}_kept"], ttl=KEPT_SECRET_SECONDS)
+        if not typed and self.kept:
+            fresh = time.time() - self.kept["at"] < KEPT_SECRET_SECONDS
+            if fresh and self.kept["bound"] == self._bound(cleaned):
+                cleaned[self.secret] = typed = decrypt(self.kept["secret"])
+            else:
+                self.add_error(self.secret, self.retype_message)
+                return cleaned
         saved = getattr(self.instance, self.secret)
         moved = [name for name in self.secret_bound if name in self.changed_data]
         if not typed and saved and moved:
             self.add_error(self.secret, self.retype_message)
         return cleaned
 
+    def _bound(self, values: dict) -> dict:
+        return {name: values.get(name) for name in self.secret_bound}
+
     def settings_values(self) -> dict:
         """What the services take: the settings and the secret, not the test's fields."""
         return {name: self.cleaned_data[name] for name in (*self._meta.fields, self.secret)}
 
-    def with_secret_kept(self) -> "_SettingsForm":
-        """The same form, bound to the same data, carrying the secret just used (encrypted)."""
-        data = self.data.copy()
-        if secret := self.cleaned_data.get(self.secret):
-            data[self.add_prefix(f"{self.secret}_kept")] = encrypt(secret)
-        form = self.__class__(data, instance=self.instance, prefix=self.prefix, initial=self.initial)
-        form.is_valid()
-        return form
+    def kept_secret(self) -> dict | None:
+        """What the session keeps after a good test: the secret typed for it (encrypted) and
+        where it was sent, so that it only goes, unretyped, with those same settings."""
+        if not (secret := self.cleaned_data.get(self.secret)):
+            return None
+        return {"secret": encrypt(secret), "bound": self._bound(self.cleaned_data), "at": time.time()}
 
 
 class EmailSettingsForm(_SettingsForm):
     secret = "smtp_password"
     secret_bound = ("smtp_host", "smtp_port", "smtp_security", "smtp_username")
     retype_message = _(
-        "Enter the app password again: the server or the Gmail address changed, and a saved password is only "
-        "sent where it was saved for."
+        "Enter the app password again: a saved or tested password is only sent to the server and the Gmail "
+        "address it was saved or tested with."
     )
 
     smtp_password = forms.CharField(

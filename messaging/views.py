@@ -3,6 +3,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from members.models import Customer
@@ -13,31 +14,57 @@ from messaging.sms import sms_size, without_marks
 from shops.decorators import owner_required
 from shops.services import client_ip
 
+FORMS = {"email": EmailSettingsForm, "sms": SmsSettingsForm}
 
+
+@sensitive_post_parameters("email-smtp_password", "sms-sms_password")
 @owner_required
 def settings_view(request):
     """1-3 Tin nhắn: the Gmail/SMTP form and the VietGuys form, each with "Send a test"
     (with the values as typed, before saving) and "Save"."""
     config = services.messaging_settings_for(request.shop)
     which = request.POST.get("form") if request.method == "POST" else None
+    if which not in FORMS:
+        which = None
+        for name in FORMS:  # a fresh page: nothing tested is waiting to be saved
+            request.session.pop(_kept_key(name), None)
+    kept = _kept(request, which) if which else None
     forms = {
-        "email": EmailSettingsForm(request.POST if which == "email" else None, instance=config, prefix="email",
-                                   initial={"test_to": request.user.email}),
-        "sms": SmsSettingsForm(request.POST if which == "sms" else None, instance=config, prefix="sms"),
-    }  # fmt: skip
+        name: form_class(
+            request.POST if name == which else None,
+            instance=config,
+            prefix=name,
+            initial={"test_to": request.user.email} if name == "email" else None,
+            kept=kept if name == which else None,
+        )
+        for name, form_class in FORMS.items()
+    }
     form = forms.get(which)
+    kept_now = None
     if form is not None and form.is_valid():
         if request.POST.get("action") == "test":
-            if _test(request, which, form):
-                forms[which] = form.with_secret_kept()  # what was typed stays, ready to save
+            if _test(request, which, form) and (entry := form.kept_secret()):
+                request.session[_kept_key(which)] = {**entry, "shop": request.shop.pk}
+                kept_now = which
         else:
             save = services.email_settings_save if which == "email" else services.sms_settings_save
             changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), **form.settings_values())
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("messaging:settings")
     config.refresh_from_db()
-    context = {"config": config, "email_form": forms["email"], "sms_form": forms["sms"]}
+    context = {"config": config, "email_form": forms["email"], "sms_form": forms["sms"], "kept": kept_now}
     return render(request, "messaging/settings.html", {**context, "example": _sms_example(request.shop)})
+
+
+def _kept_key(which: str) -> str:
+    return f"messaging.kept.{which}"
+
+
+def _kept(request, which: str) -> dict | None:
+    """The secret of this session's last good test of the form, taken: it serves the next
+    post of that form only."""
+    entry = request.session.pop(_kept_key(which), None)
+    return entry if entry and entry.get("shop") == request.shop.pk else None
 
 
 def _test(request, which: str, form) -> bool:
