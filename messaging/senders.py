@@ -295,6 +295,16 @@ class SmsSender:
         }
         try:
             response = self.session.post(settings.VIETGUYS_URL, data=data, timeout=settings.VIETGUYS_TIMEOUT)
+        except (
+            requests.exceptions.InvalidURL,
+            requests.exceptions.MissingSchema,
+            requests.exceptions.InvalidSchema,
+        ) as error:
+            raise SendError(
+                Reach.ACCOUNT,
+                _("VIETGUYS_URL is not an address VietGuys can be reached at (%(url)s); the messages wait.")
+                % {"url": settings.VIETGUYS_URL},
+            ) from error
         except requests.ConnectionError as error:
             if not _request_sent(error):
                 raise SendError(
@@ -342,14 +352,40 @@ class SmsSender:
 
 
 def _request_sent(error: requests.ConnectionError) -> bool:
-    """Whether the request may have reached VietGuys: anything but a failure to connect (no
-    such host, refused, no route) happened after it was written."""
-    if isinstance(error, (requests.ConnectTimeout, requests.exceptions.SSLError, requests.exceptions.ProxyError)):
-        return False  # the TLS handshake or the proxy failed: nothing was written
+    """Whether the request may have reached VietGuys: only a failure to connect (no such
+    host, refused, no route, a proxy that would not connect) or a failed TLS handshake
+    means for sure that nothing was written."""
+    if isinstance(error, (requests.ConnectTimeout, requests.exceptions.ProxyError)):
+        return False
     reason = error.args[0] if error.args else None
     if isinstance(reason, MaxRetryError):
         reason = reason.reason
-    return not isinstance(reason, (NewConnectionError, ConnectTimeoutError, SSLError, ProxyError))
+    if isinstance(reason, (NewConnectionError, ConnectTimeoutError, ProxyError)):
+        return False
+    if isinstance(error, requests.exceptions.SSLError) or isinstance(reason, SSLError):
+        return not _tls_handshake_failed(error)
+    return True
+
+
+# OpenSSL's reasons for a handshake that did not complete (the certificate, the protocol, an
+# alert from the server). A TLS error while reading the answer is none of these.
+_HANDSHAKE_REASONS = ("CERTIFICATE", "WRONG_VERSION_NUMBER", "HANDSHAKE", "ALERT", "PROTOCOL", "CIPHER")
+
+
+def _tls_handshake_failed(error: BaseException) -> bool:
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        if isinstance(current, ssl.SSLError) and any(word in (current.reason or "") for word in _HANDSHAKE_REASONS):
+            return True
+        pending.extend([*current.args, getattr(current, "reason", None), current.__cause__, current.__context__])
+    return False
 
 
 def _sms_unknown(error: Exception | None, detail: str = "") -> SendError:

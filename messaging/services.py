@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -52,6 +52,9 @@ def messaging_settings_read(shop: Shop) -> MessagingSettings:
 
 # Settings ------------------------------------------------------------------------------------
 
+# The settings whose change may let held-back messages through.
+SENDING_FIELDS = {"smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password", "from_email",
+                  "sms_username", "sms_password", "sms_brandname"}  # fmt: skip
 EMAIL_FIELDS = ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "from_email", "from_name")
 SMS_FIELDS = ("sms_username", "sms_brandname", "sms_part_price")
 
@@ -92,6 +95,8 @@ def _settings_save(
             after=after,
             ip=ip,
         )
+        if not set(after) & SENDING_FIELDS:
+            return True  # the sender's name or the price: nothing that held messages back
         held = Message.objects.filter(
             shop=shop, channel=channel, status=Status.QUEUED, next_attempt_at__gt=timezone.now()
         )
@@ -315,6 +320,11 @@ def _hold(*, shop_id: int, channel: str, token: str, wait: datetime.timedelta, r
     )
 
 
+# VietGuys' error codes are not documented here: the same one for this many different numbers
+# in a row is taken to be about the account, fewer about the numbers.
+SAME_REFUSALS_FOR_THE_ACCOUNT = 3
+
+
 @dataclass
 class OutboxResult:
     sent: int = 0
@@ -364,7 +374,7 @@ def _send_batch(
 ) -> bool:
     """Send a leased batch; False when the run must stop: the account, the server or the
     quota stops every message, or a message's fate is unknown."""
-    refused: tuple[Message, SendError] | None = None  # the message VietGuys refused just before
+    refused: list[tuple[Message, SendError]] = []  # VietGuys' refusals just before, with one code
     renewed = timezone.now()
     for message in batch:
         if timezone.now() - renewed > datetime.timedelta(seconds=settings.MESSAGING_LEASE_SECONDS / 3):
@@ -376,23 +386,23 @@ def _send_batch(
         try:
             provider_id = _hand_over(message, sender=sender, config=config, shop=shop)
         except SendError as failure:
-            if (
-                failure.code
-                and refused
-                and refused[1].code == failure.code
-                and refused[0].recipient != message.recipient
-            ):
-                # The same refusal for two different numbers in a row is the account's
-                # (credentials, credit, brandname), not theirs: both wait, their tries counted.
+            if not failure.code or (refused and refused[0][1].code != failure.code):
+                refused = []
+            if failure.code and message.recipient not in {earlier.recipient for earlier, _f in refused}:
+                refused.append((message, failure))
+            if len(refused) >= SAME_REFUSALS_FOR_THE_ACCOUNT:
+                # The same refusal for several different numbers in a row is the account's
+                # (credentials, credit, brandname), not theirs: they all wait, tries counted.
                 failure = SendError(
                     Reach.ACCOUNT,
-                    _("VietGuys refused two numbers in a row with the same answer: it concerns the account. %(reason)s")
-                    % {"reason": failure.reason},
+                    _(
+                        "VietGuys refused %(count)d numbers in a row with the same answer: it concerns the account. "
+                        "%(reason)s"
+                    )
+                    % {"count": len(refused), "reason": failure.reason},
                 )
-                _reopen(refused[0])
-                result.failed -= 1
+                result.failed -= sum(_reopen(earlier) for earlier, _f in refused[:-1])
                 charge = True
-            refused = (message, failure) if failure.code else None
             if _record_failure(message, failure, attempts=attempts, result=result, charge=charge):
                 wait = (
                     datetime.timedelta(minutes=settings.MESSAGING_QUOTA_WAIT_MINUTES)
@@ -414,7 +424,7 @@ def _send_batch(
             _hold(shop_id=shop.pk, channel=message.channel, token=token, wait=_account_wait(), reason=reason)
             result.stopped = reason
             return False
-        refused = None
+        refused = []
         _finish(message, Status.SENT, sent_at=timezone.now(), provider_id=provider_id, error="")
         result.sent += 1
     return True
@@ -425,8 +435,11 @@ def _start(message: Message, token: str) -> bool:
     accepts the channel (checked in the same statement: an unsubscribe that lands during a
     batch is honoured). A customer who no longer accepts it is SKIPPED."""
     ours = Message.objects.filter(pk=message.pk, status=Status.QUEUED, lease_token=token)
-    consent = {"customer__accepts_email": True} if message.channel == Channel.EMAIL else {"customer__accepts_sms": True}
-    if ours.filter(**consent).update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
+    accepts = "accepts_email" if message.channel == Channel.EMAIL else "accepts_sms"
+    # EXISTS, not a join: a join makes Django write "id IN (SELECT ...)", and PostgreSQL does
+    # not check the subquery's status and token again on a row another worker just changed.
+    consents = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), **{accepts: True}))
+    if ours.filter(consents).update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
         return True
     _address, problem = _recipient(Customer.objects.get(pk=message.customer_id), message.channel)
     if problem:
@@ -442,12 +455,12 @@ def _renew(token: str) -> datetime.datetime:
     return now
 
 
-def _reopen(message: Message) -> None:
+def _reopen(message: Message) -> int:
     """A message recorded as refused turns out to have met an account problem: it was not
-    sent, so it waits again (unless its tries are used up)."""
-    Message.objects.filter(pk=message.pk, status=Status.FAILED, attempts__lt=settings.MESSAGING_MAX_ATTEMPTS).update(
-        status=Status.QUEUED
-    )
+    sent, so it waits again (unless its tries are used up). 1 if it does."""
+    return Message.objects.filter(
+        pk=message.pk, status=Status.FAILED, attempts__lt=settings.MESSAGING_MAX_ATTEMPTS
+    ).update(status=Status.QUEUED)
 
 
 def _hand_over(message: Message, *, sender, config: MessagingSettings, shop: Shop) -> str:

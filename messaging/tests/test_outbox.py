@@ -251,18 +251,44 @@ def test_an_sms_that_vietguys_may_have_sent_is_not_sent_again(shop, lan, sms_rea
     assert Message.objects.get().status == Status.UNKNOWN
 
 
-def test_the_same_vietguys_refusal_for_two_numbers_holds_the_account(shop, sms_ready, vietguys):
+def test_the_same_vietguys_refusal_for_three_numbers_holds_the_account(shop, sms_ready, vietguys):
     vietguys.answer = {"error": 5, "message": "Sai thong tin xac thuc"}
+    for n in range(5):
+        queue(shop, CustomerFactory(shop=shop, phone=f"+8491200000{n}"), channel=SMS)
+
+    result = send(shop, SMS)
+
+    assert len(vietguys.requests) == 3
+    assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
+    assert sorted(Message.objects.values_list("attempts", flat=True)) == [0, 0, 1, 1, 1]
+    assert (result.failed, result.waiting) == (0, 1)
+    assert "tài khoản" in result.stopped and "Sai thong tin xac thuc" in result.stopped
+    assert all(m.next_attempt_at > timezone.now() for m in Message.objects.all())
+
+
+def test_two_numbers_in_a_row_with_the_same_refusal_fail_alone(shop, sms_ready, vietguys):
+    refusal = {"error": 7, "message": "Thue bao tu choi nhan tin"}
+    vietguys.answers.update({"84912000001": refusal, "84912000002": refusal})
     for n in range(4):
         queue(shop, CustomerFactory(shop=shop, phone=f"+8491200000{n}"), channel=SMS)
 
     result = send(shop, SMS)
 
-    assert len(vietguys.requests) == 2
-    assert set(Message.objects.values_list("status", flat=True)) == {Status.QUEUED}
-    assert sorted(Message.objects.values_list("attempts", flat=True)) == [0, 0, 1, 1]
-    assert "tài khoản" in result.stopped and "Sai thong tin xac thuc" in result.stopped
-    assert all(m.next_attempt_at > timezone.now() for m in Message.objects.all())
+    statuses = [status for _phone, status in Message.objects.order_by("recipient").values_list("recipient", "status")]
+    assert statuses == [Status.SENT, Status.FAILED, Status.FAILED, Status.SENT]
+    assert (result.sent, result.failed, result.stopped) == (2, 2, "")
+
+
+def test_an_account_refusal_after_a_number_used_its_last_try_is_counted_right(shop, sms_ready, vietguys, settings):
+    settings.MESSAGING_MAX_ATTEMPTS = 1
+    vietguys.answer = {"error": 5, "message": "Sai thong tin xac thuc"}
+    for n in range(3):
+        queue(shop, CustomerFactory(shop=shop, phone=f"+8491200000{n}"), channel=SMS)
+
+    result = send(shop, SMS)
+
+    assert sorted(Message.objects.values_list("status", flat=True)) == [Status.FAILED] * 3
+    assert result.failed == 3
 
 
 def test_a_number_vietguys_refuses_fails_alone(shop, sms_ready, vietguys):

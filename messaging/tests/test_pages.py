@@ -1,3 +1,4 @@
+import datetime
 import re
 
 from django.db import connection
@@ -59,6 +60,21 @@ def test_messages_held_for_missing_settings_go_out_once_they_are_saved(
 
     assert len(callbacks) == 1
     assert [m["To"] for m in mail_server.received] == ["lan@example.vn"]
+
+
+def test_changing_only_the_sender_name_does_not_hurry_waiting_messages(owner_client, shop, mail_server, email_ready):
+    lan = CustomerFactory(shop=shop, email="lan@example.vn")
+    message = message_queue(shop=shop, customer=lan, channel="email", source="s1", source_label="x", subject="a",
+                            body="b").message  # fmt: skip
+    later = timezone.now() + datetime.timedelta(minutes=25)
+    Message.objects.filter(pk=message.pk).update(next_attempt_at=later)  # a 4xx backoff
+
+    owner_client.post("/settings/messaging/", email_form(mail_server, **{"email-from_name": "Hoa Mai shop",
+                                                                         "email-smtp_password": ""}))  # fmt: skip
+
+    message.refresh_from_db()
+    assert MessagingSettings.objects.get(shop=shop).from_name == "Hoa Mai shop"
+    assert message.next_attempt_at == later
 
 
 def test_an_empty_password_keeps_the_saved_one(owner_client, shop, mail_server):

@@ -2,6 +2,7 @@ import pytest
 from django.core.mail import EmailMessage
 from django.utils import translation
 
+from messaging import senders
 from messaging.models import MessagingSettings
 from messaging.senders import EmailSender, Reach, SendError, SmsSender
 from messaging.sms import sms_size, without_marks
@@ -208,6 +209,28 @@ def test_a_failed_tls_handshake_with_vietguys_sent_nothing(vietguys, settings):
 
     with pytest.raises(SendError) as failed:
         _sms(vietguys)
+
+    assert failed.value.reach is Reach.ACCOUNT
+
+
+def test_a_tls_error_after_the_handshake_may_have_sent(vietguys):
+    import ssl
+
+    import requests
+    from urllib3.exceptions import MaxRetryError, SSLError
+
+    after_handshake = ssl.SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed")
+    after_handshake.reason = "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
+    wrapped = requests.exceptions.SSLError(MaxRetryError(None, "/", SSLError(after_handshake)))
+
+    assert senders._request_sent(wrapped) is True
+
+
+def test_a_wrong_vietguys_address_makes_every_message_wait(db, settings):
+    settings.VIETGUYS_URL = "cloudsms.vietguys.biz/api/index.php"  # no scheme
+
+    with pytest.raises(SendError) as failed:
+        _sms(None)
 
     assert failed.value.reach is Reach.ACCOUNT
 
