@@ -221,6 +221,8 @@ def test_a_message_without_a_subject_is_refused_and_keeps_what_was_typed(staff_c
     assert "Email cần có tiêu đề." in page
     assert "Nội dung dài đã gõ" in page
     assert not Message.objects.exists()
+    # The page is shown at the message's address: the contact form still posts to its own.
+    assert f'<form method="post" action="/members/{lan.pk}/" novalidate>' in page
 
 
 def test_an_sms_can_go_without_marks_and_shows_its_parts(staff_client, shop, sms_ready, vietguys,
