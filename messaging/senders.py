@@ -10,6 +10,7 @@ import enum
 import smtplib
 import socket
 import ssl
+from email.headerregistry import Address
 
 import requests
 from django.conf import settings
@@ -250,8 +251,7 @@ class EmailSender:
 
 
 def sender_header(config: MessagingSettings) -> str:
-    from email.headerregistry import Address
-
+    """The From header: the shop's name and address, the name encoded as headers need."""
     address = config.sender_address
     if not config.from_name:
         return address
