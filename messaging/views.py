@@ -52,8 +52,25 @@ def settings_view(request):
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("messaging:settings")
     config.refresh_from_db()
-    context = {"config": config, "email_form": forms["email"], "sms_form": forms["sms"], "kept": kept_now}
+    context = {"email_form": forms["email"], "sms_form": forms["sms"], "secrets": _secret_states(config, kept_now)}
     return render(request, "messaging/settings.html", {**context, "example": _sms_example(request.shop)})
+
+
+def _secret_states(config, kept: str | None) -> dict:
+    """What the page says under each password field, never the password itself."""
+    if kept == "email":
+        email = {"ok": True, "text": _("The app password you just tested is kept: Save keeps it with these settings.")}
+    elif config.smtp_password:
+        email = {"ok": True, "text": _("An app password is saved.")}
+    else:
+        email = {"ok": False, "text": _("No app password saved yet.")}
+    if kept == "sms":
+        sms = {"ok": True, "text": _("The password you just tested is kept: Save keeps it with these settings.")}
+    elif config.sms_password:
+        sms = {"ok": True, "text": _("A password is saved.")}
+    else:
+        sms = {"ok": False, "text": _("No password saved yet.")}
+    return {"email": email, "sms": sms}
 
 
 def _kept_key(which: str) -> str:
