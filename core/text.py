@@ -5,12 +5,22 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 
+def _drop_marks(text: str) -> str:
+    """The text decomposed, without its combining marks, and đ as d."""
+    decomposed = unicodedata.normalize("NFD", (text or "").replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+
+
 def fold(text: str) -> str:
     """Lower-case ASCII without Vietnamese marks: "Nguyễn Đức" -> "nguyen duc". Search
     compares folded text, so "nguyen van a" finds "Nguyễn Văn A"."""
-    text = (text or "").replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return " ".join("".join(c for c in decomposed if unicodedata.category(c) != "Mn").lower().split())
+    return " ".join(_drop_marks(text).lower().split())
+
+
+def without_marks(text: str) -> str:
+    """Vietnamese without its marks, case and spacing kept: "Chúc mừng Đức" -> "Chuc mung
+    Duc"; so that an SMS goes in the 7-bit alphabet, at 160 characters a part instead of 70."""
+    return unicodedata.normalize("NFC", _drop_marks(text))
 
 
 # The common shape of an address (ASCII, a dotted domain ending in letters): anything it

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from core.formatting import format_int
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError, read_rows
+from core.text import without_marks
 from loyalty.forms import PointsAdjustForm
 from loyalty.services import AdjustmentError, points_adjust
 from loyalty.tiers import tier_progress
@@ -30,7 +31,6 @@ from members.selectors import CustomerFilters, customer_filter, customer_page, g
 from messaging.forms import MessageForm
 from messaging.models import Message
 from messaging.services import message_queue, messaging_settings_read
-from messaging.sms import without_marks
 from shops.decorators import shop_member_required
 from shops.exports import export_request
 from shops.models import ActivityEntry

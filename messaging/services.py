@@ -122,7 +122,7 @@ def sms_settings_save(*, shop: Shop, actor: User, ip: str | None, **values: Any)
 
 def _unsaved(shop: Shop, fields: tuple[str, ...], values: dict[str, Any]) -> MessagingSettings:
     """The saved settings with the form's values over them, not saved: a test before saving."""
-    config = messaging_settings_for(shop)
+    config = messaging_settings_read(shop)
     for name in fields:
         setattr(config, name, values[name])
     return config
@@ -337,7 +337,7 @@ def outbox_send(*, shop_id: int, channel: str, batch_size: int | None = None) ->
     """Send the shop's due messages on one channel, batch after batch, until none is due,
     the run's time is up, or the account or its quota stops every message."""
     shop = Shop.objects.get(pk=shop_id)
-    config = messaging_settings_for(shop)
+    config = messaging_settings_read(shop)
     result = OutboxResult()
     token = uuid.uuid4().hex
     deadline = timezone.now() + datetime.timedelta(seconds=settings.MESSAGING_RUN_SECONDS)

@@ -7,7 +7,6 @@ Unicode, 70 characters in one part and 67 a part once split. The extension chara
 """
 
 import math
-import unicodedata
 from dataclasses import dataclass
 
 _GSM_BASIC = frozenset(
@@ -44,11 +43,3 @@ def sms_size(text: str) -> SmsSize:
         unicode = True
     parts = 1 if length <= single else math.ceil(length / each)
     return SmsSize(unicode=unicode, length=length, parts=parts if text else 0)
-
-
-def without_marks(text: str) -> str:
-    """Vietnamese without its marks, case kept: "Chúc mừng Đức" -> "Chuc mung Duc"; so that
-    an SMS goes in the 7-bit alphabet, at 160 characters a part instead of 70."""
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize("NFC", "".join(c for c in decomposed if unicodedata.category(c) != "Mn"))

@@ -2,15 +2,17 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from core.text import without_marks
 from members.models import Customer
 from messaging import services
 from messaging.forms import EmailSettingsForm, SmsSettingsForm
 from messaging.senders import SendError
-from messaging.sms import sms_size, without_marks
+from messaging.sms import sms_size
 from shops.decorators import owner_required
 from shops.services import client_ip
 
@@ -22,7 +24,7 @@ FORMS = {"email": EmailSettingsForm, "sms": SmsSettingsForm}
 def settings_view(request):
     """1-3 Tin nhắn: the Gmail/SMTP form and the VietGuys form, each with "Send a test"
     (with the values as typed, before saving) and "Save"."""
-    config = services.messaging_settings_for(request.shop)
+    config = services.messaging_settings_read(request.shop)
     which = request.POST.get("form") if request.method == "POST" else None
     if which not in FORMS:
         which = None
@@ -51,26 +53,37 @@ def settings_view(request):
             changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), **form.settings_values())
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("messaging:settings")
-    config.refresh_from_db()
+    config = services.messaging_settings_read(request.shop)  # as saved: a bound form changed the one above
     context = {"email_form": forms["email"], "sms_form": forms["sms"], "secrets": _secret_states(config, kept_now)}
     return render(request, "messaging/settings.html", {**context, "example": _sms_example(request.shop)})
 
 
+# What the page says under each password field (never the password): (field, just tested,
+# saved, none saved).
+SECRET_STATES = {
+    "email": (
+        "smtp_password",
+        gettext_lazy("The app password you just tested is kept: Save keeps it with these settings."),
+        gettext_lazy("An app password is saved."),
+        gettext_lazy("No app password saved yet."),
+    ),
+    "sms": (
+        "sms_password",
+        gettext_lazy("The password you just tested is kept: Save keeps it with these settings."),
+        gettext_lazy("A password is saved."),
+        gettext_lazy("No password saved yet."),
+    ),
+}
+
+
 def _secret_states(config, kept: str | None) -> dict:
-    """What the page says under each password field, never the password itself."""
-    if kept == "email":
-        email = {"ok": True, "text": _("The app password you just tested is kept: Save keeps it with these settings.")}
-    elif config.smtp_password:
-        email = {"ok": True, "text": _("An app password is saved.")}
-    else:
-        email = {"ok": False, "text": _("No app password saved yet.")}
-    if kept == "sms":
-        sms = {"ok": True, "text": _("The password you just tested is kept: Save keeps it with these settings.")}
-    elif config.sms_password:
-        sms = {"ok": True, "text": _("A password is saved.")}
-    else:
-        sms = {"ok": False, "text": _("No password saved yet.")}
-    return {"email": email, "sms": sms}
+    states = {}
+    for which, (field, tested, saved, none) in SECRET_STATES.items():
+        if kept == which:
+            states[which] = {"ok": True, "text": tested}
+        else:
+            states[which] = {"ok": bool(getattr(config, field)), "text": saved if getattr(config, field) else none}
+    return states
 
 
 def _kept_key(which: str) -> str:

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 
-class _QuietServer(ThreadingHTTPServer):
+class QuietHTTPServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address):
         pass  # a client that timed out and hung up is what some tests do on purpose
 
@@ -33,7 +33,7 @@ class FakeHaravan:
         self.requests: list[str] = []
         self.throttled = 0
         self._lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.server = QuietHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

@@ -8,11 +8,13 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from haravan.tests.fake_haravan import QuietHTTPServer
 
 GMAIL = "shop.hoamai@gmail.com"
 APP_PASSWORD = "qwertyuiopasdfgh"
@@ -82,13 +84,6 @@ class MailServer:
         return [message for message in self.received if address in message["To"]]
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out and hung up is what some tests do on purpose
-
-
 class FakeVietGuys:
     """VietGuys' send API: each POST is recorded (its form fields) and answered with
     ``answer`` (JSON) or ``status``; ``delay_seconds`` holds the answer back."""
@@ -102,7 +97,8 @@ class FakeVietGuys:
         self.hang_up = False  # read the request, then close the connection without answering
         self._next_id = 1000
         self._lock = threading.Lock()
-        self.server = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.server = QuietHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property

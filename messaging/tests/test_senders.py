@@ -2,10 +2,11 @@ import pytest
 from django.core.mail import EmailMessage
 from django.utils import translation
 
+from core.text import without_marks
 from messaging import senders
 from messaging.models import MessagingSettings
 from messaging.senders import EmailSender, Reach, SendError, SmsSender
-from messaging.sms import sms_size, without_marks
+from messaging.sms import sms_size
 from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL, free_port
 
 
