@@ -305,7 +305,14 @@ def tiers_save(
         tiers_before = _tiers_described(sorted(existing.values(), key=lambda tier: tier.threshold))
         tiers_after = _tiers_described(kept)
         policy_before, policy_after = changed_values({name: getattr(settings, name) for name in policy}, policy)
-        if tiers_before == tiers_after and not policy_after:
+        # The page's preview counts members whose tier differs from what their spend reaches
+        # (one without a tier yet, one an order's refund left above it): saving places them,
+        # as the preview said, even when no setting changed.
+        place_again = tiers_before != tiers_after or "basis" in policy_after
+        if not place_again:
+            out_of_place = tiers_preview(shop=shop, rows=kept, basis=settings.basis)
+            place_again = bool(out_of_place["up"] or out_of_place["down"])
+        if not place_again and not policy_after:
             return None
         if removed:
             Tier.objects.filter(pk__in=removed).update(removed_at=timezone.now())
@@ -322,7 +329,7 @@ def tiers_save(
                 setattr(settings, name, value)
             settings.save()
         job = None
-        if tiers_before != tiers_after or "basis" in policy_after:
+        if place_again:
             job = TierRecalculation.objects.create(
                 shop=shop,
                 requested_by=actor,
@@ -340,7 +347,13 @@ def tiers_save(
             kind=ActivityKind.LOYALTY_SETTINGS_CHANGED,
             target=job or settings,
             target_label=_("Tiers"),
-            summary=_("Tiers changed; every member is being placed again.") if job else _("Tier review changed."),
+            summary=(
+                _("Tiers changed; every member is being placed again.")
+                if job and after
+                else _("Members placed again by their spend.")
+                if job
+                else _("Tier review changed.")
+            ),
             before=before,
             after=after,
             ip=ip,

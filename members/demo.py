@@ -1,5 +1,7 @@
 """Realistic Vietnamese demo data: customers with names, phones, birthdays and a year of
-orders. For trying the product and for benchmarks, at any size; deterministic for a seed."""
+orders, and members as a real shop's would be after that year: every member in a tier, moved
+up on the day an order took them over a threshold, and points earned on the day each order
+was paid. For trying the product and for benchmarks, at any size; deterministic for a seed."""
 
 import datetime
 import random
@@ -7,10 +9,14 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from core.db import insert_rows, update_rows
 from core.text import fold
 from dashboard.models import DashboardState
+from loyalty.models import PointEntry, Tier, TierChange
 from loyalty.services import orders_points_sync
+from loyalty.tiers import tiers_for
 from members.models import Customer, Order
 from members.services import PAID_STATUSES, apply_order_totals
 from shops.models import Shop
@@ -214,8 +220,10 @@ class DemoGenerator:
 
     def orders_for(self, customer: Customer, start_number: int) -> list[Order]:
         rnd = self.random
-        # Few customers buy often, many once or never; the mean is orders_per_customer.
-        count = min(round(rnd.expovariate(1 / self.orders_per_customer)), 60) if self.orders_per_customer else 0
+        # Few customers buy often, many once or never; the mean is orders_per_customer. A few
+        # regulars (about 4 in 100) buy every few weeks: a shop's higher tiers are theirs.
+        mean = self.orders_per_customer * (8 if rnd.random() < 0.04 else 1)
+        count = min(round(rnd.expovariate(1 / mean)), 60) if self.orders_per_customer else 0
         orders = []
         for offset in range(count):
             created = self.now - datetime.timedelta(seconds=rnd.uniform(0, 365 * 86400))
@@ -263,6 +271,7 @@ def demo_fill(
     """Add ``customers`` demo customers (and their orders) to ``shop``, in batches, each
     batch in its own transaction. Phones continue after the shop's existing demo data."""
     generator = DemoGenerator(shop=shop, seed=seed, now=timezone.now(), orders_per_customer=orders_per_customer)
+    tiers = tiers_for(shop)
     first_index = Customer.objects.for_shop(shop).count()
     next_number = Order.objects.for_shop(shop).filter(source=Order.Source.DEMO).count() + 100_001
     made_customers = made_orders = 0
@@ -280,8 +289,11 @@ def demo_fill(
             for order in batch_orders:
                 order.customer_id = order.customer.pk
             Order.objects.bulk_create(batch_orders, batch_size=2_000)
-            # Members' orders since they joined earn points, as real ones do.
+            _place_in_tiers(shop, tiers, batch, batch_orders)
+            # Members' orders since they joined earn points, as real ones do, on the day
+            # each was paid (a real shop's ledger fills over the year, not at set-up).
             orders_points_sync(shop=shop, order_ids=[order.pk for order in batch_orders])
+            _date_points_by_orders(shop, batch_orders)
         made_customers += len(batch)
         made_orders += len(batch_orders)
         if progress:
@@ -289,3 +301,64 @@ def demo_fill(
     # Written around the services: the overview computes every past day again.
     DashboardState.objects.filter(shop=shop).update(complete_before=None)
     return DemoResult(customers=made_customers, orders=made_orders)
+
+
+def _place_in_tiers(shop: Shop, tiers: list[Tier], customers: list[Customer], orders: list[Order]) -> None:
+    """Give each member the history a year of orders would have given them: the tier their
+    spend reached when they joined, then a move up on the day an order took them over the
+    next threshold (as ``customers_refresh_tiers`` does as orders come in)."""
+    by_customer: dict[int, list[Order]] = {}
+    for order in orders:
+        if order.cancelled_at is None and order.financial_status != Order.FinancialStatus.VOIDED:
+            by_customer.setdefault(order.customer_id, []).append(order)
+    joined, spend_reached = _("Became a member"), _("Spend reached the tier")
+    changes, placed = [], []
+    for customer in customers:
+        if customer.member_since is None:
+            continue
+        spend, current = customer.opening_revenue, None
+        for order in sorted(by_customer.get(customer.pk, []), key=lambda order: order.created_at):
+            if current is None and order.created_at > customer.member_since:
+                current = _reached(tiers, spend)
+                changes.append((customer.pk, None, current.pk, joined, customer.member_since))
+            spend += order.paid_amount - order.refunded_amount
+            reached = _reached(tiers, spend)
+            if current is not None and reached.threshold > current.threshold:
+                changes.append((customer.pk, current.pk, reached.pk, spend_reached, order.created_at))
+                current = reached
+        if current is None:
+            current = _reached(tiers, spend)
+            changes.append((customer.pk, None, current.pk, joined, customer.member_since))
+        placed.append((customer.pk, current.pk))
+    insert_rows(
+        TierChange, ["customer", "from_tier", "to_tier", "reason", "created_at"], changes, same={"shop": shop.pk}
+    )
+    update_rows(Customer, ["tier"], placed)
+
+
+def _reached(tiers: list[Tier], spend: int) -> Tier:
+    """The highest of the tiers (lowest first) whose threshold the spend reaches; the lowest
+    for any spend."""
+    reached = tiers[0]
+    for tier in tiers:
+        if spend >= tier.threshold:
+            reached = tier
+    return reached
+
+
+def _date_points_by_orders(shop: Shop, orders: list[Order]) -> None:
+    """Date each order's ledger lines at its payment (a reversal at its cancellation), never
+    later than now."""
+    now = timezone.now()
+    orders_by_id = {str(order.pk): order for order in orders}
+    lines = PointEntry.objects.filter(
+        shop=shop, source=PointEntry.Source.ORDER, source_id__in=list(orders_by_id)
+    ).values_list("pk", "source_id", "kind")
+    dated = []
+    for pk, source_id, kind in lines:
+        order = orders_by_id[source_id]
+        when = order.paid_at or order.created_at
+        if kind == PointEntry.Kind.REVERSE and order.cancelled_at:
+            when = order.cancelled_at
+        dated.append((pk, min(when, now)))
+    update_rows(PointEntry, ["created_at"], dated)

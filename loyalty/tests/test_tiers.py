@@ -147,3 +147,47 @@ def test_clearing_a_tiers_name_is_refused_rather_than_losing_it(owner_client, sh
 
     assert "Hãy đặt tên cho mọi hạng, hoặc đánh dấu “Xóa” để xóa hạng" in response.content.decode()
     assert Tier.objects.filter(shop=shop, removed_at__isnull=True).count() == 4
+
+
+def test_saving_unchanged_tiers_places_the_members_the_preview_counts(owner_client, shop,
+                                                                     django_capture_on_commit_callbacks):  # fmt: skip
+    from loyalty.models import TierRecalculation
+    from loyalty.tiers import tier_recalculation_run
+
+    # Given members written around activation (no tier yet) and one a refund left above
+    # what their spend now reaches.
+    tiers = tiers_for(shop)
+    unplaced = [
+        Customer.objects.create(shop=shop, phone=f"+8491234560{index}", opening_revenue=spend, member_since=T0)
+        for index, spend in enumerate([1_000_000, 6_000_000])
+    ]
+    silver = Customer.objects.create(shop=shop, phone="+84912345679", opening_revenue=1_000_000, member_since=T0,
+                                     tier=tiers[1])  # fmt: skip
+    data = _tier_post(tiers)
+
+    # When the owner previews without editing, then saves.
+    preview = owner_client.post("/settings/loyalty/tiers/", {**data, "preview": "1"}).content.decode()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"}, follow=True)
+
+    # Then what the preview said is what saving does.
+    assert "Trong 3 thành viên, 2 người sẽ lên hạng và 1 người sẽ xuống hạng" in preview
+    assert "Không có gì thay đổi" not in response.content.decode()
+    assert len(callbacks) == 1
+    tier_recalculation_run(job_id=TierRecalculation.objects.get(shop=shop).pk)
+    placed = dict(Customer.objects.filter(shop=shop).values_list("pk", "tier__name"))
+    assert placed == {unplaced[0].pk: "Thành viên", unplaced[1].pk: "Bạc", silver.pk: "Thành viên"}
+    after = owner_client.post("/settings/loyalty/tiers/", {**data, "preview": "1"}).content.decode()
+    assert "Trong 3 thành viên, 0 người sẽ lên hạng và 0 người sẽ xuống hạng" in after
+    owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
+    assert TierRecalculation.objects.filter(shop=shop).count() == 1  # nothing out of place: no new job
+
+
+def test_a_member_without_a_tier_has_a_page_that_says_so(staff_client, shop):
+    tiers_for(shop)
+    customer = Customer.objects.create(shop=shop, phone=PHONE, member_since=T0)  # written around activation
+
+    page = staff_client.get(f"/members/{customer.pk}/")
+
+    assert page.status_code == 200
+    assert "Chưa được xếp hạng" in page.content.decode()

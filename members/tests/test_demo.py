@@ -1,5 +1,6 @@
 import phonenumbers
 from django.core.management import call_command
+from django.db.models import Count
 
 from core.text import fold
 from loyalty.services import points_balance_mismatches
@@ -39,6 +40,35 @@ def test_demo_fill_makes_customers_whose_figures_match_their_orders(shop):
     assert customer.name.split()[0] in {"Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ",
                                         "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý", "Trương", "Đinh", "Lâm",
                                         "Mai"}  # fmt: skip
+
+
+def test_demo_members_have_the_tiers_points_and_history_a_year_of_orders_gives(shop):
+    from loyalty.models import PointEntry, TierChange
+    from loyalty.tiers import TierRow, tier_settings_for, tiers_for, tiers_preview
+
+    demo_fill(shop=shop, customers=300)
+
+    members = Customer.objects.for_shop(shop).filter(member_since__isnull=False)
+    assert not members.filter(tier__isnull=True).exists()
+    by_tier = dict(members.values_list("tier__name").annotate(count=Count("pk")).values_list("tier__name", "count"))
+    assert by_tier["Thành viên"] > by_tier["Bạc"] > 0  # most at the bottom, some higher
+    # Placed where their spend takes them: the tier page's preview moves nobody.
+    rows = [TierRow(tier.pk, tier.name, tier.threshold, tier.multiplier) for tier in tiers_for(shop)]
+    assert tiers_preview(shop=shop, rows=rows, basis=tier_settings_for(shop).basis)["up"] == 0
+    assert tiers_preview(shop=shop, rows=rows, basis=tier_settings_for(shop).basis)["down"] == 0
+    # Points were earned over the year, each line on its order's day, not at set-up.
+    months = PointEntry.objects.filter(shop=shop).dates("created_at", "month")
+    assert len(months) >= 10
+    for entry in PointEntry.objects.filter(shop=shop, kind=PointEntry.Kind.EARN)[:50]:
+        order = Order.objects.get(pk=entry.source_id)
+        assert entry.created_at == min(order.paid_at, entry.created_at)
+        assert entry.created_at >= order.created_at
+    # Every member's history starts when they joined; moves up come later.
+    first = TierChange.objects.filter(shop=shop, from_tier__isnull=True)
+    assert first.count() == members.count()
+    assert TierChange.objects.filter(shop=shop, from_tier__isnull=False).count() > 0
+    change = first.select_related("customer").first()
+    assert change.created_at == change.customer.member_since
 
 
 def test_demo_data_command_adds_to_a_shop_without_clashing_phones(shop, capsys):
