@@ -245,7 +245,9 @@ HARAVAN_SYNC_OVERLAP_MINUTES = 10
 
 # Messaging ----------------------------------------------------------------------------------
 # The address of this deployment as customers reach it: unsubscribe links in emails.
-SITE_URL = os.environ.get("SITE_URL", "" if PRODUCTION else "http://localhost:8000").rstrip("/")
+# In development it follows the port `make run` serves on (WEB_PORT), so the links work there.
+WEB_PORT = os.environ.get("WEB_PORT", "8000")
+SITE_URL = os.environ.get("SITE_URL", "" if PRODUCTION else f"http://localhost:{WEB_PORT}").rstrip("/")
 if PRODUCTION and not SITE_URL.startswith("https://"):
     raise ImproperlyConfigured(
         "APP_ENV=production needs SITE_URL, the https:// address customers reach it at (e.g. "

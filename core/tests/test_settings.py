@@ -10,7 +10,7 @@ CHECK = [sys.executable, "-c", "import django; django.setup(); print('started')"
 
 
 UNSET = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "APP_ENV", "DATABASE_URL", "CELERY_BROKER_URL", "ENCRYPTION_KEYS",
-         "SITE_URL"}  # fmt: skip
+         "SITE_URL", "WEB_PORT"}  # fmt: skip
 KEY = "GfAhtOLy1ZQlZ9lv4c7B0DfbVd5UJsG_V3A0GbdVbOo="
 
 
@@ -78,3 +78,15 @@ def test_with_no_variables_it_runs_on_sqlite_and_a_broker_on_disk():
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "filesystem://", "True"]
+
+
+def test_in_development_the_unsubscribe_address_follows_the_port_make_run_serves_on():
+    show = [
+        sys.executable,
+        "-c",
+        "import django; django.setup(); from django.conf import settings as s; print(s.SITE_URL)",
+    ]
+
+    assert start(show).stdout.split() == ["http://localhost:8000"]
+    assert start(show, WEB_PORT="8123").stdout.split() == ["http://localhost:8123"]
+    assert start(show, WEB_PORT="8123", SITE_URL="http://shop.local:9000/").stdout.split() == ["http://shop.local:9000"]

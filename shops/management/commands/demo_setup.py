@@ -1,5 +1,5 @@
-import os
 import secrets
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -25,26 +25,36 @@ class Command(BaseCommand):
             password = secrets.token_urlsafe(9)
             shop = shop_create(name=DEMO_SHOP_NAME, owner_username=DEMO_OWNER, owner_password=password)
             demo_fill(shop=shop, customers=customers)
-            login_file.write_text(password + "\n")
-            login_file.chmod(0o600)
-        elif login_file.exists():
-            password = login_file.read_text().strip()
-        else:
+        elif (password := _read_password(login_file)) is None:
             # The file was removed: give the demo owner a new password rather than none.
             password = secrets.token_urlsafe(9)
             owner.set_password(password)
             owner.save(update_fields=["password"])
-            login_file.write_text(password + "\n")
-            login_file.chmod(0o600)
+        _write_login(login_file, password)  # also brings an older file (the password alone) up to date
         shop = Shop.objects.filter(staff__username=DEMO_OWNER).first()
         bar = "=" * 64
-        port = os.environ.get("WEB_PORT", "8000")
         self.stdout.write(
             f"\n{bar}\n"
             f"  Demo shop: {shop.name}\n"
-            f"  Log in at http://127.0.0.1:{port}/login/\n"
+            f"  Log in at http://127.0.0.1:{settings.WEB_PORT}/login/\n"
             f"  Username:  {DEMO_OWNER}\n"
             f"  Password:  {password}\n"
             f"  (kept in {login_file})\n"
             f"{bar}\n"
         )
+
+
+def _write_login(path: Path, password: str) -> None:
+    path.write_text(f"Username: {DEMO_OWNER}\nPassword: {password}\n")
+    path.chmod(0o600)
+
+
+def _read_password(path: Path) -> str | None:
+    """The password kept in the file; an older file held nothing else."""
+    if not path.exists():
+        return None
+    lines = path.read_text().splitlines()
+    for line in lines:
+        if line.startswith("Password:"):
+            return line.removeprefix("Password:").strip()
+    return lines[0].strip() if len(lines) == 1 and lines[0].strip() else None
