@@ -17,8 +17,8 @@ from dashboard.models import DashboardState
 from loyalty.models import PointEntry, Tier, TierChange
 from loyalty.services import orders_points_sync
 from loyalty.tiers import tiers_for
-from members.models import Customer, Order
-from members.services import PAID_STATUSES, apply_order_totals
+from members.models import Customer, CustomerGroup, Order
+from members.services import PAID_STATUSES, apply_order_totals, group_add_customers, group_create
 from shops.models import Shop
 
 SURNAMES = [
@@ -362,3 +362,18 @@ def _date_points_by_orders(shop: Shop, orders: list[Order]) -> None:
             when = order.cancelled_at
         dated.append((pk, min(when, now)))
     update_rows(PointEntry, ["created_at"], dated)
+
+
+def demo_groups(*, shop: Shop) -> list[CustomerGroup]:
+    """The groups a shop builds in its first weeks, so the demo's campaign audiences are not
+    empty: two by conditions (they stay current) and a static list of regulars."""
+    groups = [
+        group_create(shop=shop, name="Khách chi tiêu từ 5 triệu", kind=CustomerGroup.Kind.RULES,
+                     rules={"member": "yes", "spent_min": 5_000_000}),
+        group_create(shop=shop, name="Lâu chưa quay lại (90 ngày)", kind=CustomerGroup.Kind.RULES,
+                     rules={"member": "yes", "no_order_for_days": 90}),
+    ]  # fmt: skip
+    regulars = group_create(shop=shop, name="Khách quen", kind=CustomerGroup.Kind.STATIC)
+    ids = Customer.objects.for_shop(shop).filter(orders_count__gte=3).order_by("-total_spent")[:30]
+    group_add_customers(group=regulars, customer_ids=ids.values_list("pk", flat=True))
+    return [*groups, regulars]
