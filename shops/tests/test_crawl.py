@@ -29,6 +29,10 @@ NOT_PAGES = ("/logout/", "/account/language/", "/static/", "/admin/", "/unsubscr
 # The same list with other parameters (sorts, filters, pages): a few of each are enough.
 # Every detail page those lists link to is opened.
 PER_SHAPE = 3
+EVERY_KIND_OF_PAGE = (
+    "/members/N/", "/members/groups/", "/members/imports/N/", "/exports/N/", "/settings/activity/N/",
+    "/settings/loyalty/tiers/", "/settings/messaging/", "/settings/haravan/", "/settings/shop/",
+)  # fmt: skip
 HREF = re.compile(r'href="([^"#]+)')
 
 
@@ -101,8 +105,7 @@ def _check(owner, staff, client) -> None:
     as_owner = crawl(client, ["/overview/", *_a_day_of_work(client)])
     assert {url: status for url, status in as_owner.items() if status not in (200, 302)} == {}
     shapes = {_shape(url)[0] for url in as_owner}
-    for page in ("/members/N/", "/members/groups/", "/members/imports/N/", "/exports/N/", "/settings/activity/N/",
-                 "/settings/loyalty/tiers/", "/settings/messaging/", "/settings/haravan/", "/settings/shop/"):  # fmt: skip
+    for page in EVERY_KIND_OF_PAGE:
         assert page in shapes, f"the crawl never reached {page}"
 
     client.force_login(staff)
