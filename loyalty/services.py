@@ -35,6 +35,17 @@ def earning_settings_for(shop: Shop) -> EarningSettings:
     return settings
 
 
+def loyalty_defaults_create(*, shop: Shop) -> None:
+    """What a new shop starts with, written when the shop is made (pages only read): the
+    earning settings, the guide's four tiers (a member is placed in the lowest from the day
+    they join) and how tiers are measured."""
+    from loyalty.tiers import tier_settings_for, tiers_for
+
+    earning_settings_for(shop)
+    tiers_for(shop)
+    tier_settings_for(shop)
+
+
 def points_for_amount(amount: int, settings: EarningSettings, multiplier: Decimal = Decimal(1)) -> int:
     """Points for a paid amount: amount × the tier's multiplier ÷ đồng per point, rounded once."""
     if amount <= 0 or not settings.dong_per_point:

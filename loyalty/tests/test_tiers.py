@@ -191,3 +191,25 @@ def test_a_member_without_a_tier_has_a_page_that_says_so(staff_client, shop):
 
     assert page.status_code == 200
     assert "Chưa được xếp hạng" in page.content.decode()
+
+
+def test_a_shop_starts_with_the_guides_tiers_and_its_first_member_gets_the_lowest(db, monkeypatch):
+    import io
+
+    from django.core.management import call_command
+
+    from loyalty.models import EarningSettings, TierSettings
+    from shops.models import Shop
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("Hoa-mai-2026-xuan\n"))
+    call_command("create_shop", "--name", "Hoa Mai", "--owner", "chu.hoamai", "--password-stdin", stdout=io.StringIO())
+
+    shop = Shop.objects.get()
+    assert list(Tier.objects.filter(shop=shop).values_list("name", "threshold")) == [
+        ("Thành viên", 0), ("Bạc", 5_000_000), ("Vàng", 20_000_000), ("Kim cương", 50_000_000),
+    ]  # fmt: skip
+    assert EarningSettings.objects.filter(shop=shop).exists() and TierSettings.objects.filter(shop=shop).exists()
+    customer = Customer.objects.create(shop=shop, phone=PHONE)
+    members_activate(shop=shop, actor=None, customer_ids=[customer.pk])
+    customer.refresh_from_db()
+    assert customer.tier.name == "Thành viên"

@@ -5,6 +5,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from loyalty.services import loyalty_defaults_create
 from shops.models import User
 from shops.services import normalize_username, shop_create
 
@@ -35,4 +36,5 @@ class Command(BaseCommand):
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
         shop = shop_create(name=name, owner_username=username, owner_password=password, time_zone=time_zone)
+        loyalty_defaults_create(shop=shop)
         self.stdout.write(self.style.SUCCESS(f"Shop {shop.name} (id {shop.pk}) created; owner: {username}."))
