@@ -253,6 +253,11 @@ if PRODUCTION and not SITE_URL.startswith("https://"):
         "follow one-click unsubscribe links over HTTPS only."
     )
 SMTP_TIMEOUT = int(os.environ.get("SMTP_TIMEOUT", 30))  # seconds, per connection and command
+# Where an owner's mail settings may point (messaging/destinations.py): mail ports only and, in
+# production, no address of this server or its private network, so that the test send is no
+# port scanner. A deployment with its own relay on another port or address allows it here.
+SMTP_ALLOWED_PORTS = frozenset(int(port) for port in env_list("SMTP_ALLOWED_PORTS", ["25", "465", "587", "2525"]))
+SMTP_ALLOW_PRIVATE_HOSTS = env_bool("SMTP_ALLOW_PRIVATE_HOSTS", not PRODUCTION)
 VIETGUYS_URL = os.environ.get("VIETGUYS_URL", "https://cloudsms.vietguys.biz:4438/api/index.php")
 VIETGUYS_TIMEOUT = (5.0, float(os.environ.get("VIETGUYS_TIMEOUT", 30)))  # connect, answer
 MESSAGING_BATCH_SIZE = 100  # messages leased at a time; one SMTP connection per batch

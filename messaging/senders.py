@@ -15,10 +15,10 @@ from email.headerregistry import Address
 import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail.backends.smtp import EmailBackend
 from django.utils.translation import gettext as _
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError, SSLError
 
+from messaging.destinations import DestinationRefused, email_backend
 from messaging.models import MessagingSettings
 from messaging.sms import sms_size
 
@@ -32,10 +32,11 @@ class Reach(enum.Enum):
 
 
 class SendError(Exception):
-    def __init__(self, reach: Reach, reason: str, *, code: str = ""):
+    def __init__(self, reach: Reach, reason: str, *, code: str = "", field: str | None = None):
         super().__init__(reason)
         self.reach = reach
         self.reason = reason
+        self.field = field  # the settings field to fix, where one is to blame
         self.code = code  # the provider's own error code, where it gave one
 
 
@@ -45,23 +46,6 @@ def app_password(value: str) -> str:
 
 
 # Email ---------------------------------------------------------------------------------------
-
-
-def email_backend(config: MessagingSettings, *, password: str | None = None) -> EmailBackend:
-    """A connection to the shop's server; ``password`` overrides the saved one (a test of
-    settings not saved yet)."""
-    secret = app_password(config.smtp_password if password is None else password)
-    return EmailBackend(
-        host=config.smtp_host,
-        port=config.smtp_port,
-        # Empty, not None: None would fall back to the deployment's EMAIL_HOST_USER/PASSWORD.
-        username=config.smtp_username,
-        password=secret,
-        use_tls=config.smtp_security == MessagingSettings.Security.STARTTLS,
-        use_ssl=config.smtp_security == MessagingSettings.Security.SSL,
-        timeout=settings.SMTP_TIMEOUT,
-        fail_silently=False,
-    )
 
 
 def _answer(code: int, text: bytes | str) -> str:
@@ -120,6 +104,8 @@ def _slow_down(answer: str) -> SendError:
 def smtp_error(error: Exception, config: MessagingSettings, *, connecting: bool) -> SendError:
     """What a shop owner should know of an SMTP failure, and how far it reaches."""
     place = {"host": config.smtp_host, "port": config.smtp_port}
+    if isinstance(error, DestinationRefused):
+        return SendError(Reach.ACCOUNT, error.message, field=error.field)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         (code, text), *_rest = error.recipients.values()
         if known := _account_answer(code, text):
@@ -187,7 +173,9 @@ class EmailSender:
 
     def __init__(self, config: MessagingSettings, *, password: str | None = None):
         self.config = config
-        self.backend = email_backend(config, password=password)
+        self.backend = email_backend(
+            config, password=app_password(config.smtp_password if password is None else password)
+        )
         self.open = False
 
     def __enter__(self) -> "EmailSender":

@@ -116,7 +116,7 @@ def _test(request, which: str, form) -> bool:
             services.sms_test_send(shop=request.shop, phone=to, **values)
             sent = _("The test SMS was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
     except SendError as error:
-        form.add_error(None, error.reason)
+        form.add_error(error.field, error.reason)
         return False
     messages.success(request, sent % {"to": to})
     return True
