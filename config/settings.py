@@ -151,11 +151,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins: this many for one username, or IP_LIMIT from one address, within the
-# window lock further attempts until the window has passed.
+# Failed logins (shops/login_limits.py): IP_LIMIT from one address, or LIMIT for one username
+# from one address, within the window lock that address until the window has passed. Across
+# addresses a username gets a growing delay instead (2, 4, 8 … s after its last failure, at
+# most DELAY_MAX) once it has had DELAY_AFTER failures within DELAY_WINDOW, except from an
+# address it logged in from within KNOWN_ADDRESS_DAYS: no lock that a stranger controls.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_IP_LIMIT = int(os.environ.get("LOGIN_FAILURE_IP_LIMIT", 30))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", 15))
+LOGIN_DELAY_AFTER = int(os.environ.get("LOGIN_DELAY_AFTER", 10))
+LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("LOGIN_DELAY_MAX_SECONDS", 300))
+LOGIN_DELAY_WINDOW_HOURS = int(os.environ.get("LOGIN_DELAY_WINDOW_HOURS", 24))
+LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("LOGIN_KNOWN_ADDRESS_DAYS", 90))
 # Behind a reverse proxy, the number of proxies whose X-Forwarded-For is trusted.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
