@@ -150,8 +150,14 @@ def browser():
 def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
-    yield context.new_page()
+    page = context.new_page()
+    # Chromium reports what the Content-Security-Policy blocked (an inline style, say) on the
+    # console: a page that depends on it is broken for its users.
+    blocked = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
+    yield page
     context.close()
+    assert blocked == [], f"The Content-Security-Policy blocked: {blocked}"
 
 
 @pytest.fixture

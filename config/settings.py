@@ -86,6 +86,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -151,11 +152,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed logins: this many for one username, or IP_LIMIT from one address, within the
-# window lock further attempts until the window has passed.
+# Failed logins (shops/login_limits.py): IP_LIMIT from one address, or LIMIT for one username
+# from one address, within the window lock that address until the window has passed. Across
+# addresses a username gets a growing delay instead (2, 4, 8 … s after its last failure, at
+# most DELAY_MAX) once it has had DELAY_AFTER failures within DELAY_WINDOW, except from an
+# address it logged in from within KNOWN_ADDRESS_DAYS: no lock that a stranger controls.
 LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 LOGIN_FAILURE_IP_LIMIT = int(os.environ.get("LOGIN_FAILURE_IP_LIMIT", 30))
 LOGIN_FAILURE_WINDOW_MINUTES = int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", 15))
+LOGIN_DELAY_AFTER = int(os.environ.get("LOGIN_DELAY_AFTER", 10))
+LOGIN_DELAY_MAX_SECONDS = int(os.environ.get("LOGIN_DELAY_MAX_SECONDS", 300))
+LOGIN_DELAY_WINDOW_HOURS = int(os.environ.get("LOGIN_DELAY_WINDOW_HOURS", 24))
+LOGIN_KNOWN_ADDRESS_DAYS = int(os.environ.get("LOGIN_KNOWN_ADDRESS_DAYS", 90))
 # Behind a reverse proxy, the number of proxies whose X-Forwarded-For is trusted.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
@@ -167,6 +175,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 if PRODUCTION and env_bool("SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HTTPS only in production: plain HTTP is redirected, and browsers are told (HSTS) never to
+# try it again for a year. Behind a proxy that terminates HTTPS, SECURE_PROXY_SSL_HEADER must
+# be on, or every request looks like plain HTTP and is redirected for ever.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if PRODUCTION and not SECURE_HSTS_PRELOAD:
+    # Joining browsers' preload list is the domain owner's choice (hstspreload.org), not the app's.
+    SILENCED_SYSTEM_CHECKS = [*SILENCED_SYSTEM_CHECKS, "security.W021"]
+# The app serves every script, style, image and font itself, and pages carry no inline script
+# or style (bars get their width from static/js/app.js): anything else is refused, which
+# takes the sting out of a markup injection. Empty turns the header off.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+)
 
 # Language and time -------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
@@ -255,6 +281,11 @@ if PRODUCTION and not SITE_URL.startswith("https://"):
         "follow one-click unsubscribe links over HTTPS only."
     )
 SMTP_TIMEOUT = int(os.environ.get("SMTP_TIMEOUT", 30))  # seconds, per connection and command
+# Where an owner's mail settings may point (messaging/destinations.py): mail ports only and, in
+# production, no address of this server or its private network, so that the test send is no
+# port scanner. A deployment with its own relay on another port or address allows it here.
+SMTP_ALLOWED_PORTS = frozenset(int(port) for port in env_list("SMTP_ALLOWED_PORTS", ["25", "465", "587", "2525"]))
+SMTP_ALLOW_PRIVATE_HOSTS = env_bool("SMTP_ALLOW_PRIVATE_HOSTS", not PRODUCTION)
 VIETGUYS_URL = os.environ.get("VIETGUYS_URL", "https://cloudsms.vietguys.biz:4438/api/index.php")
 VIETGUYS_TIMEOUT = (5.0, float(os.environ.get("VIETGUYS_TIMEOUT", 30)))  # connect, answer
 MESSAGING_BATCH_SIZE = 100  # messages leased at a time; one SMTP connection per batch

@@ -7,7 +7,7 @@ embedded default and again on PostgreSQL and Redis.
 import os
 
 from config.settings import *  # noqa: F403
-from config.settings import CELERY_BROKER_URL, DATABASES, VAR_DIR
+from config.settings import CELERY_BROKER_URL, DATABASES, SMTP_ALLOWED_PORTS, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -29,3 +29,13 @@ if CELERY_BROKER_URL.startswith("filesystem://") and "CELERY_BROKER_FOLDER" not 
     del _folder
 
 ARTIFACTS_DIR = VAR_DIR / "test-artifacts"
+
+# The test mail servers listen on loopback on a port the system hands out (its ephemeral
+# range): allowed here, in this process and in the worker processes the tests start. The
+# refusal tests use ports outside it.
+try:
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as _range:
+        _low, _high = (int(part) for part in _range.read().split())
+except OSError:  # not Linux: Linux's default and the BSDs' (49152-65535) together
+    _low, _high = 32768, 65535
+SMTP_ALLOWED_PORTS = SMTP_ALLOWED_PORTS | frozenset(range(_low, _high + 1))

@@ -18,6 +18,7 @@ from members import imports
 from members.models import ImportJob
 from shops.decorators import owner_required
 from shops.exports import export_request
+from shops.models import User
 from shops.services import client_ip
 
 RECENT_JOBS = 20
@@ -160,6 +161,11 @@ def import_resume_view(request, pk: int):
 def import_report_view(request, pk: int):
     job = _job(request, pk)
     export = export_request(
-        shop=request.shop, actor=request.user, ip=client_ip(request), kind="import_report", params={"job": job.pk}
+        shop=request.shop,
+        actor=request.user,
+        ip=client_ip(request),
+        kind="import_report",
+        params={"job": job.pk},
+        required_role=User.Role.OWNER,
     )
     return redirect("shops:export", pk=export.pk)

@@ -33,7 +33,7 @@ from messaging.models import Message
 from messaging.services import message_queue, messaging_settings_read
 from shops.decorators import shop_member_required
 from shops.exports import export_request
-from shops.models import ActivityEntry
+from shops.models import ActivityEntry, User
 from shops.services import client_ip
 
 PAGE_SIZE = 50
@@ -85,6 +85,7 @@ def member_export_view(request):
         ip=client_ip(request),
         kind="members",
         params={"filters": params, "sort": sort},
+        required_role=User.Role.STAFF,
     )
     return redirect("shops:export", pk=job.pk)
 

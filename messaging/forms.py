@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.crypto import decrypt, encrypt
 from members.phones import InvalidPhone, normalize_phone
+from messaging.destinations import DestinationRefused, smtp_destination_check
 from messaging.models import Message, MessagingSettings
 from messaging.senders import app_password
 
@@ -112,6 +113,15 @@ class EmailSettingsForm(_SettingsForm):
         cleaned = super().clean()
         if cleaned.get("smtp_username") and not self.instance.smtp_password and not cleaned.get("smtp_password"):
             self.add_error("smtp_password", _("Enter the app password: none is saved yet."))
+        place = [cleaned.get(name) for name in ("smtp_host", "smtp_port", "smtp_security")]
+        if all(place):
+            host, port, security = place
+            try:
+                smtp_destination_check(host=host, port=port, security=security)
+            except DestinationRefused as refused:
+                self.add_error(refused.field, refused.message)
+            except OSError:
+                pass  # a name that does not resolve: the test send says so in its own words
         return cleaned
 
 

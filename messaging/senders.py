@@ -1,5 +1,5 @@
-"""Handing messages to the shop's mail server (SMTP, Gmail by default) and to VietGuys, and
-turning what they answer into a reason a shop owner can act on.
+"""Handing messages to the shop's mail server (SMTP, Gmail by default), and turning what it
+answers into a reason a shop owner can act on (VietGuys' side is messaging/vietguys.py).
 
 Each failure says how far it reaches (``Reach``): this message only, this message for now,
 every message of the shop's channel (the account or the server is wrong, or the daily
@@ -7,20 +7,18 @@ quota is used up), or nobody knows whether it was delivered.
 """
 
 import enum
+import re
 import smtplib
 import socket
 import ssl
 from email.headerregistry import Address
 
-import requests
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.core.mail.backends.smtp import EmailBackend
 from django.utils.translation import gettext as _
-from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError, ProxyError, SSLError
 
+from messaging.destinations import DestinationRefused, email_backend
 from messaging.models import MessagingSettings
-from messaging.sms import sms_size
 
 
 class Reach(enum.Enum):
@@ -32,10 +30,12 @@ class Reach(enum.Enum):
 
 
 class SendError(Exception):
-    def __init__(self, reach: Reach, reason: str, *, code: str = ""):
+    def __init__(self, reach: Reach, reason: str, *, code: str = "", field: str | None = None, gmail_steps=False):
         super().__init__(reason)
         self.reach = reach
         self.reason = reason
+        self.field = field  # the settings field to fix, where one is to blame
+        self.gmail_steps = gmail_steps  # Gmail's 534/535: the page opens its app-password steps
         self.code = code  # the provider's own error code, where it gave one
 
 
@@ -44,30 +44,20 @@ def app_password(value: str) -> str:
     return "".join((value or "").split())
 
 
-# Email ---------------------------------------------------------------------------------------
-
-
-def email_backend(config: MessagingSettings, *, password: str | None = None) -> EmailBackend:
-    """A connection to the shop's server; ``password`` overrides the saved one (a test of
-    settings not saved yet)."""
-    secret = app_password(config.smtp_password if password is None else password)
-    return EmailBackend(
-        host=config.smtp_host,
-        port=config.smtp_port,
-        # Empty, not None: None would fall back to the deployment's EMAIL_HOST_USER/PASSWORD.
-        username=config.smtp_username,
-        password=secret,
-        use_tls=config.smtp_security == MessagingSettings.Security.STARTTLS,
-        use_ssl=config.smtp_security == MessagingSettings.Security.SSL,
-        timeout=settings.SMTP_TIMEOUT,
-        fail_silently=False,
-    )
+# An enhanced status code (RFC 3463) at the start of a reply line: "5.7.9 ".
+_ENHANCED_CODE = re.compile(r"^([245]\.\d{1,3}\.\d{1,3})\s+")
 
 
 def _answer(code: int, text: bytes | str) -> str:
+    """The server's words on one line. smtplib gives a multi-line reply ("534-5.7.9 … Learn
+    more at", "534 5.7.9  https://…") as lines that each repeat the enhanced code: once will do."""
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
-    return f"{code} {' '.join(text.split())}".strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if lines and (first := _ENHANCED_CODE.match(lines[0])):
+        repeated = first.group(1)
+        lines[1:] = [_ENHANCED_CODE.sub("", line, count=1) if line.startswith(repeated) else line for line in lines[1:]]
+    return f"{code} {' '.join(' '.join(lines).split())}".strip()
 
 
 def _quota() -> SendError:
@@ -92,6 +82,7 @@ def _account_answer(code: int, text: bytes | str) -> SendError | None:
                 "App passwords, create one, and paste its 16 letters here."
             )
             % {"answer": answer},
+            gmail_steps=True,
         )
     if code == 535 or "5.7.8" in answer:
         return SendError(
@@ -102,6 +93,7 @@ def _account_answer(code: int, text: bytes | str) -> SendError | None:
                 "2-Step Verification in your Google account, then create an app password."
             )
             % {"answer": answer},
+            gmail_steps=True,
         )
     if code == 550 and ("5.4.5" in answer or "sending limit" in answer.lower()):
         return _quota()
@@ -120,6 +112,8 @@ def _slow_down(answer: str) -> SendError:
 def smtp_error(error: Exception, config: MessagingSettings, *, connecting: bool) -> SendError:
     """What a shop owner should know of an SMTP failure, and how far it reaches."""
     place = {"host": config.smtp_host, "port": config.smtp_port}
+    if isinstance(error, DestinationRefused):
+        return SendError(Reach.ACCOUNT, error.message, field=error.field)
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         (code, text), *_rest = error.recipients.values()
         if known := _account_answer(code, text):
@@ -187,7 +181,9 @@ class EmailSender:
 
     def __init__(self, config: MessagingSettings, *, password: str | None = None):
         self.config = config
-        self.backend = email_backend(config, password=password)
+        self.backend = email_backend(
+            config, password=app_password(config.smtp_password if password is None else password)
+        )
         self.open = False
 
     def __enter__(self) -> "EmailSender":
@@ -257,143 +253,3 @@ def sender_header(config: MessagingSettings) -> str:
         return address
     user, _at, domain = address.rpartition("@")
     return str(Address(display_name=config.from_name, username=user, domain=domain))
-
-
-# SMS (VietGuys) ------------------------------------------------------------------------------
-
-
-def vietguys_phone(e164: str) -> str:
-    """VietGuys takes the number as 84..., without the plus."""
-    return e164.removeprefix("+")
-
-
-class SmsSender:
-    """VietGuys' HTTP API, one session for a batch. ``bid`` is our id of the request."""
-
-    def __init__(self, config: MessagingSettings, *, password: str | None = None):
-        self.config = config
-        self.password = config.sms_password if password is None else password
-        self.session = requests.Session()
-
-    def __enter__(self) -> "SmsSender":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.session.close()
-
-    def send(self, *, phone: str, text: str, request_id: str) -> str:
-        """Send; return VietGuys' message id."""
-        data = {
-            "u": self.config.sms_username,
-            "pwd": self.password,
-            "from": self.config.sms_brandname,
-            "phone": vietguys_phone(phone),
-            "sms": text,
-            "bid": request_id,
-            "type": sms_size(text).type,
-            "json": 1,
-        }
-        try:
-            response = self.session.post(settings.VIETGUYS_URL, data=data, timeout=settings.VIETGUYS_TIMEOUT)
-        except (
-            requests.exceptions.InvalidURL,
-            requests.exceptions.MissingSchema,
-            requests.exceptions.InvalidSchema,
-        ) as error:
-            raise SendError(
-                Reach.ACCOUNT,
-                _("VIETGUYS_URL is not an address VietGuys can be reached at (%(url)s); the messages wait.")
-                % {"url": settings.VIETGUYS_URL},
-            ) from error
-        except requests.ConnectionError as error:
-            if not _request_sent(error):
-                raise SendError(
-                    Reach.ACCOUNT,
-                    _("Could not connect to VietGuys (%(detail)s); the messages wait and are tried again.")
-                    % {"detail": error.__class__.__name__},
-                ) from error
-            raise _sms_unknown(error) from error
-        except requests.Timeout as error:  # the request went out and no answer came
-            raise _sms_unknown(error) from error
-        status = response.status_code
-        if status in (429, 503):  # refused before handling it
-            raise SendError(
-                Reach.ACCOUNT,
-                _("VietGuys is busy or unavailable (HTTP %(status)d); the messages wait and are tried again.")
-                % {"status": status},
-            )
-        if status in (401, 403):
-            raise SendError(
-                Reach.ACCOUNT,
-                _("VietGuys refused the account (HTTP %(status)d): check the account name and the password or token.")
-                % {"status": status},
-            )
-        if status >= 500:  # a gateway error or a crash: VietGuys may have handled it
-            raise _sms_unknown(None, detail=f"HTTP {status}")
-        if status >= 400:  # not handled at all: a wrong address, say
-            raise SendError(
-                Reach.ACCOUNT,
-                _("VietGuys answered HTTP %(status)d: check the VIETGUYS_URL setting; the messages wait.")
-                % {"status": status},
-            )
-        try:
-            answer = response.json()
-            code = int(answer.get("error", -1))
-        except (ValueError, TypeError, AttributeError) as error:
-            raise _sms_unknown(error, detail=f"HTTP {status}") from error
-        if code == 0:
-            return str(answer.get("msgid") or "")
-        raise SendError(
-            Reach.MESSAGE,
-            _("VietGuys did not send this message: %(message)s (error %(code)s).")
-            % {"message": answer.get("message") or "—", "code": code},
-            code=str(code),
-        )
-
-
-def _request_sent(error: requests.ConnectionError) -> bool:
-    """Whether the request may have reached VietGuys: only a failure to connect (no such
-    host, refused, no route, a proxy that would not connect) or a failed TLS handshake
-    means for sure that nothing was written."""
-    if isinstance(error, (requests.ConnectTimeout, requests.exceptions.ProxyError)):
-        return False
-    reason = error.args[0] if error.args else None
-    if isinstance(reason, MaxRetryError):
-        reason = reason.reason
-    if isinstance(reason, (NewConnectionError, ConnectTimeoutError, ProxyError)):
-        return False
-    if isinstance(error, requests.exceptions.SSLError) or isinstance(reason, SSLError):
-        return not _tls_handshake_failed(error)
-    return True
-
-
-# OpenSSL's reasons for a handshake that did not complete (the certificate, the protocol, an
-# alert from the server). A TLS error while reading the answer is none of these.
-_HANDSHAKE_REASONS = ("CERTIFICATE", "WRONG_VERSION_NUMBER", "HANDSHAKE", "ALERT", "PROTOCOL", "CIPHER")
-
-
-def _tls_handshake_failed(error: BaseException) -> bool:
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending:
-        current = pending.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, ssl.SSLCertVerificationError):
-            return True
-        if isinstance(current, ssl.SSLError) and any(word in (current.reason or "") for word in _HANDSHAKE_REASONS):
-            return True
-        pending.extend([*current.args, getattr(current, "reason", None), current.__cause__, current.__context__])
-    return False
-
-
-def _sms_unknown(error: Exception | None, detail: str = "") -> SendError:
-    return SendError(
-        Reach.UNKNOWN,
-        _(
-            "VietGuys gave no clear answer after the message was handed over (%(detail)s). It may have been sent, "
-            "so it is not sent again."
-        )
-        % {"detail": detail or error.__class__.__name__},
-    )

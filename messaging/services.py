@@ -29,8 +29,9 @@ from django.utils.translation import gettext as _
 from core.text import is_email
 from members.models import Customer
 from messaging.models import Message, MessagingSettings
-from messaging.senders import EmailSender, Reach, SendError, SmsSender, app_password, sender_header
+from messaging.senders import EmailSender, Reach, SendError, app_password, sender_header
 from messaging.sms import sms_size
+from messaging.vietguys import SmsSender
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record, changed_values
 

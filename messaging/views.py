@@ -43,9 +43,12 @@ def settings_view(request):
     }
     form = forms.get(which)
     kept_now = None
+    gmail_steps = False  # open the app-password steps: Gmail just asked for one
     if form is not None and form.is_valid():
         if request.POST.get("action") == "test":
-            if _test(request, which, form) and (entry := form.kept_secret()):
+            sent, failure = _test(request, which, form)
+            gmail_steps = failure is not None and failure.gmail_steps
+            if sent and (entry := form.kept_secret()):
                 request.session[_kept_key(which)] = {**entry, "shop": request.shop.pk}
                 kept_now = which
         else:
@@ -54,7 +57,8 @@ def settings_view(request):
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("messaging:settings")
     config = services.messaging_settings_read(request.shop)  # as saved: a bound form changed the one above
-    context = {"email_form": forms["email"], "sms_form": forms["sms"], "secrets": _secret_states(config, kept_now)}
+    context = {"email_form": forms["email"], "sms_form": forms["sms"], "secrets": _secret_states(config, kept_now),
+               "gmail_steps": gmail_steps}  # fmt: skip
     return render(request, "messaging/settings.html", {**context, "example": _sms_example(request.shop)})
 
 
@@ -97,29 +101,30 @@ def _kept(request, which: str) -> dict | None:
     return entry if entry and entry.get("shop") == request.shop.pk else None
 
 
-def _test(request, which: str, form) -> bool:
-    """Send the test; False with what to fix added to the form."""
+def _test(request, which: str, form) -> tuple[bool, SendError | None]:
+    """Send the test: whether it went, and the server's refusal if there was one; what to fix
+    is added to the form."""
     values = form.settings_values()
     try:
         if which == "email":
             to = form.cleaned_data["test_to"]
             if not to:
                 form.add_error("test_to", _("Enter the address that receives the test."))
-                return False
+                return False, None
             services.email_test_send(shop=request.shop, to=to, **values)
             sent = _("The test email was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
         else:
             to = form.cleaned_data["test_phone"]
             if not to:
                 form.add_error("test_phone", _("Enter the phone that receives the test."))
-                return False
+                return False, None
             services.sms_test_send(shop=request.shop, phone=to, **values)
             sent = _("The test SMS was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
     except SendError as error:
-        form.add_error(None, error.reason)
-        return False
+        form.add_error(error.field, error.reason)
+        return False, error
     messages.success(request, sent % {"to": to})
-    return True
+    return True, None
 
 
 def _sms_example(shop) -> dict:

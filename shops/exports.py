@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,13 +25,19 @@ def register_exporter(kind: str, *, filename_prefix: str, exporter: Exporter) ->
     EXPORTERS[kind] = (filename_prefix, exporter)
 
 
-def export_request(*, shop: Shop, actor: User, ip: str | None, kind: str, params: dict[str, Any]) -> ExportJob:
+def export_request(
+    *, shop: Shop, actor: User, ip: str | None, kind: str, params: dict[str, Any], required_role: str
+) -> ExportJob:
+    """``required_role`` is the role the page the rows come from needs: only people with it
+    may open the export (see ``export_check_access``)."""
     if kind not in EXPORTERS:
         raise ValueError(f"Unknown export kind {kind!r}")
     from shops.tasks import run_export
 
     with transaction.atomic():
-        job = ExportJob.objects.create(shop=shop, requested_by=actor, kind=kind, params=params)
+        job = ExportJob.objects.create(
+            shop=shop, requested_by=actor, kind=kind, params=params, required_role=required_role
+        )
         activity_record(
             shop=shop,
             actor=actor,
@@ -43,6 +50,11 @@ def export_request(*, shop: Shop, actor: User, ip: str | None, kind: str, params
         )
         transaction.on_commit(lambda: run_export.delay(job.pk))
     return job
+
+
+def export_check_access(*, job: ExportJob, user: User) -> None:
+    if not user.has_role(job.required_role):
+        raise PermissionDenied
 
 
 def export_run(*, job_id: int) -> None:

@@ -88,6 +88,10 @@ class User(AbstractUser):
     def is_owner(self) -> bool:
         return self.role == self.Role.OWNER
 
+    def has_role(self, role: str) -> bool:
+        """Whether this person may see what ``role`` may see: an owner may see everything."""
+        return self.is_owner or self.role == role
+
     @property
     def display_name(self) -> str:
         return self.get_full_name() or self.username
@@ -171,6 +175,9 @@ class ExportJob(ShopOwned):
     kind = models.CharField(max_length=32)
     params = models.JSONField(default=dict, blank=True)
     requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # Who may open the file: set by the page that asks for it, so an export is never more
+    # widely readable than the page its rows come from (the activity log is the owner's).
+    required_role = models.CharField(max_length=16, choices=User.Role.choices, default=User.Role.OWNER)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     row_count = models.PositiveIntegerField(default=0)
     filename = models.CharField(max_length=200, blank=True)

@@ -12,8 +12,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
+from shops.login_limits import login_refusal
 from shops.models import ActivityEntry, ActivityKind, Heartbeat, Shop, User
 
 SECRET_MASK = "••••••"
@@ -97,27 +97,6 @@ def normalize_username(username: str) -> str:
     return (username or "").strip().lower()
 
 
-def _recent_failures(**lookup: Any) -> tuple[int, datetime.datetime | None]:
-    since = timezone.now() - datetime.timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-    failures = ActivityEntry.objects.filter(kind=ActivityKind.LOGIN_FAILED, created_at__gte=since, **lookup)
-    times = list(failures.order_by("created_at").values_list("created_at", flat=True)[:1])
-    return failures.count(), (times[0] if times else None)
-
-
-def _locked_minutes(username: str, ip: str | None) -> int:
-    """Minutes until a new attempt is allowed, or 0 when not locked."""
-    window = datetime.timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES)
-    checks = [({"target_label": username}, settings.LOGIN_FAILURE_LIMIT)]
-    if ip:
-        checks.append(({"ip": ip}, settings.LOGIN_FAILURE_IP_LIMIT))
-    for lookup, limit in checks:
-        count, oldest = _recent_failures(**lookup)
-        if count >= limit and oldest is not None:
-            remaining = oldest + window - timezone.now()
-            return max(1, int(remaining.total_seconds() // 60) + 1)
-    return 0
-
-
 def login_attempt(*, request: HttpRequest, username: str, password: str) -> LoginResult:
     """Check the lock, authenticate, and log the outcome either way."""
     username = normalize_username(username)
@@ -125,25 +104,12 @@ def login_attempt(*, request: HttpRequest, username: str, password: str) -> Logi
     known = User.objects.filter(username=username).select_related("shop").first()
     shop = known.shop if known else None
 
-    minutes = _locked_minutes(username, ip)
-    if minutes:
+    refusal = login_refusal(username=username, ip=ip)
+    if refusal is not None:
         activity_record(
-            shop=shop,
-            actor=None,
-            kind=ActivityKind.LOGIN_LOCKED,
-            target_label=username,
-            summary=_("Login to %(username)s refused: too many failed attempts.") % {"username": username},
-            ip=ip,
+            shop=shop, actor=None, kind=ActivityKind.LOGIN_LOCKED, target_label=username, summary=refusal.summary, ip=ip
         )
-        return LoginResult(
-            user=None,
-            error=ngettext(
-                "Too many failed logins. For your safety, try again in %(minutes)d minute.",
-                "Too many failed logins. For your safety, try again in %(minutes)d minutes.",
-                minutes,
-            )
-            % {"minutes": minutes},
-        )
+        return LoginResult(user=None, error=refusal.message)
 
     user = authenticate(request, username=username, password=password)
     if user is None or (user.shop_id is None and not user.is_superuser):

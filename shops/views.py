@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from core.xlsx import XLSX_CONTENT_TYPE
 from shops import selectors, services
 from shops.decorators import owner_required, shop_member_required
-from shops.exports import export_request
+from shops.exports import export_check_access, export_request
 from shops.forms import (
     ActivityFilterForm,
     LanguageForm,
@@ -162,7 +162,12 @@ def activity_export_view(request):
         return redirect("shops:activity")
     params = {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in form.filters().items()}
     job = export_request(
-        shop=request.shop, actor=request.user, ip=services.client_ip(request), kind="activity", params=params
+        shop=request.shop,
+        actor=request.user,
+        ip=services.client_ip(request),
+        kind="activity",
+        params=params,
+        required_role=User.Role.OWNER,
     )
     return redirect("shops:export", pk=job.pk)
 
@@ -170,12 +175,14 @@ def activity_export_view(request):
 @shop_member_required
 def export_detail_view(request, pk: int):
     job = get_object_or_404(ExportJob.objects.for_shop(request.shop).defer("content"), pk=pk)
+    export_check_access(job=job, user=request.user)
     return render(request, "shops/export_detail.html", {"job": job})
 
 
 @shop_member_required
 def export_download_view(request, pk: int):
     job = get_object_or_404(ExportJob.objects.for_shop(request.shop), pk=pk, status=ExportJob.Status.DONE)
+    export_check_access(job=job, user=request.user)
     response = HttpResponse(bytes(job.content), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     return response

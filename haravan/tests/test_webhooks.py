@@ -68,6 +68,16 @@ def test_a_bad_signature_is_refused_logged_and_writes_nothing(client, connection
     assert "bad signature" in caplog.text
 
 
+def test_a_body_over_the_upload_limit_gets_a_plain_413_and_writes_nothing(client, connection, settings):
+    body = order_body(note="x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+    response = post(client, connection, body)  # signed: the size alone is refused
+
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/plain") and b"<html" not in response.content.lower()
+    assert not WebhookEvent.objects.exists() and not Order.objects.exists()
+
+
 def test_an_unknown_topic_is_ignored_with_a_log_line(client, connection, caplog):
     caplog.set_level("INFO")
 

@@ -3,11 +3,11 @@ from django.core.mail import EmailMessage
 from django.utils import translation
 
 from core.text import without_marks
-from messaging import senders
 from messaging.models import MessagingSettings
-from messaging.senders import EmailSender, Reach, SendError, SmsSender
+from messaging.senders import EmailSender, Reach, SendError
 from messaging.sms import sms_size
 from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL, free_port
+from messaging.vietguys import SmsSender, _request_sent
 
 
 def test_sms_parts_follow_the_alphabet_the_text_needs():
@@ -224,7 +224,7 @@ def test_a_tls_error_after_the_handshake_may_have_sent(vietguys):
     after_handshake.reason = "DECRYPTION_FAILED_OR_BAD_RECORD_MAC"
     wrapped = requests.exceptions.SSLError(MaxRetryError(None, "/", SSLError(after_handshake)))
 
-    assert senders._request_sent(wrapped) is True
+    assert _request_sent(wrapped) is True
 
 
 def test_a_wrong_vietguys_address_makes_every_message_wait(db, settings):

@@ -69,7 +69,9 @@ def test_repeated_failures_lock_the_account_even_with_the_right_password(client,
 def test_the_lock_ends_when_the_failures_are_older_than_the_window(client, owner, password, settings):
     long_ago = timezone.now() - datetime.timedelta(minutes=settings.LOGIN_FAILURE_WINDOW_MINUTES + 1)
     ActivityEntry.objects.bulk_create(
-        ActivityEntry(kind=ActivityKind.LOGIN_FAILED, target_label="chu.hoamai", summary="x", created_at=long_ago)
+        ActivityEntry(
+            kind=ActivityKind.LOGIN_FAILED, target_label="chu.hoamai", summary="x", ip="127.0.0.1", created_at=long_ago
+        )
         for _ in range(settings.LOGIN_FAILURE_LIMIT)
     )
 
