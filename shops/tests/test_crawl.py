@@ -116,6 +116,9 @@ def _check(owner, staff, client, also: tuple | list = ()) -> None:
     assert {url: status for url, status in as_staff.items() if status not in (200, 302, 403)} == {}
     assert as_staff["/settings/shop/"] == 403 and as_staff["/settings/activity/"] == 403
     assert as_staff["/members/"] == 200 and as_staff["/members/groups/"] == 200
+    # The owner's exports (the activity log, an import's report) are the owner's, page and file.
+    exports = {url: status for url, status in as_staff.items() if url.startswith("/exports/")}
+    assert len(exports) == 4 and set(exports.values()) == {403}
 
 
 @pytest.mark.django_db
