@@ -64,7 +64,7 @@ def test_staff_forms_ask_the_family_name_before_the_given_name(owner_client, sta
     for url in ("/settings/staff/new/", f"/settings/staff/{staff.pk}/"):
         page = owner_client.get(url).content.decode()
         assert page.index('name="last_name"') < page.index('name="first_name"')
-        assert page.index(">Họ<") < page.index(">Tên<")
+        assert page.index(">Họ</label>") < page.index(">Tên</label>")
 
 
 def test_date_fields_are_dd_mm_yyyy_text_boxes_everywhere(owner_client):
