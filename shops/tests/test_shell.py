@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from members.models import ImportJob
+from members.models import Customer, ImportJob
+from members.services import members_activate
 
 
 def active_items(page: str) -> list[str]:
@@ -75,3 +76,13 @@ def test_pages_carry_no_inline_style_or_script_for_a_strict_content_security_pol
     assert re.findall(r"<[^>]+\sstyle=", page) == []
     assert re.findall(r"<script(?![^>]*\ssrc=)[^>]*>", page) == []
     assert re.findall(r"<[^>]+\son[a-z]+=", page) == []
+
+
+def test_a_members_tier_bar_needs_no_inline_style(owner_client, shop):
+    customer = Customer.objects.create(shop=shop, phone="+84912345678", name="Lan")
+    members_activate(shop=shop, actor=None, customer_ids=[customer.pk])
+
+    page = owner_client.get(f"/members/{customer.pk}/").content.decode()
+
+    assert 'role="progressbar"' in page
+    assert re.findall(r"<[^>]+\sstyle=", page) == []
