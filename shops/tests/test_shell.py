@@ -22,6 +22,7 @@ def active_items(page: str) -> list[str]:
         ("/settings/loyalty/adjustments/", "Tích điểm và hạng (Loyalty)"),
         ("/settings/loyalty/tiers/", "Tích điểm và hạng (Loyalty)"),
         ("/overview/", "Tổng quan"),
+        ("/settings/staff/new/", "Cửa hàng và nhân viên"),
     ],
 )
 def test_the_menu_marks_exactly_the_page_you_are_on(owner_client, url, item):
