@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "core",
     "shops",
     "members",
@@ -117,6 +118,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Every form draws its fields through one partial (core/forms.py).
+FORM_RENDERER = "core.forms.FormRenderer"
 
 # Databases ---------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)

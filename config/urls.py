@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from core.views import favicon_view
 from messaging.views import unsubscribe_view
 from shops.views import admin_login_redirect_view
 
@@ -9,6 +10,7 @@ admin.site.site_header = "Loyalty"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:index", permanent=False)),
+    path("favicon.ico", favicon_view),
     path("", include("shops.urls")),
     path("", include("haravan.urls")),
     path("overview/", include("dashboard.urls")),

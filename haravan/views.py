@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
@@ -7,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.addresses import url_is_public
 from haravan import services
 from haravan.forms import ConnectionForm
 from haravan.models import HaravanConnection, SyncJob
@@ -26,12 +28,21 @@ def connection_view(request):
         )
         messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
         return redirect("haravan:connection")
-    webhook_url = request.build_absolute_uri(f"/webhooks/haravan/{connection.webhook_key}/")
+    # The address Haravan is given is the deployment's public one (SITE_URL, which the emails'
+    # links use too), not whatever host the owner happened to open this page through.
+    path = f"/webhooks/haravan/{connection.webhook_key}/"
+    webhook_url = settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
     jobs = SyncJob.objects.for_shop(request.shop)[:5]
     return render(
         request,
         "haravan/connection.html",
-        {"form": form, "connection": connection, "webhook_url": webhook_url, "jobs": jobs},
+        {
+            "form": form,
+            "connection": connection,
+            "webhook_url": webhook_url,
+            "webhook_url_public": url_is_public(webhook_url),
+            "jobs": jobs,
+        },
     )
 
 

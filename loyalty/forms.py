@@ -29,8 +29,18 @@ class EarningSettingsForm(forms.ModelForm):
 
 
 class PointsAdjustForm(forms.Form):
-    points = forms.IntegerField(label=_("Points (+ to add, − to take)"))
-    reason = forms.CharField(label=_("Reason"), max_length=255)
+    points = forms.IntegerField(
+        label=_("Points (+ to add, − to take)"),
+        error_messages={
+            "required": _("Enter the number of points, for example 50 or -20."),
+            "invalid": _("Points are whole numbers: enter, for example, 50 or -20, without a decimal part."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=255,
+        error_messages={"required": _("Say why the points change: the reason is kept in the history.")},
+    )
     # Sent with the form and back: the same form submitted twice adjusts once.
     request_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 

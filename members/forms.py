@@ -1,11 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateField
 from loyalty.models import Tier
 from members.models import Customer, CustomerGroup
 from members.phones import InvalidPhone, normalize_phone
 from members.selectors import DEFAULT_SORT, SORTS, CustomerFilters
-from shops.forms import DATE_INPUT_FORMATS
 
 YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
 MONTHS = [("", _("Any"))] + [(str(month), _("Month %(month)d") % {"month": month}) for month in range(1, 13)]
@@ -16,10 +16,6 @@ def _tier_choices(shop):
         return [("", _("Any"))]
     tiers = Tier.objects.for_shop(shop).filter(removed_at__isnull=True).order_by("threshold")
     return [("", _("Any")), *tiers.values_list("pk", "name")]
-
-
-def _date_widget():
-    return forms.DateInput(attrs={"placeholder": "dd/mm/yyyy", "autocomplete": "off"}, format="%d/%m/%Y")
 
 
 class CustomerFilterForm(forms.Form):
@@ -36,12 +32,8 @@ class CustomerFilterForm(forms.Form):
     )
     spent_min = forms.IntegerField(label=_("Spent from (₫)"), min_value=0, required=False)
     spent_max = forms.IntegerField(label=_("Spent up to (₫)"), min_value=0, required=False)
-    last_order_after = forms.DateField(
-        label=_("Last order from"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
-    )
-    last_order_before = forms.DateField(
-        label=_("Last order up to"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
-    )
+    last_order_after = DateField(label=_("Last order from"), required=False)
+    last_order_before = DateField(label=_("Last order up to"), required=False)
     group = forms.TypedChoiceField(label=_("Group"), coerce=int, empty_value=None, required=False)
     tier = forms.TypedChoiceField(label=_("Tier"), coerce=int, empty_value=None, required=False)
     sort = forms.ChoiceField(
@@ -79,9 +71,7 @@ class CustomerContactForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200, required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40)
     email = forms.EmailField(label=_("Email"), required=False)
-    birthday = forms.DateField(
-        label=_("Birthday"), required=False, input_formats=DATE_INPUT_FORMATS, widget=_date_widget()
-    )
+    birthday = DateField(label=_("Birthday"), required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=Customer.Gender.choices, required=False)
     city = forms.CharField(label=_("City"), max_length=100, required=False)
     accepts_email = forms.BooleanField(label=_("Accepts e-mail"), required=False)

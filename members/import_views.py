@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -85,6 +86,7 @@ def _outcome_rows(import_kind, counts: dict) -> list[tuple[str, str, int]]:
 def import_view(request, pk: int):
     job = _job(request, pk)
     import_kind = imports.import_kind(job.kind)
+    request.menu_path = reverse(import_kind.start_url)  # the menu marks where the import began
     return render(
         request,
         "members/import_job.html",

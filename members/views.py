@@ -126,9 +126,9 @@ def _contact_form(customer: Customer, data=None) -> CustomerContactForm:
     return CustomerContactForm(data, customer=customer, initial=initial)
 
 
-def _detail_page(request, customer: Customer, *, form=None, message_form=None):
-    """The member page; ``message_form`` bound when a message was refused, so nothing
-    typed is lost."""
+def _detail_page(request, customer: Customer, *, form=None, message_form=None, adjust_form=None):
+    """The member page; ``message_form`` or ``adjust_form`` bound when it was refused, so
+    nothing typed is lost and each error shows beside its field."""
     if message_form is None:
         channel = Message.Channel.EMAIL if customer.email and customer.accepts_email else Message.Channel.SMS
         message_form = MessageForm(initial={"channel": channel, "request_key": uuid.uuid4().hex})
@@ -143,7 +143,7 @@ def _detail_page(request, customer: Customer, *, form=None, message_form=None):
             "orders": orders,
             "points": customer.point_entries.select_related("actor")[:100],
             "progress": tier_progress(customer) if customer.member_since else None,
-            "adjust_form": PointsAdjustForm(initial={"request_key": uuid.uuid4().hex}),
+            "adjust_form": adjust_form or PointsAdjustForm(initial={"request_key": uuid.uuid4().hex}),
             "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
             "activity": activity.select_related("actor")[:50],
             "sent_messages": customer.messages.select_related("created_by").order_by("-created_at", "-id")[:50],
@@ -305,14 +305,14 @@ def group_add_filtered_view(request):
 def member_points_view(request, pk: int):
     customer = get_object_or_404(Customer.objects.for_shop(request.shop), pk=pk)
     form = PointsAdjustForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Enter the points and a reason."))
-        return redirect("members:detail", pk=customer.pk)
-    try:
-        done = points_adjust(shop=request.shop, actor=request.user, customer_id=customer.pk, ip=client_ip(request),
-                             **form.cleaned_data)  # fmt: skip
-    except AdjustmentError as error:
-        messages.error(request, str(error))
-    else:
-        messages.success(request, _("Points adjusted.") if done else _("This adjustment was already saved."))
-    return redirect("members:detail", pk=customer.pk)
+    if form.is_valid():
+        try:
+            done = points_adjust(shop=request.shop, actor=request.user, customer_id=customer.pk,
+                                 ip=client_ip(request), **form.cleaned_data)  # fmt: skip
+        except AdjustmentError as error:
+            # The service's refusals are all about the number (zero, or below the balance).
+            form.add_error("points", str(error))
+        else:
+            messages.success(request, _("Points adjusted.") if done else _("This adjustment was already saved."))
+            return redirect("members:detail", pk=customer.pk)
+    return _detail_page(request, customer, adjust_form=form)

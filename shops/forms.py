@@ -5,11 +5,10 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateField
 from shops.models import ActivityKind, User
 from shops.selectors import SYSTEM_ACTOR
 from shops.services import normalize_username
-
-DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 
 class LoginForm(forms.Form):
@@ -48,8 +47,9 @@ class ShopSettingsForm(forms.Form):
 
 class StaffCreateForm(forms.Form):
     username = forms.CharField(label=_("Username"), max_length=150)
-    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
+    # Vietnamese order: the family name (Họ) comes first.
     last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices, initial=User.Role.STAFF)
     password = forms.CharField(label=_("Initial password"), strip=False, widget=forms.PasswordInput)
@@ -77,8 +77,9 @@ class StaffCreateForm(forms.Form):
 
 
 class StaffUpdateForm(forms.Form):
-    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
+    # Vietnamese order: the family name (Họ) comes first.
     last_name = forms.CharField(label=_("Family name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("Given name"), max_length=150, required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
     is_active = forms.BooleanField(label=_("Active (may log in)"), required=False)
@@ -87,8 +88,8 @@ class StaffUpdateForm(forms.Form):
 class ActivityFilterForm(forms.Form):
     person = forms.ChoiceField(label=_("Person"), required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, input_formats=DATE_INPUT_FORMATS)
-    date_to = forms.DateField(label=_("To"), required=False, input_formats=DATE_INPUT_FORMATS)
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
 
     def __init__(self, *args, shop, **kwargs):
         super().__init__(*args, **kwargs)
@@ -99,10 +100,6 @@ class ActivityFilterForm(forms.Form):
             *[(str(user.pk), user.display_name) for user in staff],
         ]
         self.fields["kind"].choices = [("", _("All kinds")), *ActivityKind.choices]
-        for name in ("date_from", "date_to"):
-            self.fields[name].widget = forms.DateInput(
-                attrs={"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}, format="%d/%m/%Y"
-            )
 
     def clean(self):
         cleaned = super().clean()

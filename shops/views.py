@@ -110,6 +110,7 @@ def staff_create_view(request):
         )
         messages.success(request, _("Staff account %(username)s created.") % {"username": user.username})
         return redirect("shops:settings")
+    request.menu_path = reverse("shops:settings")  # staff accounts are listed on the shop page
     return render(request, "shops/staff_form.html", {"form": form, "creating": True})
 
 
@@ -128,6 +129,7 @@ def staff_edit_view(request, pk: int):
         else:
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("shops:settings")
+    request.menu_path = reverse("shops:settings")
     return render(request, "shops/staff_form.html", {"form": form, "member": member, "creating": False})
 
 

@@ -59,7 +59,7 @@ def test_a_wrong_token_says_how_to_fix_it(fake_haravan):
         client.shop()
 
     assert not error.value.retryable
-    assert "Haravan từ chối access token (HTTP 401)" in error.value.message
+    assert "Haravan từ chối mã truy cập (access token), mã lỗi HTTP 401" in error.value.message
 
 
 def test_server_errors_are_retried(fake_haravan):

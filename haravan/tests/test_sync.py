@@ -123,7 +123,7 @@ def test_connection_check_says_what_is_wrong(connection, fake_haravan):
     connection_check(connection_id=connection.pk)
     connection.refresh_from_db()
     assert connection.check_status == HaravanConnection.Check.FAILED
-    assert "Haravan từ chối access token" in connection.check_message
+    assert "Haravan từ chối mã truy cập (access token)" in connection.check_message
 
 
 def test_the_connection_page_never_shows_a_secret_back(owner_client, connection, fake_haravan):

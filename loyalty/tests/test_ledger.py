@@ -219,5 +219,5 @@ def test_a_deduction_below_zero_or_without_a_reason_is_refused(staff_client, mem
                                                                      "request_key": "k2"}, follow=True)  # fmt: skip
 
     assert "nhỏ hơn 0" in below.content.decode()
-    assert "Hãy nhập số điểm và lý do" in no_reason.content.decode()
+    assert "Hãy ghi lý do thay đổi điểm" in no_reason.content.decode()
     assert balance(member) == 0 and not PointEntry.objects.exists()

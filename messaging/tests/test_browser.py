@@ -20,7 +20,7 @@ def test_staff_see_an_sms_shrink_without_marks_then_send_it(page, staff, shop, s
     page.goto(f"/members/{lan.pk}/")
 
     page.get_by_label("SMS", exact=True).check()
-    page.get_by_label("Tin nhắn:").fill(
+    page.get_by_label("Tin nhắn", exact=True).fill(  # labels carry no trailing colon
         "Chúc mừng sinh nhật chị Lan! Thời trang Hoa Mai tặng chị mã giảm giá 10% cho đơn hàng tiếp theo."
     )
     size = page.locator("#sms-size")

@@ -19,7 +19,7 @@ def test_an_owner_logs_in_and_sees_the_vietnamese_shell(page, owner, artifacts_d
 
     page.wait_for_url("**/overview/")
     sidebar = page.locator("aside.sidebar")
-    for label in ("Cấu hình hệ thống", "Nhật ký hoạt động", "Loyalty", "Tin nhắn", "Tổng quan",
+    for label in ("Cấu hình hệ thống", "Nhật ký hoạt động", "Tích điểm và hạng (Loyalty)", "Tin nhắn", "Tổng quan",
                   "Hồ sơ thành viên", "Nhóm khách hàng", "Chiến dịch"):  # fmt: skip
         assert sidebar.get_by_text(label, exact=True).is_visible(), label
     assert page.locator("html").get_attribute("lang") == "vi"

@@ -14,7 +14,7 @@ def test_the_shell_shows_the_guides_menu_in_vietnamese(owner_client):
     for label in (
         "Cấu hình hệ thống",
         "Nhật ký hoạt động",
-        "Loyalty",
+        "Tích điểm và hạng (Loyalty)",  # Vietnamese first, with the term owners search for
         "Tin nhắn",
         "Tổng quan",
         "Hồ sơ thành viên",

@@ -1,9 +1,34 @@
 // Small progressive enhancements; every page works without them.
 document.addEventListener("DOMContentLoaded", () => {
-  // Bars' lengths: <span data-width="40">. The Content-Security-Policy allows no inline style
-  // attributes, and a style set from a script file is allowed.
-  document.querySelectorAll("[data-width]").forEach((element) => {
-    element.style.width = `${Number(element.dataset.width) || 0}%`;
+  // Bars drawn from data-percent: no style attribute, so a strict Content-Security-Policy holds.
+  document.querySelectorAll("[data-percent]").forEach((bar) => {
+    bar.style.width = `${Math.max(0, Math.min(100, Number(bar.dataset.percent) || 0))}%`;
+  });
+
+  // On a phone a table's rows stack (app.css): each cell gets its column's name to show.
+  document.querySelectorAll(".table-wrap > table").forEach((table) => {
+    const heads = table.tHead ? [...table.tHead.rows[0].cells] : [];
+    if (!heads.length) return;
+    const names = heads.flatMap((cell) => Array(cell.colSpan).fill(cell.textContent.trim()));
+    [...table.tBodies].forEach((body) => [...body.rows].forEach((row) => {
+      let column = 0;
+      [...row.cells].forEach((cell) => {
+        if (!cell.hasAttribute("data-label") && !cell.classList.contains("empty")) cell.dataset.label = names[column] || "";
+        column += cell.colSpan;
+      });
+    }));
+    table.classList.add("stacked");
+  });
+
+  // dd/mm/yyyy boxes: "1/3/2026" or "01032026" becomes "01/03/2026" when the box is left.
+  document.querySelectorAll("input.date-input").forEach((input) => {
+    input.addEventListener("blur", () => {
+      const value = input.value.trim();
+      const digits = value.match(/^(\d{2})(\d{2})(\d{4})$/);
+      const parts = digits ? digits.slice(1) : value.split(/[/.-]/);
+      if (parts.length !== 3 || !parts.every((part) => /^\d+$/.test(part)) || parts[2].length !== 4) return;
+      input.value = `${parts[0].padStart(2, "0")}/${parts[1].padStart(2, "0")}/${parts[2]}`;
+    });
   });
 
   // Ask before a bulk action: <button data-confirm="...">.
