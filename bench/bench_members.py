@@ -77,6 +77,7 @@ def run(report) -> None:
         ("first page, spent 2,000,000+ and no order since 01/06/2026",
          _page(client, {"spent_min": "2000000", "last_order_before": "01/06/2026"})),
         ("first page, no filter (newest order first)", _page(client, {})),
+        ("first page, most points first", _page(client, {"sort": "-points"})),
     ]  # fmt: skip
     for name, action in figures:
         report(name, _median_ms(action), "ms", baseline=AIM_MS, baseline_name="the aim")
