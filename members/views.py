@@ -256,9 +256,7 @@ def group_delete_view(request, pk: int):
             % {"group": group.name, "count": format_int(size)},
         )
         return redirect("members:groups")
-    return render(
-        request, "members/group_delete.html", {"group": group, "size": group_members(group=group).count()}
-    )
+    return render(request, "members/group_delete.html", {"group": group, "size": group_members(group=group).count()})
 
 
 @shop_member_required
