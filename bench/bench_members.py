@@ -70,6 +70,8 @@ def run(report) -> None:
     sample = Customer.objects.filter(shop=shop, phone=demo_phone(COUNT // 2)).get()
     old_form = "0" + {"+8438": "168", "+8432": "162"}.get(sample.phone[:5], "") + sample.phone[5:]
     typed = old_form if len(old_form) == 11 else "0" + sample.phone[3:]
+    with_email = Customer.objects.filter(shop=shop).exclude(email="").order_by("pk")[COUNT // 3 : COUNT // 3 + 1].get()
+    sample_local = with_email.email.split("@")[0]
     figures = [
         (f"search by phone ({typed})", _page(client, {"q": typed})),
         ("search by name without marks (nguyen thi mai)", _page(client, {"q": "nguyen thi mai"})),
@@ -77,6 +79,10 @@ def run(report) -> None:
         ("first page, spent 2,000,000+ and no order since 01/06/2026",
          _page(client, {"spent_min": "2000000", "last_order_before": "01/06/2026"})),
         ("first page, no filter (newest order first)", _page(client, {})),
+        ("first page, most points first", _page(client, {"sort": "-points"})),
+        ("search by part of an e-mail, common (gmail.com)", _page(client, {"q": "gmail.com"})),
+        ("search by part of an e-mail, rarer (outlook.com)", _page(client, {"q": "outlook.com"})),
+        (f"search by the part before the @ ({sample_local})", _page(client, {"q": sample_local})),
     ]  # fmt: skip
     for name, action in figures:
         report(name, _median_ms(action), "ms", baseline=AIM_MS, baseline_name="the aim")

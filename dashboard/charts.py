@@ -2,6 +2,7 @@
 The markup is built here rather than in a template loop: a year by day is a thousand bars."""
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils.html import escape
@@ -33,9 +34,14 @@ def _nice_ceiling(value: int) -> int:
         step *= 10
 
 
-def day_bars(days: list[tuple[datetime.date, dict[str, int]]], series: list[tuple[str, str, str]]) -> dict:
-    """Bars side by side for each day: ``series`` is (figure, CSS class, label). Returns the
-    bars, the top value and the SVG size, for the template."""
+def day_bars(
+    days: list[tuple[datetime.date, dict[str, int]]],
+    series: list[tuple[str, str, str]],
+    value_text: Callable[[int], str] = str,
+) -> dict:
+    """Bars side by side for each day: ``series`` is (figure, CSS class, label); each bar's
+    title shows its value through ``value_text`` (e.g. as đồng). Returns the bars, the top
+    value and the SVG size, for the template."""
     top = _nice_ceiling(max((values.get(name, 0) for _day, values in days for name, _css, _label in series), default=0))
     slot = WIDTH / max(1, len(days))
     bar_width = slot * 0.8 / len(series)
@@ -51,7 +57,7 @@ def day_bars(days: list[tuple[datetime.date, dict[str, int]]], series: list[tupl
                     width=round(max(bar_width - 0.5, 0.5), 2),
                     height=round(height, 2),
                     css=css,
-                    title=f"{day:%d/%m}: {label} {value}",
+                    title=f"{day:%d/%m}: {label} {value_text(value)}",
                 )
             )
     return {"bars": bars, "top": top, "width": WIDTH, "height": HEIGHT, "svg": bars_svg(bars)}

@@ -241,6 +241,8 @@ class Overview:
     figures: dict[str, Figure]
     by_day: list[tuple[datetime.date, dict[str, int]]]
     tiers: list[tuple[str, int]]
+    # Members in no tier at the last refresh (before any tier existed, or not placed yet).
+    unplaced: int
     refreshed_at: datetime.datetime | None
     pending: bool = False  # complete days not computed yet (a worker is on it)
 
@@ -301,4 +303,5 @@ def dashboard_overview(*, shop: Shop, window: Window, now: datetime.datetime | N
     counts = {int(pk) if pk != "None" else None: n for pk, n in (state.tiers or {}).items()}
     tiers = [(names[pk], counts.get(pk, 0)) for pk in tier_order]
     tiers += [(names[pk], n) for pk, n in counts.items() if pk is not None and pk not in tier_order and n]
-    return Overview(window, previous, figures, by_day, tiers, state.refreshed_at, pending)
+    unplaced = counts.get(None, 0)
+    return Overview(window, previous, figures, by_day, tiers, unplaced, state.refreshed_at, pending)

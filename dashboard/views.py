@@ -32,6 +32,8 @@ def index_view(request):
             ("new_customers_members", "series-member-customers", _("New customers who are members")),
         ],
     )
+    revenue_chart = day_bars(overview.by_day, [("revenue", "series-revenue", _("Revenue"))], value_text=format_vnd)
+    tiers = overview.tiers + ([(_("Not placed in a tier yet"), overview.unplaced)] if overview.unplaced else [])
     return render(
         request,
         "dashboard/index.html",
@@ -41,7 +43,8 @@ def index_view(request):
             "windows": WINDOW_LABELS.items(),
             "form": form,
             "chart": chart,
-            "tiers": share_bars(overview.tiers),
+            "revenue_chart": revenue_chart,
+            "tiers": share_bars(tiers),
             "day_rows": [
                 (format_date(day), *(format_int(values[name]) for name in DAY_COLUMNS), format_vnd(values["revenue"]))
                 for day, values in overview.by_day

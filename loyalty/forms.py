@@ -4,6 +4,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import AmountField, CommaDecimalField
 from loyalty.models import EarningSettings, TierSettings
 
 
@@ -48,9 +49,20 @@ class PointsAdjustForm(forms.Form):
 class TierForm(forms.Form):
     pk = forms.IntegerField(widget=forms.HiddenInput, required=False)
     name = forms.CharField(label=_("Tier name"), max_length=100, required=False)
-    threshold = forms.IntegerField(label=_("From spend (₫)"), min_value=0, required=False)
-    multiplier = forms.DecimalField(
-        label=_("Points ×"), min_value=Decimal("0.1"), max_value=Decimal("10"), decimal_places=2, required=False
+    threshold = AmountField(label=_("From spend (₫)"), min_value=0, required=False)
+    multiplier = CommaDecimalField(
+        label=_("Points ×"),
+        min_value=Decimal("0.1"),
+        max_value=Decimal("10"),
+        decimal_places=2,
+        required=False,
+        error_messages={
+            "invalid": _("Write the multiplier as a number, such as 1 or 1,5."),
+            "min_value": _("Use a multiplier from 0,1 to 10."),
+            "max_value": _("Use a multiplier from 0,1 to 10."),
+            "max_decimal_places": _("Use at most 2 decimals, such as 1,25."),
+            "max_digits": _("Use a multiplier from 0,1 to 10."),
+        },
     )
 
 

@@ -135,6 +135,7 @@ register_import(
         text_columns=("SoDienThoai",),
         unique_keys=False,
         outcome_labels={ADJUSTED: gettext_lazy("Adjustment applied"), ERROR: gettext_lazy("Error")},
+        preview_labels={ADJUSTED: gettext_lazy("Will be adjusted")},
         start_url="loyalty:adjustments",
         template_name="mau-dieu-chinh-diem.xlsx",
         template_url="loyalty:adjustments_template",

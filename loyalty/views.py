@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 
 from loyalty.forms import EarningSettingsForm, TierFormSet, TierSettingsForm
 from loyalty.models import TierRecalculation
+from loyalty.selectors import tier_member_counts
 from loyalty.services import earning_settings_for, earning_settings_update, points_for_amount
 from loyalty.tiers import tier_settings_for, tiers_for, tiers_preview, tiers_save
 from shops.decorators import owner_required
@@ -30,7 +31,11 @@ def settings_view(request):
 @owner_required
 def tiers_view(request):
     tiers = tiers_for(request.shop)
-    initial = [{"pk": t.pk, "name": t.name, "threshold": t.threshold, "multiplier": t.multiplier} for t in tiers]
+    members = tier_member_counts(tiers=tiers)
+    initial = [
+        {"pk": t.pk, "name": t.name, "threshold": t.threshold, "multiplier": t.multiplier, "members": members[t.pk]}
+        for t in tiers
+    ]
     formset = TierFormSet(request.POST or None, initial=initial, prefix="tiers")
     policy_form = TierSettingsForm(request.POST or None, instance=tier_settings_for(request.shop), prefix="review")
     preview = None

@@ -75,11 +75,13 @@ def _job(request, pk: int) -> ImportJob:
 
 
 def _problem_rows(import_kind, job: ImportJob) -> list[dict]:
-    return [{**problem, "label": import_kind.label(problem["outcome"])} for problem in job.problems]
+    return [{**problem, "label": import_kind.label(problem["outcome"], applied=False)} for problem in job.problems]
 
 
-def _outcome_rows(import_kind, counts: dict) -> list[tuple[str, str, int]]:
-    return [(code, import_kind.label(code), counts.get(code, 0)) for code in import_kind.outcome_labels]
+def _outcome_rows(import_kind, counts: dict, *, applied: bool = True) -> list[tuple[str, str, int]]:
+    return [
+        (code, import_kind.label(code, applied=applied), counts.get(code, 0)) for code in import_kind.outcome_labels
+    ]
 
 
 @owner_required
@@ -93,7 +95,7 @@ def import_view(request, pk: int):
         {
             "job": job,
             "kind": import_kind,
-            "preview": _outcome_rows(import_kind, job.preview),
+            "preview": _outcome_rows(import_kind, job.preview, applied=False),
             "counts": _outcome_rows(import_kind, job.counts),
             "problems": _problem_rows(import_kind, job),
             "problems_more": sum(job.preview.get(code, 0) for code in import_kind.problem_codes) > len(job.problems),

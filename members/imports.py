@@ -76,6 +76,9 @@ class ImportKind:
     # Outcomes listed on the preview page (the rows that will not go in as written).
     problem_codes: tuple[str, ...] = (ERROR,)
     outcome_labels: dict[str, Any] = field(default_factory=dict)
+    # What the preview says before anything is applied, where the outcome's label speaks
+    # of it as done ("Adjustment applied" would claim what has not happened yet).
+    preview_labels: dict[str, Any] = field(default_factory=dict)
     activity_kind: str = ActivityKind.DATA_IMPORT
     # The page where this kind of import starts (a URL name), and what it says first.
     start_url: str = ""
@@ -109,7 +112,9 @@ class ImportKind:
     def finish(self, job: ImportJob) -> None:
         """After the last batch (e.g. a summary for the activity log)."""
 
-    def label(self, code: str) -> str:
+    def label(self, code: str, *, applied: bool = True) -> str:
+        if not applied and code in self.preview_labels:
+            return str(self.preview_labels[code])
         return str(self.outcome_labels.get(code, code))
 
 
@@ -552,7 +557,7 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
         for batch in _chunks(_rows(kind, job.shop, job, job.repeated_keys)):
             for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
                 cells = [cell_text(row.cells.get(h)) for h in kind.headers]
-                yield [row.number, *cells, kind.label(outcome.code), outcome.reason]
+                yield [row.number, *cells, kind.label(outcome.code, applied=done), outcome.reason]
 
     return header, job.rows_total, rows()
 

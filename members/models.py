@@ -64,6 +64,7 @@ class Customer(ShopOwned):
             ),
             models.Index(fields=["shop", "search_name", "id"], name="customer_shop_search_name"),
             models.Index(fields=["shop", "orders_count", "id"], name="customer_shop_orders_count"),
+            models.Index(fields=["shop", "points_balance", "id"], name="customer_shop_points"),
             # With the birthday itself included, PostgreSQL counts a birthday-month filter
             # from this index alone: it will not take the month from the key expression.
             models.Index(

@@ -15,12 +15,15 @@ from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core.db import bulk_update_rows, insert_rows
+from core.formatting import format_int
 from core.text import fold
 from dashboard.changes import days_changed
 from members.models import Customer, CustomerGroup, CustomerGroupMember, Order
 from members.phones import try_normalize_phone
+from members.selectors import group_members
 from shops.models import ActivityEntry, ActivityKind, Shop, User
 from shops.services import activity_record, changed_values
 
@@ -493,6 +496,30 @@ def group_update(*, group: CustomerGroup, name: str, rules: dict | None = None) 
     if group.kind == CustomerGroup.Kind.RULES and rules is not None:
         group.rules = rules
     group.save(update_fields=["name", "rules", "updated_at"])
+
+
+def group_delete(*, shop: Shop, actor: User | None, group: CustomerGroup, ip: str | None = None) -> int:
+    """Delete a group (its membership rows, not its customers), logged with what it was.
+    Returns how many customers it held."""
+    with transaction.atomic():
+        size = group_members(group=group).count()
+        activity_record(
+            shop=shop,
+            actor=actor,
+            kind=ActivityKind.GROUP_DELETED,
+            target=group,
+            target_label=group.name,
+            summary=ngettext(
+                "Group %(group)s deleted; it held %(count)s customer.",
+                "Group %(group)s deleted; it held %(count)s customers.",
+                size,
+            )
+            % {"group": group.name, "count": format_int(size)},
+            before={"name": group.name, "kind": group.kind, "rules": group.rules, "customers": size},
+            ip=ip,
+        )
+        group.delete()
+    return size
 
 
 def group_add_customers(*, group: CustomerGroup, customer_ids: Iterable[int]) -> int:

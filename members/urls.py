@@ -17,6 +17,7 @@ urlpatterns = [
     path("groups/count/", views.group_count_view, name="group_count"),
     path("groups/<int:pk>/", views.group_detail_view, name="group"),
     path("groups/<int:pk>/upload/", views.group_upload_view, name="group_upload"),
+    path("groups/<int:pk>/delete/", views.group_delete_view, name="group_delete"),
     path("groups/<int:pk>/remove/<int:customer_id>/", views.group_remove_view, name="group_remove"),
     path("opening-balances/", import_views.import_start_view, {"kind": "opening"}, name="opening_import"),
     path(

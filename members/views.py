@@ -242,6 +242,25 @@ def group_detail_view(request, pk: int):
 
 
 @shop_member_required
+def group_delete_view(request, pk: int):
+    """A page that asks first (it works without JavaScript); the POST deletes."""
+    group = get_object_or_404(CustomerGroup.objects.for_shop(request.shop), pk=pk)
+    if request.method == "POST":
+        size = services.group_delete(shop=request.shop, actor=request.user, group=group, ip=client_ip(request))
+        messages.success(
+            request,
+            ngettext(
+                "Group %(group)s deleted; its %(count)s customer stays in the member list.",
+                "Group %(group)s deleted; its %(count)s customers stay in the member list.",
+                size,
+            )
+            % {"group": group.name, "count": format_int(size)},
+        )
+        return redirect("members:groups")
+    return render(request, "members/group_delete.html", {"group": group, "size": group_members(group=group).count()})
+
+
+@shop_member_required
 def group_count_view(request):
     """The live count beside a rule group's conditions while they are edited."""
     form = GroupRulesForm(request.GET, shop=request.shop)

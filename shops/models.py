@@ -118,6 +118,7 @@ class ActivityKind(models.TextChoices):
     DATA_IMPORT = "data.import", _("Data import")
     MESSAGING_SETTINGS_CHANGED = "settings.messaging", _("Messaging settings changed")
     MESSAGE_QUEUED = "member.message", _("Message sent to a customer")
+    GROUP_DELETED = "group.deleted", _("Customer group deleted")
 
 
 class ActivityEntry(models.Model):

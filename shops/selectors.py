@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.formatting import format_datetime
 from shops.models import ActivityEntry, Heartbeat, Shop, User
-from shops.services import HEARTBEAT_NAME, HEARTBEAT_STALE_AFTER
+from shops.services import HEARTBEAT_NAME, HEARTBEAT_STALE_AFTER, HEARTBEAT_STARTING_GRACE, WORKER_BOOT_NAME
 
 SYSTEM_ACTOR = "system"
 
@@ -81,8 +81,16 @@ def staff_list(*, shop: Shop) -> QuerySet[User]:
 
 
 def heartbeat_status() -> dict[str, Any]:
-    """Whether a worker has run beat's heartbeat task recently."""
-    beat = Heartbeat.objects.filter(name=HEARTBEAT_NAME).first()
-    if beat is None:
-        return {"alive": False, "last_seen": None}
-    return {"alive": timezone.now() - beat.last_seen < HEARTBEAT_STALE_AFTER, "last_seen": beat.last_seen}
+    """Whether a worker has run beat's heartbeat task recently; or, when not, whether a
+    worker booted since the last heartbeat, recently enough that the first one is not due."""
+    rows = {row.name: row.last_seen for row in Heartbeat.objects.filter(name__in=[HEARTBEAT_NAME, WORKER_BOOT_NAME])}
+    last_seen, booted = rows.get(HEARTBEAT_NAME), rows.get(WORKER_BOOT_NAME)
+    now = timezone.now()
+    alive = last_seen is not None and now - last_seen < HEARTBEAT_STALE_AFTER
+    starting = (
+        not alive
+        and booted is not None
+        and now - booted < HEARTBEAT_STARTING_GRACE
+        and (last_seen is None or booted >= last_seen)
+    )
+    return {"alive": alive, "starting": starting, "booted": booted, "last_seen": last_seen}

@@ -345,9 +345,21 @@ def staff_update(
 
 HEARTBEAT_NAME = "worker"
 HEARTBEAT_STALE_AFTER = datetime.timedelta(minutes=5)
+WORKER_BOOT_NAME = "worker-boot"
+# Beat sends its first heartbeat a minute (its schedule) after it starts, and a worker on a
+# loaded machine may take as long again to run it: until then a booted worker is "starting".
+HEARTBEAT_STARTING_GRACE = datetime.timedelta(minutes=3)
 
 
 def heartbeat_touch(*, hostname: str) -> None:
     Heartbeat.objects.update_or_create(
         name=HEARTBEAT_NAME, defaults={"last_seen": timezone.now(), "hostname": hostname}
+    )
+
+
+def worker_boot_record(*, hostname: str) -> None:
+    """A worker says it has started (Celery's worker_ready), so that the settings page can
+    say background work is starting during the minute before beat's first heartbeat."""
+    Heartbeat.objects.update_or_create(
+        name=WORKER_BOOT_NAME, defaults={"last_seen": timezone.now(), "hostname": hostname}
     )

@@ -33,7 +33,8 @@ def test_the_overview_switches_windows_and_its_figures_follow(page, owner, artif
     assert new_customers.inner_text() == "3"  # last 7 days, the default
     assert page.locator("#figure-new-members .figure-value").inner_text() == "1"
     assert page.locator("#figure-revenue .figure-value").inner_text() == "1.500.000 ₫"
-    assert page.locator(".chart svg rect").count() == 7 * 3
+    assert page.locator(".chart svg rect:not(.series-revenue)").count() == 7 * 3
+    assert page.locator("#revenue-by-day svg rect.series-revenue").count() == 7
     page.screenshot(path=str(artifacts_dir / "overview-7-days.png"), full_page=True)
 
     page.get_by_role("link", name="Hôm nay").click()

@@ -190,7 +190,7 @@ def test_a_member_without_a_tier_has_a_page_that_says_so(staff_client, shop):
     page = staff_client.get(f"/members/{customer.pk}/")
 
     assert page.status_code == 200
-    assert "Chưa được xếp hạng" in page.content.decode()
+    assert "Chưa xếp hạng" in page.content.decode()
 
 
 def test_a_shop_starts_with_the_guides_tiers_and_its_first_member_gets_the_lowest(db, monkeypatch):
