@@ -1,0 +1,129 @@
+"""The bounds that keep an uploaded spreadsheet from holding a worker: what an .xlsx's zip
+may declare, what it may really inflate to, and how many rows (blank ones included) are read.
+
+A zip bomb need not look like one overall: a sheet of blank rows that deflates 300× can be
+padded with stored random bytes so that the whole file's ratio looks ordinary. So each member
+is checked on its own as well as the whole. Declared sizes can lie, and the libraries do not
+agree on what to do then (Python's zipfile stops at the declared size, others inflate until
+the stream ends), so before a member reaches a reader that trusts it, it is inflated here,
+counting, and refused as soon as it holds more than it declared.
+"""
+
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from django.utils.translation import gettext as _
+
+from core.formatting import format_int
+
+MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # what the whole .xlsx may unpack to
+# One sheet: a million rows of the columns we read is 200-300 MB of XML.
+MAX_SHEET_BYTES = 384 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 200  # the whole file: spreadsheet XML packs 10-50×, a bomb thousands×
+# One member: the XML Excel and openpyxl write packs under 20× (data or styled blank rows);
+# blank rows without numbers pack 300× and more. Tiny members may pack oddly: only larger ones.
+MAX_MEMBER_RATIO = 100
+RATIO_FROM_BYTES = 1024 * 1024
+# Blank rows in a row (styled but empty, e.g. a column formatted far below the data): our own
+# template has 2,000; a sheet of nothing but blank rows is refused as soon as it shows itself.
+MAX_BLANK_ROWS = 100_000
+_CHUNK = 1024 * 1024
+_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name length, extra length
+
+
+class SpreadsheetError(ValueError):
+    """A file that cannot be read as it is (here: one past a bound); the message says what to do."""
+
+
+def bomb_error() -> SpreadsheetError:
+    return SpreadsheetError(_("This .xlsx file unpacks to far more than it should: it is refused."))
+
+
+def damaged_error() -> SpreadsheetError:
+    return SpreadsheetError(_("This .xlsx file is damaged: open it in Excel and save it again."))
+
+
+def check_declared(members: list[zipfile.ZipInfo]) -> None:
+    """Refuse, unopened, an archive whose declared sizes make it a bomb: in total, or one member."""
+    declared = sum(info.file_size for info in members)
+    packed = sum(info.compress_size for info in members) or 1
+    if declared > MAX_UNZIPPED_BYTES or declared / packed > MAX_COMPRESSION_RATIO:
+        raise bomb_error()
+    for info in members:
+        if info.file_size > MAX_SHEET_BYTES:
+            raise bomb_error()
+        if info.file_size > RATIO_FROM_BYTES and info.file_size / (info.compress_size or 1) > MAX_MEMBER_RATIO:
+            raise bomb_error()
+
+
+def check_inflated(source: BinaryIO, members: list[zipfile.ZipInfo]) -> None:
+    """Inflate every member, keeping nothing, and refuse one that holds more (or less) than
+    it declared: before a reader that does not stop at the declared size sees it."""
+    for info in members:
+        source.seek(info.header_offset)
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack(source.read(_LOCAL_HEADER.size))
+        if signature != b"PK\x03\x04":
+            raise damaged_error()
+        source.seek(info.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+        if info.compress_type == zipfile.ZIP_STORED:
+            inflated = len(source.read(info.compress_size))
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            inflated = _inflate(source, info)
+        else:  # Excel writes deflate only; other methods are not read by every reader
+            raise damaged_error()
+        if inflated != info.file_size:
+            raise bomb_error() if inflated > info.file_size else damaged_error()
+
+
+def _inflate(source: BinaryIO, info: zipfile.ZipInfo) -> int:
+    decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+    left, inflated = info.compress_size, 0
+    try:
+        while left and not decompressor.eof:
+            data = source.read(min(_CHUNK, left))
+            if not data:
+                break
+            left -= len(data)
+            while data and not decompressor.eof:
+                inflated += len(decompressor.decompress(data, _CHUNK))
+                if inflated > info.file_size:  # a false header: stop here, not at the stream's end
+                    return inflated
+                data = decompressor.unconsumed_tail
+    except zlib.error as error:
+        raise damaged_error() from error
+    return inflated
+
+
+def _blank(cells: list) -> bool:
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def blank_rows_error(row: int) -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "The sheet has more than %(limit)s empty rows in a row (up to row %(row)s): they are usually formatting "
+            "far below the data. Select the rows below your data, delete them (Delete Sheet Rows) and upload the "
+            "file again."
+        )
+        % {"limit": format_int(MAX_BLANK_ROWS), "row": format_int(row)}
+    )
+
+
+def bounded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    """The rows with a value, as read. A run of more than MAX_BLANK_ROWS blank rows stops the
+    reading: counted as rows read and by row number (so rows a sheet skips count too), so a
+    sheet of nothing but blank rows is refused after its first MAX_BLANK_ROWS, as what it is."""
+    last_value_row, blank = 0, 0
+    for number, cells in rows:
+        if _blank(cells):
+            blank += 1
+            if blank > MAX_BLANK_ROWS or number - last_value_row > MAX_BLANK_ROWS + 1:
+                raise blank_rows_error(number)
+            continue
+        if number - last_value_row > MAX_BLANK_ROWS + 1:  # the rows between were not written
+            raise blank_rows_error(number)
+        last_value_row, blank = number, 0
+        yield number, cells

@@ -1,0 +1,111 @@
+"""The bounds of the upload reader: a bomb dressed as an ordinary file is refused unread,
+false sizes do not help, and a sheet of blank rows is refused as what it is, early."""
+
+import io
+import zipfile
+
+import pytest
+
+from core import spreadsheet_limits, spreadsheets
+from core.spreadsheets import SpreadsheetError, read_numbered_rows
+from core.tests.bombs import SHEET, padded_blank_rows_bomb, patch_declared_size, with_sheet
+
+BOMB = "File .xlsx này khi giải nén lớn bất thường"
+BLANK = "Trang tính có hơn 100.000 dòng trống liền nhau"
+
+
+@pytest.fixture(params=[False, True], ids=["calamine", "streamed"])
+def streamed(request, monkeypatch):
+    monkeypatch.setattr(spreadsheets, "CALAMINE_MAX_SHEET_BYTES", -1 if request.param else 2**40)
+    return request.param
+
+
+def read(content: bytes, name: str = "ds.xlsx") -> list[tuple[int, list]]:
+    """The rows with a value, without their empty cells."""
+    found = [(n, [cell for cell in cells if cell != ""]) for n, cells in read_numbered_rows(name=name, content=content)]
+    return [(number, cells) for number, cells in found if cells]
+
+
+def test_a_sheet_of_blank_rows_padded_to_an_ordinary_ratio_is_refused_before_a_byte_is_inflated(monkeypatch):
+    content = padded_blank_rows_bomb(("DienThoai",))
+    archive = zipfile.ZipFile(io.BytesIO(content))
+    assert sum(i.file_size for i in archive.infolist()) / len(content) < spreadsheet_limits.MAX_COMPRESSION_RATIO
+
+    def no_reading(*args):
+        raise AssertionError("the sheet was inflated")
+
+    monkeypatch.setattr(spreadsheets, "_chunks", no_reading)
+    monkeypatch.setattr(spreadsheet_limits, "check_inflated", no_reading)
+    with pytest.raises(SpreadsheetError, match=BOMB):
+        read(content)
+
+
+def test_a_sheet_declaring_less_than_it_holds_is_refused_as_a_bomb():
+    def rows(stream):
+        for number in range(2, 3002):
+            stream.write(
+                b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>09%08d</t></is></c></row>' % (number, number, number)
+            )
+
+    content = with_sheet(("DienThoai",), rows)
+    sheet = zipfile.ZipFile(io.BytesIO(content)).read(SHEET)
+    lied = patch_declared_size(content, SHEET, size=sheet.index(b'<row r="3"'))
+
+    with pytest.raises(SpreadsheetError, match=BOMB):
+        read(lied)
+
+
+def test_what_is_inflated_is_bounded_whatever_the_zip_declares(monkeypatch):
+    """The stream counts what it inflates (here the bound is lowered below an honest sheet)."""
+    monkeypatch.setattr(spreadsheets, "CALAMINE_MAX_SHEET_BYTES", -1)
+    monkeypatch.setattr(spreadsheets, "MAX_SHEET_BYTES", 10_000)
+    content = with_sheet(("DienThoai",), lambda stream: [stream.write(b'<row><c t="n"><v>1</v></c></row>' * 1000)])
+
+    with pytest.raises(SpreadsheetError, match=BOMB):
+        read(content)
+
+
+def styled_blank_rows(first: int, count: int):
+    def rows(stream):
+        stream.write(b'<row r="2"><c r="A2" t="inlineStr"><is><t>0912345678</t></is></c></row>')
+        for number in range(first, first + count):
+            stream.write(b'<row r="%d"><c r="A%d" s="1"/><c r="B%d" s="1"/></row>' % (number, number, number))
+        stream.write(b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>0987654321</t></is></c></row>' % (
+            first + count, first + count))  # fmt: skip
+
+    return rows
+
+
+def test_a_long_run_of_blank_rows_is_refused_as_blank_rows_with_the_row_named(streamed):
+    content = with_sheet(("DienThoai",), styled_blank_rows(3, 150_000))
+
+    with pytest.raises(SpreadsheetError, match=BLANK) as refused:
+        read(content)
+    assert "100.003" in str(refused.value)  # the first row past the bound: where to look
+
+
+def test_rows_a_sheet_skips_count_as_blank_rows(streamed):
+    def rows(stream):
+        stream.write(b'<row r="1048576"><c r="A1048576" t="inlineStr"><is><t>0912345678</t></is></c></row>')
+
+    with pytest.raises(SpreadsheetError, match=BLANK):
+        read(with_sheet(("DienThoai",), rows))
+
+
+def test_blank_rows_under_the_bound_are_passed_over(streamed):
+    """Our own template formats 2,000 rows of its phone column."""
+    content = with_sheet(("DienThoai",), styled_blank_rows(3, 2_000))
+
+    assert read(content) == [(1, ["DienThoai"]), (2, ["0912345678"]), (2003, ["0987654321"])]
+
+
+def test_a_csv_of_blank_lines_is_refused_as_blank_rows():
+    content = b"DienThoai\r\n" + b",\r\n" * 200_000 + b"0912345678\r\n"
+
+    with pytest.raises(SpreadsheetError, match=BLANK):
+        read(content, name="ds.csv")
+
+
+def test_an_empty_file_says_what_to_do():
+    with pytest.raises(SpreadsheetError, match="File bạn chọn không có dữ liệu"):
+        read(b"", name="ds.csv")
