@@ -22,6 +22,7 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.spreadsheet_limits import MAX_SHEET_BYTES, SpreadsheetError, bounded, check_declared, check_inflated
 from core.spreadsheet_limits import bomb_error as _bomb_error
@@ -29,6 +30,11 @@ from core.spreadsheet_limits import bomb_error as _bomb_error
 __all__ = ["SpreadsheetError", "check_upload", "read_numbered_rows", "read_rows"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# Also what the upload forms say (Django's own words name no file and no way out).
+EMPTY_FILE = gettext_lazy(
+    "The file you chose is empty (0 bytes): open it in Excel, check that your data is in it, save it and choose it "
+    "again."
+)
 MAX_COLUMNS = 8  # A-H: a template's columns and a few notes beside them
 # calamine holds a whole sheet in memory (about 1.6 times its XML); a larger sheet is read
 # as a stream instead (``_streamed_rows``): slower, in memory that does not grow with it.
@@ -61,14 +67,7 @@ def check_upload(*, name: str, size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> 
     if not lower.endswith((".xlsx", ".csv")):
         raise SpreadsheetError(_("Upload an Excel file (.xlsx) or a CSV file (.csv)."))
     if size == 0:
-        raise SpreadsheetError(empty_file_message())
-
-
-def empty_file_message() -> str:
-    return _(
-        "The file you chose is empty (0 bytes): open it in Excel, check that your data is in it, save it and "
-        "choose it again."
-    )
+        raise SpreadsheetError(str(EMPTY_FILE))
 
 
 def read_numbered_rows(*, name: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[tuple[int, list]]:

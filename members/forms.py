@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.spreadsheets import EMPTY_FILE
 from loyalty.models import Tier
 from members.models import Customer, CustomerGroup
 from members.phones import InvalidPhone, normalize_phone
@@ -170,7 +171,10 @@ class GroupRulesForm(forms.Form):
 
 
 class PhoneListForm(forms.Form):
-    file = forms.FileField(label=_("A list of phones (.xlsx or .csv)"))
+    file = forms.FileField(
+        label=_("A list of phones (.xlsx or .csv)"),
+        error_messages={"required": _("Choose the file with the phones, then upload it."), "empty": EMPTY_FILE},
+    )
 
 
 class AddToGroupForm(CustomerFilterForm):

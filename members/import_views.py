@@ -5,6 +5,7 @@ import datetime
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.spreadsheets import SpreadsheetError
+from core.spreadsheets import EMPTY_FILE, SpreadsheetError
 from core.xlsx import XLSX_CONTENT_TYPE
 from members import imports
 from members.models import ImportJob
-from shops.decorators import owner_required
+from shops.decorators import owner_required, shop_member_required
 from shops.exports import export_request
 from shops.services import client_ip
 
@@ -27,7 +28,7 @@ STALLED_AFTER = datetime.timedelta(minutes=5)
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File (.xlsx or .csv)"),
-        error_messages={"required": gettext_lazy("Choose the file to upload.")},
+        error_messages={"required": gettext_lazy("Choose the file to upload."), "empty": EMPTY_FILE},
     )
 
 
@@ -69,7 +70,12 @@ def import_template_view(request, kind: str):
 
 
 def _job(request, pk: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.for_shop(request.shop).defer("file_content"), pk=pk)
+    """The shop's job, if this person may see its kind (staff: a group's phone list only)."""
+    jobs = ImportJob.objects.for_shop(request.shop).select_related("group").defer("file_content")
+    job = get_object_or_404(jobs, pk=pk)
+    if not request.user.is_owner and not imports.import_kind(job.kind).staff_allowed:
+        raise PermissionDenied
+    return job
 
 
 def _problem_rows(import_kind, job: ImportJob) -> list[dict]:
@@ -80,7 +86,7 @@ def _outcome_rows(import_kind, counts: dict) -> list[tuple[str, str, int]]:
     return [(code, import_kind.label(code), counts.get(code, 0)) for code in import_kind.outcome_labels]
 
 
-@owner_required
+@shop_member_required
 def import_view(request, pk: int):
     job = _job(request, pk)
     import_kind = imports.import_kind(job.kind)
@@ -90,6 +96,8 @@ def import_view(request, pk: int):
         {
             "job": job,
             "kind": import_kind,
+            "back_url": import_kind.start_path(job),
+            "back_title": import_kind.start_title(job),
             "preview": _outcome_rows(import_kind, job.preview),
             "counts": _outcome_rows(import_kind, job.counts),
             "problems": _problem_rows(import_kind, job),
@@ -111,7 +119,7 @@ def import_view(request, pk: int):
     )
 
 
-@owner_required
+@shop_member_required
 def import_status_view(request, pk: int):
     """What the progress bar polls."""
     job = _job(request, pk)
@@ -126,7 +134,7 @@ def import_status_view(request, pk: int):
     )
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_confirm_view(request, pk: int):
     job = _job(request, pk)
@@ -137,16 +145,16 @@ def import_confirm_view(request, pk: int):
     return redirect("members:import", pk=job.pk)
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_cancel_view(request, pk: int):
     job = _job(request, pk)
     if imports.import_cancel(job=job):
         messages.success(request, _("The import was cancelled; nothing was written."))
-    return redirect(imports.import_kind(job.kind).start_url)
+    return redirect(imports.import_kind(job.kind).start_path(job))
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_resume_view(request, pk: int):
     job = _job(request, pk)
@@ -155,7 +163,7 @@ def import_resume_view(request, pk: int):
     return redirect("members:import", pk=job.pk)
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_report_view(request, pk: int):
     job = _job(request, pk)
