@@ -56,7 +56,7 @@ def import_start_view(request, kind: str):
         .filter(kind=kind)
         .exclude(status=ImportJob.Status.CANCELLED)
         .select_related("uploaded_by")
-        .defer("file_content")[:RECENT_JOBS]
+        .defer("file_content", "report_content")[:RECENT_JOBS]
     )
     return render(request, "members/import_start.html", {"kind": import_kind, "form": form, "jobs": jobs})
 
@@ -71,7 +71,7 @@ def import_template_view(request, kind: str):
 
 def _job(request, pk: int) -> ImportJob:
     """The shop's job, if this person may see its kind (staff: a group's phone list only)."""
-    jobs = ImportJob.objects.for_shop(request.shop).select_related("group").defer("file_content")
+    jobs = ImportJob.objects.for_shop(request.shop).select_related("group").defer("file_content", "report_content")
     job = get_object_or_404(jobs, pk=pk)
     if not request.user.is_owner and not imports.import_kind(job.kind).staff_allowed:
         raise PermissionDenied
@@ -109,7 +109,7 @@ def import_view(request, pk: int):
                 status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.DONE],
             )
             .exclude(pk=job.pk)
-            .defer("file_content")
+            .defer("file_content", "report_content")
             .first()
             if job.status == ImportJob.Status.READY
             else None,

@@ -293,8 +293,9 @@ def import_analyse(*, job_id: int) -> None:
         problems = _with_repeated(kind, job, tally.problems, tally.repeated) if tally.repeated else tally.problems
     except SpreadsheetError as error:
         # Only the refusal is kept: a refused file (a bomb, random bytes) is nothing to keep.
+        now = timezone.now()
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
-            status=ImportJob.Status.REFUSED, error=str(error), finished_at=timezone.now(), file_content=b""
+            status=ImportJob.Status.REFUSED, error=str(error), finished_at=now, file_content=b"", file_dropped_at=now
         )
         return
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
@@ -422,11 +423,12 @@ def import_confirm(*, job: ImportJob, actor: User, ip: str | None) -> None:
 
 
 def import_cancel(*, job: ImportJob) -> bool:
-    """Drop a preview that was not confirmed (nothing had been written)."""
+    """Drop a preview that was not confirmed (nothing had been written), and its file."""
+    now = timezone.now()
     return bool(
         ImportJob.objects.filter(
             pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
-        ).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now(), file_content=b"")
+        ).update(status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now)
     )
 
 
@@ -518,9 +520,15 @@ def _apply_batch(kind: ImportKind, job: ImportJob, batch: list[Row]) -> None:
 
 
 def import_fail(*, job_id: int, error: str) -> None:
-    ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.ANALYSING]
-    ).update(status=ImportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+    """A job whose worker raised. One still being read was never confirmed: it is refused
+    (resuming would apply it) and its file dropped; a confirmed one can be resumed."""
+    now = timezone.now()
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
+        status=ImportJob.Status.REFUSED, error=error[:2000], finished_at=now, file_content=b"", file_dropped_at=now
+    )
+    ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]).update(
+        status=ImportJob.Status.FAILED, error=error[:2000], finished_at=now
+    )
 
 
 def counts_text(kind: ImportKind, counts: dict[str, int]) -> str:
@@ -576,8 +584,3 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
                 yield [row.number, *cells, kind.label(outcome.code), outcome.reason]
 
     return header, job.rows_total, rows()
-
-
-def import_report_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], int, Iterator[list]]:
-    """The exporter of an import's report (the export job builds the file)."""
-    return report_rows(job=ImportJob.objects.for_shop(shop).get(pk=params["job"]))

@@ -237,7 +237,7 @@ def _group_page(request, group: CustomerGroup, *, rules_form, upload_form, statu
         ImportJob.objects.for_shop(request.shop)
         .filter(group=group)
         .exclude(status=ImportJob.Status.CANCELLED)
-        .defer("file_content")[:RECENT_UPLOADS]
+        .defer("file_content", "report_content")[:RECENT_UPLOADS]
         if rules_form is None
         else []
     )
