@@ -104,3 +104,17 @@ def test_the_report_export_of_a_purged_job_is_built(shop, owner, owner_client, s
 
     export.refresh_from_db()
     assert export.status == "done" and export.row_count == 1
+
+
+def test_an_empty_file_on_the_opening_import_says_what_is_wrong_and_what_to_do_next_to_the_field(owner_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = owner_client.post("/members/opening-balances/", {"file": SimpleUploadedFile("dau-ky.xlsx", b"")})
+
+    page = response.content.decode()
+    error = page[page.index('id="upload-error"') :]
+    assert error[: error.index("</span>")].endswith(
+        "File bạn chọn không có dữ liệu (0 byte): hãy mở file bằng Excel, kiểm tra dữ liệu đã có trong đó, lưu lại "
+        "rồi chọn lại file."
+    )
+    assert "Tập tin được gửi là rỗng" not in page and not ImportJob.objects.exists()
