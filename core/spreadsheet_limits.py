@@ -9,6 +9,7 @@ the stream ends), so before a member reaches a reader that trusts it, it is infl
 counting, and refused as soon as it holds more than it declared.
 """
 
+import csv
 import struct
 import zipfile
 import zlib
@@ -126,4 +127,25 @@ def bounded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
         if number - last_value_row > MAX_BLANK_ROWS + 1:  # the rows between were not written
             raise blank_rows_error(number)
         last_value_row, blank = number, 0
+        yield number, cells
+
+
+def numbered_csv_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list]]:
+    """The CSV's rows, numbered; a row the csv module gives up on (a cell over its 128 KB
+    limit, a quote never closed) is refused by its number instead of failing the job."""
+    number = 0
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise SpreadsheetError(
+                _(
+                    "Row %(row)s of the CSV file cannot be read: a cell is far too long or a quote is never closed. "
+                    "Check that row in Excel and save the file again as “CSV UTF-8”."
+                )
+                % {"row": number + 1}
+            ) from error
+        number += 1
         yield number, cells

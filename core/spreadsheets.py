@@ -32,6 +32,7 @@ from core.spreadsheet_limits import (
     bounded,
     check_declared,
     check_inflated,
+    numbered_csv_rows,
 )
 from core.spreadsheet_limits import bomb_error as _bomb_error
 
@@ -390,4 +391,4 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+    return numbered_csv_rows(csv.reader(io.StringIO(text), dialect))

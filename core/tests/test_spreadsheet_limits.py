@@ -109,3 +109,10 @@ def test_a_csv_of_blank_lines_is_refused_as_blank_rows():
 def test_an_empty_file_says_what_to_do():
     with pytest.raises(SpreadsheetError, match="File bạn chọn không có dữ liệu"):
         read(b"", name="ds.csv")
+
+
+def test_a_csv_cell_too_long_to_read_is_refused_by_its_row():
+    content = b"DienThoai\r\n0912345678\r\n" + b"x" * 200_000 + b"\r\n"
+
+    with pytest.raises(SpreadsheetError, match="Dòng 3 của file CSV không đọc được"):
+        read(content, name="ds.csv")
