@@ -10,6 +10,7 @@ counting, and refused as soon as it holds more than it declared.
 """
 
 import csv
+import re
 import struct
 import zipfile
 import zlib
@@ -32,6 +33,8 @@ RATIO_FROM_BYTES = 1024 * 1024
 # template has 2,000; a sheet of nothing but blank rows is refused as soon as it shows itself.
 MAX_BLANK_ROWS = 100_000
 _CHUNK = 1024 * 1024
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]+)"')
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, ..., name length, extra length
 
 
@@ -128,6 +131,24 @@ def bounded(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
             raise blank_rows_error(number)
         last_value_row, blank = number, 0
         yield number, cells
+
+
+class RowSpan:
+    """The rows a sheet's XML holds against the highest row number it names, chunk by chunk:
+    calamine holds a sheet as a dense grid down to that row, so a dozen rows numbered
+    90,000 apart would cost it the memory of a full sheet."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.highest = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.rows += len(_ROW_TAG.findall(chunk))
+        self.highest = max(self.highest, max(map(int, _ROW_NUMBER.findall(chunk)), default=0))
+
+    def check(self) -> None:
+        if self.highest > self.rows + MAX_BLANK_ROWS:
+            raise blank_rows_error(self.highest)
 
 
 def numbered_csv_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list]]:

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 from core.spreadsheet_limits import (
     MAX_BLANK_ROWS,
     MAX_SHEET_BYTES,
+    RowSpan,
     SpreadsheetError,
     blank_rows_error,
     bounded,
@@ -108,7 +109,8 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
         sheet_size = archive.getinfo(sheet_path).file_size
     except KeyError as error:
         raise SpreadsheetError(_("This .xlsx file has no sheet: open it in Excel and save it again.")) from error
-    if sheet_size > CALAMINE_MAX_SHEET_BYTES:
+    strings_size = sum(info.file_size for info in members if info.filename == "xl/sharedStrings.xml")
+    if max(sheet_size, strings_size) > CALAMINE_MAX_SHEET_BYTES:  # calamine holds all its strings too
         return _streamed_rows(archive, sheet_path)
     _scan_first_sheet(archive, sheet_path)
     check_inflated(io.BytesIO(content), members)  # calamine reads on past a false declared size
@@ -199,9 +201,11 @@ def _wide_error(cell: str) -> SpreadsheetError:
 
 
 def _scan_first_sheet(archive: zipfile.ZipFile, path: str) -> None:
-    """Refuse formulas and values beyond the columns we read, naming the first such cell."""
-    tail = b""
+    """Refuse formulas and values beyond the columns we read, naming the first such cell, and
+    rows numbered far past the rows the sheet holds (calamine's grid would hold them all)."""
+    tail, span = b"", RowSpan()
     for chunk in _chunks(archive, path):
+        span.add(chunk)
         data = tail + chunk
         formula = _FORMULA.search(data)
         if formula:
@@ -211,6 +215,7 @@ def _scan_first_sheet(archive: zipfile.ZipFile, path: str) -> None:
             reference = _CELL_REF.search(data, wide.start())
             raise _wide_error((reference[1] + reference[2]).decode())
         tail = data[-512:]
+    span.check()
 
 
 def _cell_before(data: bytes, position: int) -> str:

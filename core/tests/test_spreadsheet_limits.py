@@ -116,3 +116,41 @@ def test_a_csv_cell_too_long_to_read_is_refused_by_its_row():
 
     with pytest.raises(SpreadsheetError, match="Dòng 3 của file CSV không đọc được"):
         read(content, name="ds.csv")
+
+
+def test_a_few_rows_numbered_far_apart_are_refused_before_calamine_builds_a_grid_down_to_the_last(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "CALAMINE_MAX_SHEET_BYTES", 2**40)
+
+    def rows(stream):
+        for number in range(90_000, 1_048_577, 90_000):
+            stream.write(b'<row r="%d"><c r="H%d"><v>1</v></c></row>' % (number, number))
+
+    content = with_sheet(("DienThoai",), rows)
+    monkeypatch.setattr("python_calamine.CalamineWorkbook.from_filelike", lambda *args: pytest.fail("calamine ran"))
+
+    with pytest.raises(SpreadsheetError, match=BLANK):
+        read(content)
+
+
+def test_large_shared_strings_are_read_by_the_stream_not_held_by_calamine(monkeypatch):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["DienThoai"])
+    workbook.active.append(["0912345678"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    source = zipfile.ZipFile(buffer)
+    unused = b"".join(b"<si><t>%d</t></si>" % n for n in range(20_000))
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            target.writestr(item.filename, source.read(item.filename))
+        namespace = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        target.writestr("xl/sharedStrings.xml", b'<sst xmlns="%s">%s</sst>' % (namespace, unused))
+    sizes = {info.filename: info.file_size for info in zipfile.ZipFile(rewritten).infolist()}
+    assert sizes[SHEET] < 10_000 < sizes["xl/sharedStrings.xml"]
+    monkeypatch.setattr(spreadsheets, "CALAMINE_MAX_SHEET_BYTES", 10_000)
+    monkeypatch.setattr("python_calamine.CalamineWorkbook.from_filelike", lambda *args: pytest.fail("calamine ran"))
+
+    assert read(rewritten.getvalue()) == [(1, ["DienThoai"]), (2, ["0912345678"])]
