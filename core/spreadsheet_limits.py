@@ -32,6 +32,7 @@ RATIO_FROM_BYTES = 1024 * 1024
 # Blank rows in a row (styled but empty, e.g. a column formatted far below the data): our own
 # template has 2,000; a sheet of nothing but blank rows is refused as soon as it shows itself.
 MAX_BLANK_ROWS = 100_000
+EXCEL_MAX_ROWS = 1_048_576  # no sheet Excel writes holds more rows, blank or not
 _CHUNK = 1024 * 1024
 _ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s/>]")
 _ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="([0-9]+)"')
@@ -147,8 +148,37 @@ class RowSpan:
         self.highest = max(self.highest, max(map(int, _ROW_NUMBER.findall(chunk)), default=0))
 
     def check(self) -> None:
+        if self.rows > EXCEL_MAX_ROWS or self.highest > EXCEL_MAX_ROWS:
+            raise too_many_rows_error()
         if self.highest > self.rows + MAX_BLANK_ROWS:
             raise blank_rows_error(self.highest)
+
+
+class RowCounter:
+    """Every row of a sheet as the stream parses it, blank or not: no more than Excel allows,
+    and no run of more than MAX_BLANK_ROWS blank ones."""
+
+    def __init__(self) -> None:
+        self.read = 0
+        self.blank = 0
+
+    def add(self, number: int, *, blank: bool) -> None:
+        self.read += 1
+        if self.read > EXCEL_MAX_ROWS or number > EXCEL_MAX_ROWS:
+            raise too_many_rows_error()
+        self.blank = self.blank + 1 if blank else 0
+        if self.blank > MAX_BLANK_ROWS:
+            raise blank_rows_error(number)
+
+
+def too_many_rows_error() -> SpreadsheetError:
+    return SpreadsheetError(
+        _(
+            "The sheet holds more rows than Excel allows (%(limit)s): the file is damaged or was not made by a "
+            "spreadsheet program. Open it in Excel, save it again and upload it."
+        )
+        % {"limit": format_int(EXCEL_MAX_ROWS)}
+    )
 
 
 def numbered_csv_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list]]:

@@ -25,11 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.spreadsheet_limits import (
-    MAX_BLANK_ROWS,
     MAX_SHEET_BYTES,
+    RowCounter,
     RowSpan,
     SpreadsheetError,
-    blank_rows_error,
     bounded,
     check_declared,
     check_inflated,
@@ -315,7 +314,8 @@ def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, l
     strings = _SharedStrings(archive)
     done: list[tuple[int, list]] = []
     columns: dict[str, int] = {}
-    state = {"row": 0, "cells": [], "column": 0, "type": "n", "ref": "", "text": None, "in_value": False, "blank": 0}
+    state = {"row": 0, "cells": [], "column": 0, "type": "n", "ref": "", "text": None, "in_value": False}
+    counter = RowCounter()
 
     def start(name, attrs):
         name = _local(name)
@@ -364,14 +364,10 @@ def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, l
                 cells.extend([""] * (column + 1 - len(cells)))
             cells[column] = value
         elif name == "row":
+            # Blank rows are counted, not kept: a chunk of XML holds hundreds of thousands.
+            counter.add(state["row"], blank=not state["cells"])
             if state["cells"]:
                 done.append((state["row"], state["cells"]))
-                state["blank"] = 0
-                return
-            # Counted here, not kept: a chunk of XML holds hundreds of thousands of blank rows.
-            state["blank"] += 1
-            if state["blank"] > MAX_BLANK_ROWS:
-                raise blank_rows_error(state["row"])
 
     def text(data):
         if state["in_value"]:

@@ -154,3 +154,14 @@ def test_large_shared_strings_are_read_by_the_stream_not_held_by_calamine(monkey
     monkeypatch.setattr("python_calamine.CalamineWorkbook.from_filelike", lambda *args: pytest.fail("calamine ran"))
 
     assert read(rewritten.getvalue()) == [(1, ["DienThoai"]), (2, ["0912345678"])]
+
+
+def test_a_sheet_of_more_rows_than_excel_allows_is_refused_whichever_reader(streamed, monkeypatch):
+    """Blank rows in runs under the bound, between single values: it is the count that stops it."""
+    monkeypatch.setattr(spreadsheet_limits, "MAX_MEMBER_RATIO", 10**6)
+    monkeypatch.setattr(spreadsheet_limits, "MAX_COMPRESSION_RATIO", 10**6)
+    run = b"<row/>" * 49_999 + b'<row><c t="inlineStr"><is><t>0912345678</t></is></c></row>'
+    content = with_sheet(("DienThoai",), lambda stream: [stream.write(run) for _ in range(22)])
+
+    with pytest.raises(SpreadsheetError, match="Trang tính có nhiều dòng hơn mức Excel cho phép"):
+        read(content)
