@@ -173,6 +173,7 @@ class GroupRulesForm(forms.Form):
 class PhoneListForm(forms.Form):
     file = forms.FileField(
         label=_("A list of phones (.xlsx or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
         error_messages={"required": _("Choose the file with the phones, then upload it."), "empty": EMPTY_FILE},
     )
 

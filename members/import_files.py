@@ -1,7 +1,8 @@
 """How long an import keeps its file: a refused or cancelled file is dropped at once (by
 ``members.imports``: only the refusal is kept); a finished job keeps its file for
 IMPORT_FILE_KEEP_DAYS, for its report, then (``import_files_purge``, run by beat) the report's
-rows are kept compressed on the job and the file is dropped. The report reads either."""
+rows are kept compressed on the job and the file is dropped. The report reads either. A
+preview left that long without a confirmation is cancelled, and its file dropped."""
 
 import datetime
 import gzip
@@ -22,7 +23,8 @@ _DROPPED = (ImportJob.Status.REFUSED, ImportJob.Status.CANCELLED)
 
 def import_files_purge(*, now: datetime.datetime | None = None) -> int:
     """Drop the files of finished jobs older than IMPORT_FILE_KEEP_DAYS, keeping their reports,
-    and any refused or cancelled job's file still kept. Safe to run twice (or two at once: a
+    of previews never confirmed in that time (cancelled), and any refused or cancelled job's
+    file still kept. Safe to run twice (or two at once: a
     job's file is dropped by one conditional update). Returns how many files were dropped."""
     now = now or timezone.now()
     dropped = (
@@ -31,6 +33,9 @@ def import_files_purge(*, now: datetime.datetime | None = None) -> int:
         .update(file_content=b"", file_dropped_at=now)
     )
     old = now - datetime.timedelta(days=settings.IMPORT_FILE_KEEP_DAYS)
+    dropped += ImportJob.objects.filter(
+        status__in=(ImportJob.Status.READY, ImportJob.Status.ANALYSING), created_at__lt=old
+    ).update(status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now)
     finished = ImportJob.objects.filter(
         status=ImportJob.Status.DONE, finished_at__lt=old, file_dropped_at__isnull=True
     ).values_list("pk", flat=True)

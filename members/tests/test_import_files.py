@@ -118,3 +118,17 @@ def test_an_empty_file_on_the_opening_import_says_what_is_wrong_and_what_to_do_n
         "rồi chọn lại file."
     )
     assert "Tập tin được gửi là rỗng" not in page and not ImportJob.objects.exists()
+
+
+def test_a_preview_never_confirmed_is_cancelled_after_the_days_set_and_its_file_dropped(shop, owner, settings):
+    settings.IMPORT_FILE_KEEP_DAYS = 30
+    stale = upload(shop, owner, xlsx([["Mai", "0912345678", "", 1]]))
+    fresh = upload(shop, owner, xlsx([["Lan", "0987654321", "", 1]]))
+    ImportJob.objects.filter(pk=stale.pk).update(created_at=timezone.now() - datetime.timedelta(days=31))
+
+    import_files_purge()
+
+    stale.refresh_from_db()
+    fresh.refresh_from_db()
+    assert (stale.status, bytes(stale.file_content)) == ("cancelled", b"")
+    assert fresh.status == "ready" and bytes(fresh.file_content)
