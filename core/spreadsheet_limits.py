@@ -3,10 +3,11 @@ may declare, what it may really inflate to, and how many rows (blank ones includ
 
 A zip bomb need not look like one overall: a sheet of blank rows that deflates 300× can be
 padded with stored random bytes so that the whole file's ratio looks ordinary. So each member
-is checked on its own as well as the whole. Declared sizes can lie, and the libraries do not
-agree on what to do then (Python's zipfile stops at the declared size, others inflate until
-the stream ends), so before a member reaches a reader that trusts it, it is inflated here,
-counting, and refused as soon as it holds more than it declared.
+is checked on its own as well as the whole. Declared sizes can lie: Python's zipfile stops
+at the declared size, and the zip reader inside calamine (today) stops once it is passed, but
+rather than depend on a library's version, each member calamine will read is inflated here
+first, counting, and refused as a bomb as soon as it holds more than it declared (about 3%
+of the time calamine then takes to read a 60 MB sheet).
 """
 
 import csv

@@ -112,7 +112,7 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
     if max(sheet_size, strings_size) > CALAMINE_MAX_SHEET_BYTES:  # calamine holds all its strings too
         return _streamed_rows(archive, sheet_path)
     _scan_first_sheet(archive, sheet_path)
-    check_inflated(io.BytesIO(content), members)  # calamine reads on past a false declared size
+    check_inflated(io.BytesIO(content), members)  # a false declared size is a bomb, whatever calamine makes of it
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheet = workbook.get_sheet_by_index(0)
