@@ -261,6 +261,8 @@ CELERY_BEAT_SCHEDULE = {
     "dashboard-refresh": {"task": "dashboard.tasks.refresh_dashboards", "schedule": 60.0},
     # Messages due (retries, waits after an account problem) and ones left by a dead worker.
     "messaging-outbox": {"task": "messaging.tasks.send_due", "schedule": 60.0},
+    # Files of imports finished IMPORT_FILE_KEEP_DAYS ago (their reports are kept).
+    "import-files-purge": {"task": "members.tasks.purge_import_files", "schedule": 3600.0},
 }
 
 # Haravan ------------------------------------------------------------------------------------
@@ -306,6 +308,9 @@ EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", 1_000_000))
 # Spreadsheet imports (opening balances, point adjustments): a million rows fit in ~40 MB.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", 64 * 1024 * 1024))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", 1_000_000))
+# A finished import keeps its file this long, then only its report's rows (refused or
+# cancelled files are dropped at once).
+IMPORT_FILE_KEEP_DAYS = int(os.environ.get("IMPORT_FILE_KEEP_DAYS", 30))
 
 LOGGING = {
     "version": 1,

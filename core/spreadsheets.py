@@ -2,11 +2,13 @@
 with limits that keep a bad file from hurting the server.
 
 Before calamine sees an .xlsx, the zip's declared sizes are checked (a zip bomb is refused
-unopened) and the first sheet's XML is scanned as a stream: calamine holds a sheet as a
+unopened), every member is inflated once to check it holds what it declares, and the first
+sheet's XML is scanned as a stream: calamine holds a sheet as a
 dense grid, so one stray value in cell XFD1048576 would ask for billions of cells. Cells
 beyond the columns we read, and formulas (we want the values people see, not what Excel
 would compute), are refused with the cell's address. A sheet too large to hold in memory
-is read as a stream with the standard library's expat instead, with the same checks.
+is read as a stream with the standard library's expat instead, with the same checks. Either
+way a run of blank rows stops the reading (``core.spreadsheet_limits``).
 """
 
 import csv
@@ -20,10 +22,28 @@ from xml.etree import ElementTree
 from xml.parsers import expat
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.spreadsheet_limits import (
+    MAX_SHEET_BYTES,
+    RowCounter,
+    RowSpan,
+    SpreadsheetError,
+    bounded,
+    check_declared,
+    check_inflated,
+    numbered_csv_rows,
+)
+from core.spreadsheet_limits import bomb_error as _bomb_error
+
+__all__ = ["SpreadsheetError", "check_upload", "read_numbered_rows", "read_rows"]
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 512 * 1024 * 1024  # what the .xlsx's zip says it holds, checked before parsing
-MAX_COMPRESSION_RATIO = 200  # spreadsheet XML packs 10-50×; a bomb packs thousands×
+# Also what the upload forms say (Django's own words name no file and no way out).
+EMPTY_FILE = gettext_lazy(
+    "The file you chose is empty (0 bytes): open it in Excel, check that your data is in it, save it and choose it "
+    "again."
+)
 MAX_COLUMNS = 8  # A-H: a template's columns and a few notes beside them
 # calamine holds a whole sheet in memory (about 1.6 times its XML); a larger sheet is read
 # as a stream instead (``_streamed_rows``): slower, in memory that does not grow with it.
@@ -42,10 +62,6 @@ MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DOC_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 
 
-class SpreadsheetError(ValueError):
-    pass
-
-
 def check_upload(*, name: str, size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> None:
     """What can be told from the name and the size alone."""
     if size > max_bytes:
@@ -60,7 +76,7 @@ def check_upload(*, name: str, size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> 
     if not lower.endswith((".xlsx", ".csv")):
         raise SpreadsheetError(_("Upload an Excel file (.xlsx) or a CSV file (.csv)."))
     if size == 0:
-        raise SpreadsheetError(_("The file is empty."))
+        raise SpreadsheetError(str(EMPTY_FILE))
 
 
 def read_numbered_rows(*, name: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[tuple[int, list]]:
@@ -69,8 +85,8 @@ def read_numbered_rows(*, name: str, content: bytes, max_bytes: int = MAX_UPLOAD
     cannot be read, before the first row."""
     check_upload(name=name, size=len(content), max_bytes=max_bytes)
     if name.lower().endswith(".xlsx"):
-        return _xlsx_rows(content)
-    return _csv_rows(content)
+        return bounded(_xlsx_rows(content))
+    return bounded(_csv_rows(content))
 
 
 def read_rows(*, name: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[list]:
@@ -86,18 +102,17 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
         members = archive.infolist()
     except zipfile.BadZipFile as error:
         raise SpreadsheetError(_("This is not a valid .xlsx file: open it in Excel and save it again.")) from error
-    declared = sum(info.file_size for info in members)
-    packed = sum(info.compress_size for info in members) or 1
-    if declared > MAX_UNZIPPED_BYTES or declared / packed > MAX_COMPRESSION_RATIO:
-        raise SpreadsheetError(_("This .xlsx file unpacks to far more than it should: it is refused."))
+    check_declared(members)
     sheet_path = _first_sheet_path(archive)
     try:
         sheet_size = archive.getinfo(sheet_path).file_size
     except KeyError as error:
         raise SpreadsheetError(_("This .xlsx file has no sheet: open it in Excel and save it again.")) from error
-    if sheet_size > CALAMINE_MAX_SHEET_BYTES:
+    strings_size = sum(info.file_size for info in members if info.filename == "xl/sharedStrings.xml")
+    if max(sheet_size, strings_size) > CALAMINE_MAX_SHEET_BYTES:  # calamine holds all its strings too
         return _streamed_rows(archive, sheet_path)
     _scan_first_sheet(archive, sheet_path)
+    check_inflated(io.BytesIO(content), members)  # a false declared size is a bomb, whatever calamine makes of it
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         sheet = workbook.get_sheet_by_index(0)
@@ -149,6 +164,7 @@ def _chunks(archive: zipfile.ZipFile, path: str) -> Iterator[bytes]:
         stream = archive.open(path)
     except KeyError as error:
         raise SpreadsheetError(_("This .xlsx file has no sheet: open it in Excel and save it again.")) from error
+    inflated = 0
     with stream:
         while True:
             try:
@@ -157,6 +173,9 @@ def _chunks(archive: zipfile.ZipFile, path: str) -> Iterator[bytes]:
                 raise SpreadsheetError(_("This .xlsx file is damaged: open it in Excel and save it again.")) from error
             if not chunk:
                 return
+            inflated += len(chunk)
+            if inflated > MAX_SHEET_BYTES:  # what is inflated, whatever the zip declared
+                raise _bomb_error()
             yield chunk
 
 
@@ -181,9 +200,11 @@ def _wide_error(cell: str) -> SpreadsheetError:
 
 
 def _scan_first_sheet(archive: zipfile.ZipFile, path: str) -> None:
-    """Refuse formulas and values beyond the columns we read, naming the first such cell."""
-    tail = b""
+    """Refuse formulas and values beyond the columns we read, naming the first such cell, and
+    rows numbered far past the rows the sheet holds (calamine's grid would hold them all)."""
+    tail, span = b"", RowSpan()
     for chunk in _chunks(archive, path):
+        span.add(chunk)
         data = tail + chunk
         formula = _FORMULA.search(data)
         if formula:
@@ -193,6 +214,7 @@ def _scan_first_sheet(archive: zipfile.ZipFile, path: str) -> None:
             reference = _CELL_REF.search(data, wide.start())
             raise _wide_error((reference[1] + reference[2]).decode())
         tail = data[-512:]
+    span.check()
 
 
 def _cell_before(data: bytes, position: int) -> str:
@@ -293,6 +315,7 @@ def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, l
     done: list[tuple[int, list]] = []
     columns: dict[str, int] = {}
     state = {"row": 0, "cells": [], "column": 0, "type": "n", "ref": "", "text": None, "in_value": False}
+    counter = RowCounter()
 
     def start(name, attrs):
         name = _local(name)
@@ -341,7 +364,10 @@ def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, l
                 cells.extend([""] * (column + 1 - len(cells)))
             cells[column] = value
         elif name == "row":
-            done.append((state["row"], state["cells"]))
+            # Blank rows are counted, not kept: a chunk of XML holds hundreds of thousands.
+            counter.add(state["row"], blank=not state["cells"])
+            if state["cells"]:
+                done.append((state["row"], state["cells"]))
 
     def text(data):
         if state["in_value"]:
@@ -366,4 +392,4 @@ def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return enumerate(csv.reader(io.StringIO(text), dialect), start=1)
+    return numbered_csv_rows(csv.reader(io.StringIO(text), dialect))

@@ -7,8 +7,8 @@ class MembersConfig(AppConfig):
     verbose_name = _("Customers and members")
 
     def ready(self) -> None:
-        from members import opening  # noqa: F401  (registers the opening-balance import)
-        from members.imports import import_report_rows
+        from members import opening, phone_lists  # noqa: F401  (register the opening-balance and phone-list imports)
+        from members.import_files import import_report_rows
         from members.selectors import customer_export_rows
         from shops.exports import register_exporter
 

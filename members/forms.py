@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DateField
+from core.spreadsheets import EMPTY_FILE
 from loyalty.models import Tier
 from members.models import Customer, CustomerGroup
 from members.phones import InvalidPhone, normalize_phone
@@ -160,7 +161,11 @@ class GroupRulesForm(forms.Form):
 
 
 class PhoneListForm(forms.Form):
-    file = forms.FileField(label=_("A list of phones (.xlsx or .csv)"))
+    file = forms.FileField(
+        label=_("A list of phones (.xlsx or .csv)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+        error_messages={"required": _("Choose the file with the phones, then upload it."), "empty": EMPTY_FILE},
+    )
 
 
 class AddToGroupForm(CustomerFilterForm):

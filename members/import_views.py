@@ -5,19 +5,19 @@ import datetime
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from core.spreadsheets import SpreadsheetError
+from core.spreadsheets import EMPTY_FILE, SpreadsheetError
 from core.xlsx import XLSX_CONTENT_TYPE
 from members import imports
 from members.models import ImportJob
-from shops.decorators import owner_required
+from shops.decorators import owner_required, shop_member_required
 from shops.exports import export_request
 from shops.models import User
 from shops.services import client_ip
@@ -29,7 +29,7 @@ STALLED_AFTER = datetime.timedelta(minutes=5)
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File (.xlsx or .csv)"),
-        error_messages={"required": gettext_lazy("Choose the file to upload.")},
+        error_messages={"required": gettext_lazy("Choose the file to upload."), "empty": EMPTY_FILE},
     )
 
 
@@ -57,7 +57,7 @@ def import_start_view(request, kind: str):
         .filter(kind=kind)
         .exclude(status=ImportJob.Status.CANCELLED)
         .select_related("uploaded_by")
-        .defer("file_content")[:RECENT_JOBS]
+        .defer("file_content", "report_content")[:RECENT_JOBS]
     )
     return render(request, "members/import_start.html", {"kind": import_kind, "form": form, "jobs": jobs})
 
@@ -71,7 +71,12 @@ def import_template_view(request, kind: str):
 
 
 def _job(request, pk: int) -> ImportJob:
-    return get_object_or_404(ImportJob.objects.for_shop(request.shop).defer("file_content"), pk=pk)
+    """The shop's job, if this person may see its kind (staff: a group's phone list only)."""
+    jobs = ImportJob.objects.for_shop(request.shop).select_related("group").defer("file_content", "report_content")
+    job = get_object_or_404(jobs, pk=pk)
+    if not request.user.is_owner and not imports.import_kind(job.kind).staff_allowed:
+        raise PermissionDenied
+    return job
 
 
 def _problem_rows(import_kind, job: ImportJob) -> list[dict]:
@@ -84,17 +89,19 @@ def _outcome_rows(import_kind, counts: dict, *, applied: bool = True) -> list[tu
     ]
 
 
-@owner_required
+@shop_member_required
 def import_view(request, pk: int):
     job = _job(request, pk)
     import_kind = imports.import_kind(job.kind)
-    request.menu_path = reverse(import_kind.start_url)  # the menu marks where the import began
+    request.menu_path = import_kind.start_path(job)  # the menu marks where the import began
     return render(
         request,
         "members/import_job.html",
         {
             "job": job,
             "kind": import_kind,
+            "back_url": import_kind.start_path(job),
+            "back_title": import_kind.start_title(job),
             "preview": _outcome_rows(import_kind, job.preview, applied=False),
             "counts": _outcome_rows(import_kind, job.counts),
             "problems": _problem_rows(import_kind, job),
@@ -106,7 +113,7 @@ def import_view(request, pk: int):
                 status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.DONE],
             )
             .exclude(pk=job.pk)
-            .defer("file_content")
+            .defer("file_content", "report_content")
             .first()
             if job.status == ImportJob.Status.READY
             else None,
@@ -116,7 +123,7 @@ def import_view(request, pk: int):
     )
 
 
-@owner_required
+@shop_member_required
 def import_status_view(request, pk: int):
     """What the progress bar polls."""
     job = _job(request, pk)
@@ -131,7 +138,7 @@ def import_status_view(request, pk: int):
     )
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_confirm_view(request, pk: int):
     job = _job(request, pk)
@@ -142,16 +149,16 @@ def import_confirm_view(request, pk: int):
     return redirect("members:import", pk=job.pk)
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_cancel_view(request, pk: int):
     job = _job(request, pk)
     if imports.import_cancel(job=job):
         messages.success(request, _("The import was cancelled; nothing was written."))
-    return redirect(imports.import_kind(job.kind).start_url)
+    return redirect(imports.import_kind(job.kind).start_path(job))
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_resume_view(request, pk: int):
     job = _job(request, pk)
@@ -160,16 +167,18 @@ def import_resume_view(request, pk: int):
     return redirect("members:import", pk=job.pk)
 
 
-@owner_required
+@shop_member_required
 @require_POST
 def import_report_view(request, pk: int):
     job = _job(request, pk)
+    # The report is read by whoever may read the job: staff for their phone lists.
+    staff_allowed = imports.import_kind(job.kind).staff_allowed
     export = export_request(
         shop=request.shop,
         actor=request.user,
         ip=client_ip(request),
         kind="import_report",
         params={"job": job.pk},
-        required_role=User.Role.OWNER,
+        required_role=User.Role.STAFF if staff_allowed else User.Role.OWNER,
     )
     return redirect("shops:export", pk=export.pk)

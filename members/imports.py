@@ -29,12 +29,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.concurrency import read_ahead
 from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
-from members.models import ImportJob
+from members.models import CustomerGroup, ImportJob
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record
 
@@ -85,6 +86,20 @@ class ImportKind:
     intro: tuple = ()
     template_name: str = "template.xlsx"
     template_url: str = ""
+    # Whether staff (not only owners) may upload and confirm this kind (a group's phone list).
+    staff_allowed: bool = False
+
+    def columns(self, cells: Sequence[Any]) -> tuple[dict[str, int], bool]:
+        """Where each header's column is, from the sheet's first row with a value, and
+        whether that row is the headers (a kind without a template may take it as data)."""
+        return _header_map(self, cells), True
+
+    def start_path(self, job: ImportJob) -> str:
+        """The page the job was started from, where its page leads back to."""
+        return reverse(self.start_url)
+
+    def start_title(self, job: ImportJob) -> str:
+        return str(self.title)
 
     def read(self, shop: Shop, cells: dict[str, Any]) -> tuple[str, Any]:
         """(key, value) of one row, or RowError."""
@@ -160,8 +175,9 @@ def _raw_rows(kind: ImportKind, job: ImportJob) -> Iterator[tuple[int, dict[str,
         if _is_empty(cells):
             continue
         if columns is None:
-            columns = _header_map(kind, cells)
-            continue
+            columns, headers = kind.columns(cells)
+            if headers:
+                continue
         yield number, {header: cells[index] if index < len(cells) else "" for header, index in columns.items()}
     if columns is None:
         raise SpreadsheetError(_("The sheet is empty: download the template, fill it in and upload it."))
@@ -222,9 +238,12 @@ def _outcomes(kind: ImportKind, rows: list[Row], decide) -> list[Outcome]:
 # The flow ----------------------------------------------------------------------------------
 
 
-def import_upload(*, shop: Shop, actor: User, ip: str | None, kind: str, name: str, content: bytes) -> ImportJob:
-    """Keep the file and have a worker read it. A file refused by its name or size raises
-    SpreadsheetError here, before anything is kept."""
+def import_upload(
+    *, shop: Shop, actor: User, ip: str | None, kind: str, name: str, content: bytes, group: CustomerGroup | None = None
+) -> ImportJob:
+    """Keep the file and have a worker read it (never this request: a file is parsed only
+    by a worker). A file refused by its name or size raises SpreadsheetError here, before
+    anything is kept. ``group``: a phone list's static group."""
     from members.tasks import analyse_import
 
     check_upload(name=name, size=len(content), max_bytes=settings.IMPORT_MAX_BYTES)
@@ -237,6 +256,7 @@ def import_upload(*, shop: Shop, actor: User, ip: str | None, kind: str, name: s
             file_size=len(content),
             file_sha256=hashlib.sha256(content).hexdigest(),
             uploaded_by=actor,
+            group=group,
         )
         activity_record(
             shop=shop,
@@ -277,8 +297,10 @@ def import_analyse(*, job_id: int) -> None:
             raise SpreadsheetError(_("The file has the column names but no rows below them."))
         problems = _with_repeated(kind, job, tally.problems, tally.repeated) if tally.repeated else tally.problems
     except SpreadsheetError as error:
+        # Only the refusal is kept: a refused file (a bomb, random bytes) is nothing to keep.
+        now = timezone.now()
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
-            status=ImportJob.Status.REFUSED, error=str(error), finished_at=timezone.now()
+            status=ImportJob.Status.REFUSED, error=str(error), finished_at=now, file_content=b"", file_dropped_at=now
         )
         return
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
@@ -406,11 +428,12 @@ def import_confirm(*, job: ImportJob, actor: User, ip: str | None) -> None:
 
 
 def import_cancel(*, job: ImportJob) -> bool:
-    """Drop a preview that was not confirmed (nothing had been written)."""
+    """Drop a preview that was not confirmed (nothing had been written), and its file."""
+    now = timezone.now()
     return bool(
         ImportJob.objects.filter(
             pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
-        ).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now(), file_content=b"")
+        ).update(status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now)
     )
 
 
@@ -502,9 +525,15 @@ def _apply_batch(kind: ImportKind, job: ImportJob, batch: list[Row]) -> None:
 
 
 def import_fail(*, job_id: int, error: str) -> None:
-    ImportJob.objects.filter(
-        pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.ANALYSING]
-    ).update(status=ImportJob.Status.FAILED, error=error[:2000], finished_at=timezone.now())
+    """A job whose worker raised. One still being read was never confirmed: it is refused
+    (resuming would apply it) and its file dropped; a confirmed one can be resumed."""
+    now = timezone.now()
+    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
+        status=ImportJob.Status.REFUSED, error=error[:2000], finished_at=now, file_content=b"", file_dropped_at=now
+    )
+    ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]).update(
+        status=ImportJob.Status.FAILED, error=error[:2000], finished_at=now
+    )
 
 
 def counts_text(kind: ImportKind, counts: dict[str, int]) -> str:
@@ -560,8 +589,3 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
                 yield [row.number, *cells, kind.label(outcome.code, applied=done), outcome.reason]
 
     return header, job.rows_total, rows()
-
-
-def import_report_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], int, Iterator[list]]:
-    """The exporter of an import's report (the export job builds the file)."""
-    return report_rows(job=ImportJob.objects.for_shop(shop).get(pk=params["job"]))

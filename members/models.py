@@ -175,6 +175,7 @@ class ImportJob(ShopOwned):
     class Kind(models.TextChoices):
         OPENING = "opening", _("Opening balances")
         POINTS = "points", _("Point adjustments")
+        PHONE_LIST = "phones", _("Phone list for a group")
 
     class Status(models.TextChoices):
         ANALYSING = "analysing", _("Reading the file")
@@ -202,6 +203,12 @@ class ImportJob(ShopOwned):
     repeated_keys = models.JSONField(default=dict, blank=True)
     # Rows read well but refused when applied (e.g. a deduction below zero): row -> reason.
     apply_errors = models.JSONField(default=dict, blank=True)
+    # When the file was deleted (refused, cancelled, or finished IMPORT_FILE_KEEP_DAYS ago);
+    # a finished job's report is then read from report_content, its rows kept compressed.
+    file_dropped_at = models.DateTimeField(null=True, blank=True)
+    report_content = models.BinaryField(default=b"", editable=False)
+    # A phone list's static group: the customers its phones match go into it.
+    group = models.ForeignKey("CustomerGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     rows_done = models.PositiveIntegerField(default=0)
     cursor = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.utils.translation import gettext as _
 
+from members.import_files import import_files_purge
 from members.imports import import_analyse, import_fail, import_run
 from members.services import members_activate_filtered
 from shops.models import Shop, User
@@ -33,3 +34,8 @@ def run_import(job_id: int) -> None:
             error=_("The import stopped unexpectedly. The rows before it are in; resuming continues after them."),
         )
         raise
+
+
+@shared_task
+def purge_import_files() -> None:
+    import_files_purge()

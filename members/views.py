@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core.formatting import format_int
 from core.pagination import CappedPaginator
-from core.spreadsheets import SpreadsheetError, read_rows
+from core.spreadsheets import SpreadsheetError
 from core.text import without_marks
 from loyalty.forms import PointsAdjustForm
 from loyalty.services import AdjustmentError, points_adjust
@@ -25,7 +25,8 @@ from members.forms import (
     GroupRulesForm,
     PhoneListForm,
 )
-from members.models import Customer, CustomerGroup
+from members.imports import import_upload
+from members.models import Customer, CustomerGroup, ImportJob
 from members.phones import format_phone_national
 from members.selectors import CustomerFilters, customer_filter, customer_page, group_list, group_members
 from messaging.forms import MessageForm
@@ -37,6 +38,7 @@ from shops.models import ActivityEntry, User
 from shops.services import client_ip
 
 PAGE_SIZE = 50
+RECENT_UPLOADS = 5
 
 
 @shop_member_required
@@ -226,8 +228,20 @@ def group_detail_view(request, pk: int):
             services.group_update(group=group, name=rules_form.cleaned_data["name"], rules=rules_form.rules())
             messages.success(request, _("Saved."))
             return redirect("members:group", pk=group.pk)
+    return _group_page(request, group, rules_form=rules_form, upload_form=PhoneListForm())
+
+
+def _group_page(request, group: CustomerGroup, *, rules_form, upload_form, status: int = 200):
     customers = group_members(group=group).order_by("-pk").only("pk", "name", "phone", "member_since", "total_spent")
     page = CappedPaginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
+    uploads = (
+        ImportJob.objects.for_shop(request.shop)
+        .filter(group=group)
+        .exclude(status=ImportJob.Status.CANCELLED)
+        .defer("file_content", "report_content")[:RECENT_UPLOADS]
+        if rules_form is None
+        else []
+    )
     return render(
         request,
         "members/group.html",
@@ -235,9 +249,11 @@ def group_detail_view(request, pk: int):
             "group": group,
             "rules_form": rules_form,
             "page": page,
-            "upload_form": PhoneListForm(),
+            "upload_form": upload_form,
+            "uploads": uploads,
             "size": customers.count() if rules_form else None,
         },
+        status=status,
     )
 
 
@@ -276,20 +292,26 @@ def group_count_view(request):
 @shop_member_required
 @require_POST
 def group_upload_view(request, pk: int):
+    """The list goes to a worker, like every import: nothing in it is read here."""
     group = get_object_or_404(CustomerGroup.objects.for_shop(request.shop), pk=pk, kind=CustomerGroup.Kind.STATIC)
     form = PhoneListForm(request.POST, request.FILES)
-    if not form.is_valid():
-        messages.error(request, _("Choose a file first."))
-        return redirect("members:group", pk=group.pk)
-    upload = form.cleaned_data["file"]
-    try:
-        rows = read_rows(name=upload.name, content=upload.read())
-        result = services.group_add_phones(group=group, rows=rows)
-    except SpreadsheetError as error:
-        messages.error(request, str(error))
-        return redirect("members:group", pk=group.pk)
-    page = render(request, "members/group_upload_result.html", {"group": group, "result": result})
-    return page
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            job = import_upload(
+                shop=request.shop,
+                actor=request.user,
+                ip=client_ip(request),
+                kind=ImportJob.Kind.PHONE_LIST,
+                name=upload.name,
+                content=upload.read(),
+                group=group,
+            )
+        except SpreadsheetError as error:
+            form.add_error("file", str(error))
+        else:
+            return redirect("members:import", pk=job.pk)
+    return _group_page(request, group, rules_form=None, upload_form=form, status=400)
 
 
 @shop_member_required
