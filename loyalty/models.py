@@ -160,6 +160,8 @@ class TierRecalculation(ShopOwned):
     done = models.PositiveIntegerField(default=0)
     moved_up = models.PositiveIntegerField(default=0)
     moved_down = models.PositiveIntegerField(default=0)
+    # Saved with nothing changed: only members below what their spend reaches move (up).
+    upward_only = models.BooleanField(default=False)
     # The next customer id to place: a job that is run again continues from here.
     cursor = models.BigIntegerField(default=0)
     # Empty for the yearly review, which the scheduler starts.

@@ -27,12 +27,21 @@ from core.formatting import format_vnd
 from loyalty.models import EarningSettings, PointEntry
 from members.models import Customer, Order
 from shops.models import ActivityKind, Shop, User
-from shops.services import activity_record, changed_values
+from shops.services import activity_record, changed_values, shop_create
 
 
 def earning_settings_for(shop: Shop) -> EarningSettings:
     settings, _created = EarningSettings.objects.get_or_create(shop=shop)
     return settings
+
+
+def shop_open(*, name: str, owner_username: str, owner_password: str, time_zone: str = "") -> Shop:
+    """A new shop, its first owner, and what its pages read from the first day (the
+    earning settings, the guide's tiers): the one way the set-up commands make a shop."""
+    with transaction.atomic():
+        shop = shop_create(name=name, owner_username=owner_username, owner_password=owner_password, time_zone=time_zone)
+        loyalty_defaults_create(shop=shop)
+    return shop
 
 
 def loyalty_defaults_create(*, shop: Shop) -> None:

@@ -266,8 +266,12 @@ def tier_progress(customer: Customer) -> dict:
 
 
 def tiers_preview(*, shop: Shop, rows: list[TierRow], basis: str) -> dict[str, int]:
-    """How many members the proposed tiers (and basis) would move up and down, before
-    anything is saved. Members of a removed tier move to what their spend reaches."""
+    """How many members saving the proposed tiers (and basis) would move up and down,
+    before anything is saved: what ``tiers_save`` then does. Members of a removed tier move
+    to what their spend reaches. Tiers and basis as they are move nobody down (that is the
+    yearly review's decision): members without a tier get their first, and members whose
+    spend reached a higher tier move up."""
+    upward_only = _unchanged(shop, rows, basis)
     placement = _Placement(shop=shop, tiers=rows, basis=basis)
     placed, params = placement.select("c.shop_id = %s AND c.member_since IS NOT NULL", [shop.pk])
     with connection.cursor() as cursor:
@@ -277,7 +281,13 @@ def tiers_preview(*, shop: Shop, rows: list[TierRow], basis: str) -> dict[str, i
             params,
         )
         members, up, down = cursor.fetchone()
-    return {"up": up or 0, "down": down or 0, "members": members}
+    return {"up": up or 0, "down": 0 if upward_only else down or 0, "members": members}
+
+
+def _unchanged(shop: Shop, rows: list[TierRow], basis: str) -> bool:
+    """Whether these tiers and this basis are the shop's as they stand."""
+    current = Tier.objects.for_shop(shop).filter(removed_at__isnull=True).order_by("threshold")
+    return basis == tier_settings_for(shop).basis and _tiers_described(current) == _tiers_described(rows)
 
 
 def _tiers_described(tiers) -> list[dict]:
@@ -305,14 +315,12 @@ def tiers_save(
         tiers_before = _tiers_described(sorted(existing.values(), key=lambda tier: tier.threshold))
         tiers_after = _tiers_described(kept)
         policy_before, policy_after = changed_values({name: getattr(settings, name) for name in policy}, policy)
-        # The page's preview counts members whose tier differs from what their spend reaches
-        # (one without a tier yet, one an order's refund left above it): saving places them,
-        # as the preview said, even when no setting changed.
-        place_again = tiers_before != tiers_after or "basis" in policy_after
-        if not place_again:
-            out_of_place = tiers_preview(shop=shop, rows=kept, basis=settings.basis)
-            place_again = bool(out_of_place["up"] or out_of_place["down"])
-        if not place_again and not policy_after:
+        # The page's preview counts members whose tier is below what their spend reaches (one
+        # without a tier yet): saving places them, as the preview said, even when no setting
+        # changed; then only upward, as orders move members.
+        tiers_changed = tiers_before != tiers_after or "basis" in policy_after
+        upward_only = not tiers_changed and bool(tiers_preview(shop=shop, rows=kept, basis=settings.basis)["up"])
+        if not tiers_changed and not upward_only and not policy_after:
             return None
         if removed:
             Tier.objects.filter(pk__in=removed).update(removed_at=timezone.now())
@@ -329,10 +337,11 @@ def tiers_save(
                 setattr(settings, name, value)
             settings.save()
         job = None
-        if place_again:
+        if tiers_changed or upward_only:
             job = TierRecalculation.objects.create(
                 shop=shop,
                 requested_by=actor,
+                upward_only=upward_only,
                 total=Customer.objects.for_shop(shop).filter(member_since__isnull=False).count(),
             )
             transaction.on_commit(lambda: recalculate_tiers.delay(job.pk))
@@ -349,9 +358,11 @@ def tiers_save(
             target_label=_("Tiers"),
             summary=(
                 _("Tiers changed; every member is being placed again.")
-                if job and after
-                else _("Members placed again by their spend.")
-                if job
+                if tiers_changed
+                else _("Members below the tier their spend reaches are being moved up.")
+                if upward_only and not policy_after
+                else _("Tier review changed; members below the tier their spend reaches are being moved up.")
+                if upward_only
                 else _("Tier review changed.")
             ),
             before=before,
@@ -374,7 +385,13 @@ def tier_recalculation_run(*, job_id: int) -> None:
     job = TierRecalculation.objects.select_related("shop").get(pk=job_id)
     shop = job.shop
     placement = _Placement(shop=shop, tiers=tiers_for(shop), basis=tier_settings_for(shop).basis)
-    reason = _("Yearly tier review") if job.review_date else _("Tier settings changed")
+    reason = (
+        _("Yearly tier review")
+        if job.review_date
+        else _("Spend reached the tier")
+        if job.upward_only
+        else _("Tier settings changed")
+    )
     members = Customer.objects.for_shop(shop).filter(member_since__isnull=False).order_by("pk")
     while True:
         bounds = list(members.filter(pk__gt=job.cursor).values_list("pk", flat=True)[RECALCULATION_BATCH - 1 :][:1])
@@ -389,7 +406,9 @@ def tier_recalculation_run(*, job_id: int) -> None:
             placed, last_id = cursor.fetchone()
             if not placed:
                 break
-            moves = placement.move(cursor, where=where, where_params=where_params, upward_only=False, reason=reason)
+            moves = placement.move(
+                cursor, where=where, where_params=where_params, upward_only=job.upward_only, reason=reason
+            )
             directions = [placement.direction(from_id, to_id) for _id, from_id, to_id in moves]
             job.cursor = last_id
             TierRecalculation.objects.filter(pk=job_id).update(

@@ -46,7 +46,9 @@ def tiers_view(request):
             job = tiers_save(
                 shop=request.shop, actor=request.user, ip=client_ip(request), rows=rows, removed=removed, policy=policy
             )
-            if job:
+            if job and job.upward_only:
+                messages.success(request, _("Members below the tier their spend reaches are being moved up."))
+            elif job:
                 messages.success(request, _("Tiers saved; every member is being placed again."))
             else:
                 messages.success(request, _("Settings saved.") if policy_form.has_changed() else _("Nothing changed."))

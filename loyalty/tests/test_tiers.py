@@ -170,17 +170,24 @@ def test_saving_unchanged_tiers_places_the_members_the_preview_counts(owner_clie
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"}, follow=True)
 
-    # Then what the preview said is what saving does.
-    assert "Trong 3 thành viên, 2 người sẽ lên hạng và 1 người sẽ xuống hạng" in preview
+    # Then what the preview said is what saving does: the two without a tier are placed, and
+    # nobody moves down, as the yearly review (off here) alone would move them.
+    assert "Trong 3 thành viên, 2 người sẽ lên hạng và 0 người sẽ xuống hạng" in preview
     assert "Không có gì thay đổi" not in response.content.decode()
     assert len(callbacks) == 1
     tier_recalculation_run(job_id=TierRecalculation.objects.get(shop=shop).pk)
     placed = dict(Customer.objects.filter(shop=shop).values_list("pk", "tier__name"))
-    assert placed == {unplaced[0].pk: "Thành viên", unplaced[1].pk: "Bạc", silver.pk: "Thành viên"}
+    assert placed == {unplaced[0].pk: "Thành viên", unplaced[1].pk: "Bạc", silver.pk: "Bạc"}
+    job = TierRecalculation.objects.get(shop=shop)
+    assert (job.moved_up, job.moved_down) == (2, 0)
     after = owner_client.post("/settings/loyalty/tiers/", {**data, "preview": "1"}).content.decode()
     assert "Trong 3 thành viên, 0 người sẽ lên hạng và 0 người sẽ xuống hạng" in after
     owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
-    assert TierRecalculation.objects.filter(shop=shop).count() == 1  # nothing out of place: no new job
+    assert TierRecalculation.objects.filter(shop=shop).count() == 1  # nothing below its spend: no new job
+    # An edit still places everyone again, both ways: the owner moved the thresholds.
+    edited = owner_client.post("/settings/loyalty/tiers/", {**_tier_post(tiers, **{"Vàng": 21_000_000}),
+                                                            "preview": "1"}).content.decode()  # fmt: skip
+    assert "0 người sẽ lên hạng và 1 người sẽ xuống hạng" in edited
 
 
 def test_a_member_without_a_tier_has_a_page_that_says_so(staff_client, shop):

@@ -17,11 +17,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import Workbook
 
+from loyalty.services import shop_open
 from members import imports
 from members.models import Customer, ImportJob
 from shops.exports import export_run
 from shops.models import ExportJob, Shop, User
-from shops.services import shop_create
 from shops.tests.factories import TEST_PASSWORD, UserFactory
 
 # Links that act rather than show, or that leave the product's pages.
@@ -138,7 +138,7 @@ def test_every_page_of_the_shop_make_run_builds_answers(client, settings, tmp_pa
 
 @pytest.mark.django_db
 def test_every_page_of_a_new_empty_shop_answers(client):
-    shop = shop_create(name="Cửa hàng mới", owner_username="chu.moi", owner_password=TEST_PASSWORD)
+    shop = shop_open(name="Cửa hàng mới", owner_username="chu.moi", owner_password=TEST_PASSWORD)
     owner = User.objects.get(shop=shop)
     staff = UserFactory(shop=shop, username="nv.moi")
 

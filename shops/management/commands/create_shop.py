@@ -5,9 +5,9 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from loyalty.services import loyalty_defaults_create
+from loyalty.services import shop_open
 from shops.models import User
-from shops.services import normalize_username, shop_create
+from shops.services import normalize_username
 
 
 class Command(BaseCommand):
@@ -35,6 +35,5 @@ class Command(BaseCommand):
             validate_password(password, User(username=username))
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
-        shop = shop_create(name=name, owner_username=username, owner_password=password, time_zone=time_zone)
-        loyalty_defaults_create(shop=shop)
+        shop = shop_open(name=name, owner_username=username, owner_password=password, time_zone=time_zone)
         self.stdout.write(self.style.SUCCESS(f"Shop {shop.name} (id {shop.pk}) created; owner: {username}."))

@@ -4,10 +4,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from loyalty.services import loyalty_defaults_create
+from loyalty.services import shop_open
 from members.demo import demo_fill, demo_groups
 from shops.models import Shop, User
-from shops.services import shop_create
 
 DEMO_SHOP_NAME = "Cửa hàng Demo"
 DEMO_OWNER = "chushop"
@@ -24,8 +23,7 @@ class Command(BaseCommand):
         owner = User.objects.filter(username=DEMO_OWNER).first()
         if owner is None:
             password = secrets.token_urlsafe(9)
-            shop = shop_create(name=DEMO_SHOP_NAME, owner_username=DEMO_OWNER, owner_password=password)
-            loyalty_defaults_create(shop=shop)
+            shop = shop_open(name=DEMO_SHOP_NAME, owner_username=DEMO_OWNER, owner_password=password)
             demo_fill(shop=shop, customers=customers)
             demo_groups(shop=shop)
         elif (password := _read_password(login_file)) is None:
