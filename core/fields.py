@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.formatting import format_int
-from core.numbers import NumberError, parse_amount
+from core.numbers import NumberError, parse_amount, parse_number
 
 
 class AmountField(forms.IntegerField):
@@ -32,6 +32,25 @@ class AmountField(forms.IntegerField):
             raise forms.ValidationError(
                 _("%(reason)s Write an amount in đồng, such as 5.000.000.") % {"reason": error}, code="invalid"
             ) from None
+
+
+class PointsField(forms.IntegerField):
+    """A whole number of points, + or −, as people write it: "50", "-20", "1.000" (a
+    thousand, as in Vietnamese; Django's own field would read it as 1), "1,000"."""
+
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if value in self.empty_values or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return parse_number(value)
+        except NumberError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class CommaDecimalField(forms.DecimalField):

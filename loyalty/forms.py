@@ -4,7 +4,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import AmountField, CommaDecimalField
+from core.fields import AmountField, CommaDecimalField, PointsField
 from loyalty.models import EarningSettings, TierSettings
 
 
@@ -30,7 +30,7 @@ class EarningSettingsForm(forms.ModelForm):
 
 
 class PointsAdjustForm(forms.Form):
-    points = forms.IntegerField(
+    points = PointsField(
         label=_("Points (+ to add, − to take)"),
         error_messages={
             "required": _("Enter the number of points, for example 50 or -20."),

@@ -99,3 +99,27 @@ def test_a_date_in_the_wrong_form_says_how_to_write_it(owner_client):
     ).content.decode()
 
     assert "Hãy ghi ngày theo dạng dd/mm/yyyy" in page
+
+
+@pytest.mark.parametrize("typed, points", [("1.000", 1_000), ("1,000", 1_000), ("+50", 50)])
+def test_points_are_read_as_people_write_thousands(staff_client, member, typed, points):
+    staff_client.post(f"/members/{member.pk}/points/", {"points": typed, "reason": "Quà tri ân", "request_key": typed})
+
+    assert PointEntry.objects.get(kind="adjust").points == points
+
+
+def test_a_thousand_points_are_taken_as_a_thousand(staff_client, member):
+    staff_client.post(f"/members/{member.pk}/points/", {"points": "2.500", "reason": "Quà", "request_key": "a"})
+    staff_client.post(f"/members/{member.pk}/points/", {"points": "-1.000", "reason": "Sửa", "request_key": "b"})
+
+    member.refresh_from_db()
+    assert member.points_balance == 1_500
+
+
+def test_a_comma_decimal_number_of_points_is_refused_too(staff_client, member):
+    page = staff_client.post(
+        f"/members/{member.pk}/points/", {"points": "1,5", "reason": "Quà tri ân", "request_key": "k9"}
+    ).content.decode()
+
+    assert "Điểm là số nguyên" in field_block(page, "points")
+    assert not PointEntry.objects.filter(kind="adjust").exists()
