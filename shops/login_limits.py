@@ -79,10 +79,15 @@ def login_refusal(*, username: str, ip: str | None) -> LoginRefusal | None:
     now = timezone.now()
     names = {"username": username}
     refusal = None
-    if minutes := _locked(_failures(ip=ip), limit=settings.LOGIN_FAILURE_IP_LIMIT, now=now):
+    # Without an address (no REMOTE_ADDR, a proxy not declared), every such attempt would
+    # share one lock: a stranger's failures would lock everyone out. The username's delay
+    # alone applies then.
+    if ip and (minutes := _locked(_failures(ip=ip), limit=settings.LOGIN_FAILURE_IP_LIMIT, now=now)):
         summary = _("Login to %(username)s refused: too many failed logins from this address.") % names
         refusal = LoginRefusal(summary=summary, message=_lock_message(minutes))
-    elif minutes := _locked(_failures(ip=ip, target_label=username), limit=settings.LOGIN_FAILURE_LIMIT, now=now):
+    elif ip and (
+        minutes := _locked(_failures(ip=ip, target_label=username), limit=settings.LOGIN_FAILURE_LIMIT, now=now)
+    ):
         summary = _("Login to %(username)s refused: too many failed logins for it from this address.") % names
         refusal = LoginRefusal(summary=summary, message=_lock_message(minutes))
     elif not _known_address(username, ip):

@@ -110,3 +110,14 @@ def test_every_refusal_is_logged_with_its_limit(client, owner, password, setting
     entry = ActivityEntry.objects.get(kind=ActivityKind.LOGIN_LOCKED)
     assert "quá nhiều lần đăng nhập sai từ địa chỉ này" in entry.summary
     assert any("chu.hoamai" in record.getMessage() and STRANGER in record.getMessage() for record in caplog.records)
+
+
+def test_logins_without_an_address_share_no_lock(client, owner, password, settings):
+    # Failures whose address nobody knew (no REMOTE_ADDR, an undeclared proxy), many names.
+    for index in range(settings.LOGIN_FAILURE_IP_LIMIT):
+        failures(1, ip=None, username=f"khach{index}")
+    failures(settings.LOGIN_FAILURE_LIMIT, ip=None)
+
+    response = login(client, "chu.hoamai", password, REMOTE_ADDR="")
+
+    assert response.status_code == 302
