@@ -441,8 +441,12 @@ def import_resume(*, job: ImportJob) -> bool:
     """Hand a stalled or failed job to a worker again; it continues after its last batch."""
     from members.tasks import run_import
 
+    # Only what someone confirmed: a job an older version failed while reading it (before it
+    # was ever previewed) must not be applied by a resume.
     moved = ImportJob.objects.filter(
-        pk=job.pk, status__in=[ImportJob.Status.RUNNING, ImportJob.Status.FAILED, ImportJob.Status.QUEUED]
+        pk=job.pk,
+        status__in=[ImportJob.Status.RUNNING, ImportJob.Status.FAILED, ImportJob.Status.QUEUED],
+        confirmed_at__isnull=False,
     ).update(status=ImportJob.Status.QUEUED, error="")
     if moved:
         transaction.on_commit(lambda: run_import.delay(job.pk))

@@ -208,7 +208,9 @@ class ImportJob(ShopOwned):
     file_dropped_at = models.DateTimeField(null=True, blank=True)
     report_content = models.BinaryField(default=b"", editable=False)
     # A phone list's static group: the customers its phones match go into it.
-    group = models.ForeignKey("CustomerGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # A phone list's group; a list stays in the history when its group is deleted (which
+    # waits for a list being read or added: see group_delete).
+    group = models.ForeignKey("CustomerGroup", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     rows_done = models.PositiveIntegerField(default=0)
     cursor = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)

@@ -65,10 +65,11 @@ class PhoneListImport(ImportKind):
         return [Outcome(MATCHED) if row.key in in_group else _unmatched() for row in rows]
 
     def start_path(self, job: ImportJob) -> str:
-        return reverse("members:group", args=[job.group_id])
+        # A list stays in the history when its group is deleted; it then leads to the groups.
+        return reverse("members:group", args=[job.group_id]) if job.group_id else reverse("members:groups")
 
     def start_title(self, job: ImportJob) -> str:
-        return job.group.name
+        return job.group.name if job.group_id else _("Customer groups")
 
 
 register_import(

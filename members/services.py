@@ -21,7 +21,7 @@ from core.db import bulk_update_rows, insert_rows
 from core.formatting import format_int
 from core.text import fold
 from dashboard.changes import days_changed
-from members.models import Customer, CustomerGroup, CustomerGroupMember, Order
+from members.models import Customer, CustomerGroup, CustomerGroupMember, ImportJob, Order
 from members.phones import try_normalize_phone
 from members.selectors import group_members
 from shops.models import ActivityEntry, ActivityKind, Shop, User
@@ -498,10 +498,24 @@ def group_update(*, group: CustomerGroup, name: str, rules: dict | None = None) 
     group.save(update_fields=["name", "rules", "updated_at"])
 
 
+class GroupBusy(Exception):
+    """A group is not deleted while a phone list is being read or added to it."""
+
+
 def group_delete(*, shop: Shop, actor: User | None, group: CustomerGroup, ip: str | None = None) -> int:
     """Delete a group (its membership rows, not its customers), logged with what it was.
     Returns how many customers it held."""
     with transaction.atomic():
+        group = CustomerGroup.objects.select_for_update().get(pk=group.pk)
+        lists = ImportJob.objects.filter(group=group)
+        busy = [ImportJob.Status.ANALYSING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
+        if lists.filter(status__in=busy).exists():
+            raise GroupBusy(_("A phone list is being read or added to this group: wait until it is done, then delete."))
+        # A list waiting for its confirmation would add to a group that is gone: cancelled.
+        now = timezone.now()
+        lists.filter(status=ImportJob.Status.READY).update(
+            status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now
+        )
         size = group_members(group=group).count()
         activity_record(
             shop=shop,

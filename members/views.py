@@ -262,7 +262,11 @@ def group_delete_view(request, pk: int):
     """A page that asks first (it works without JavaScript); the POST deletes."""
     group = get_object_or_404(CustomerGroup.objects.for_shop(request.shop), pk=pk)
     if request.method == "POST":
-        size = services.group_delete(shop=request.shop, actor=request.user, group=group, ip=client_ip(request))
+        try:
+            size = services.group_delete(shop=request.shop, actor=request.user, group=group, ip=client_ip(request))
+        except services.GroupBusy as error:
+            messages.error(request, str(error))
+            return redirect("members:group", pk=group.pk)
         messages.success(
             request,
             ngettext(

@@ -56,3 +56,33 @@ def test_another_shops_group_answers_404_and_stays(staff_client, other_shop):
     assert staff_client.post(f"/members/groups/{theirs.pk}/delete/").status_code == 404
     assert CustomerGroup.objects.filter(pk=theirs.pk).exists()
     assert not ActivityEntry.objects.filter(kind=ActivityKind.GROUP_DELETED).exists()
+
+
+def _phone_list(shop, group, status, by):
+    from members.models import ImportJob
+
+    return ImportJob.objects.create(shop=shop, kind="phones", group=group, status=status, file_name="ds.xlsx",
+                                    file_content=b"x", uploaded_by=by)  # fmt: skip
+
+
+def test_a_group_whose_phone_list_is_being_read_waits_and_a_finished_list_stays_in_the_history(
+    staff_client, staff, shop, vip
+):
+    from members.models import ImportJob
+
+    reading = _phone_list(shop, vip, ImportJob.Status.ANALYSING, staff)
+    response = staff_client.post(f"/members/groups/{vip.pk}/delete/", follow=True)
+    assert "đang được đọc hoặc thêm vào nhóm" in response.content.decode()
+    assert CustomerGroup.objects.filter(pk=vip.pk).exists()
+
+    ImportJob.objects.filter(pk=reading.pk).update(status=ImportJob.Status.DONE)
+    waiting = _phone_list(shop, vip, ImportJob.Status.READY, staff)
+    staff_client.post(f"/members/groups/{vip.pk}/delete/")
+
+    assert not CustomerGroup.objects.filter(pk=vip.pk).exists()
+    reading.refresh_from_db()
+    waiting.refresh_from_db()
+    assert (reading.status, reading.group) == (ImportJob.Status.DONE, None)
+    assert (waiting.status, waiting.file_content) == (ImportJob.Status.CANCELLED, b"")
+    page = staff_client.get(f"/members/imports/{reading.pk}/")
+    assert page.status_code == 200 and 'href="/members/groups/"' in page.content.decode()

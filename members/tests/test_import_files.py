@@ -10,7 +10,7 @@ from django.utils import timezone
 from core.tests.bombs import padded_blank_rows_bomb
 from members import imports, tasks
 from members.import_files import import_files_purge, import_report_rows
-from members.models import ImportJob
+from members.models import Customer, ImportJob
 from members.tests.test_opening_import import HEADERS, confirm_and_run, upload, xlsx
 
 BOMB = "File .xlsx này khi giải nén lớn bất thường"
@@ -48,6 +48,16 @@ def test_a_file_whose_reading_failed_unexpectedly_is_refused_not_kept_and_cannot
     assert (job.status, bytes(job.file_content)) == ("refused", b"")
     page = owner_client.get(f"/members/imports/{job.pk}/").content.decode()
     assert "Đọc file bị lỗi ngoài dự kiến" in page and f"/members/imports/{job.pk}/resume/" not in page
+
+
+def test_a_job_an_older_version_failed_before_anyone_confirmed_it_is_never_applied(shop, owner, owner_client):
+    job = upload(shop, owner, xlsx([["Mai", "0912345678", "", 1]]))
+    ImportJob.objects.filter(pk=job.pk).update(status="failed", confirmed_at=None)  # as the old reader left it
+
+    owner_client.post(f"/members/imports/{job.pk}/resume/")
+
+    job.refresh_from_db()
+    assert job.status == "failed" and not Customer.objects.exists()
 
 
 def test_a_cancelled_preview_drops_its_file(shop, owner, owner_client):
