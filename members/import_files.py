@@ -8,6 +8,7 @@ import datetime
 import gzip
 import io
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,8 @@ from members.models import ImportJob
 from shops.models import Shop
 
 _DROPPED = (ImportJob.Status.REFUSED, ImportJob.Status.CANCELLED)
+
+logger = logging.getLogger(__name__)
 
 
 def import_files_purge(*, now: datetime.datetime | None = None) -> int:
@@ -40,7 +43,12 @@ def import_files_purge(*, now: datetime.datetime | None = None) -> int:
         status=ImportJob.Status.DONE, finished_at__lt=old, file_dropped_at__isnull=True
     ).values_list("pk", flat=True)
     for job_id in list(finished):
-        dropped += _keep_report_drop_file(job_id=job_id, now=now)
+        try:
+            dropped += _keep_report_drop_file(job_id=job_id, now=now)
+        except Exception:
+            # One file today's reader refuses (or any surprise) must not stop every later
+            # purge: it keeps its file, is logged, and is tried again next time.
+            logger.exception("The report of import %s could not be kept; its file stays for now.", job_id)
     return dropped
 
 

@@ -100,6 +100,24 @@ def test_a_finished_jobs_file_is_purged_after_the_days_set_and_its_report_still_
     assert [row[0] for row in before] == [2, 3, 4] and before[1][5] == "Lỗi"
 
 
+def test_a_file_whose_report_cannot_be_kept_stays_and_the_others_are_purged(shop, owner, settings, caplog):
+    settings.IMPORT_FILE_KEEP_DAYS = 30
+    broken = confirm_and_run(upload(shop, owner, xlsx([["Mai", "0912345678", "", 1]])), owner)
+    fine = confirm_and_run(upload(shop, owner, xlsx([["Lan", "0987654321", "", 5]])), owner)
+    ImportJob.objects.filter(pk__in=[broken.pk, fine.pk]).update(
+        finished_at=timezone.now() - datetime.timedelta(days=31)
+    )
+    ImportJob.objects.filter(pk=broken.pk).update(file_content=b"no longer a spreadsheet")  # e.g. a stricter reader
+
+    assert import_files_purge() == 1
+
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert bytes(broken.file_content) == b"no longer a spreadsheet" and broken.file_dropped_at is None
+    assert fine.file_dropped_at is not None
+    assert f"The report of import {broken.pk} could not be kept" in caplog.text
+
+
 def test_the_report_export_of_a_purged_job_is_built(shop, owner, owner_client, settings):
     from shops.exports import export_run
     from shops.models import ExportJob
