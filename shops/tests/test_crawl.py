@@ -19,7 +19,7 @@ from openpyxl import Workbook
 
 from loyalty.services import shop_open
 from members import imports
-from members.models import Customer, ImportJob
+from members.models import Customer, CustomerGroup, ImportJob
 from shops.exports import export_run
 from shops.models import ExportJob, Shop, User
 from shops.tests.factories import TEST_PASSWORD, UserFactory
@@ -71,32 +71,55 @@ def crawl(client, starts: list[str], known: dict[str, int] | None = None) -> dic
     return statuses
 
 
-def _opening_file() -> bytes:
+def _sheet(headers: list[str], *rows: list) -> bytes:
     workbook = Workbook()
-    workbook.active.append(["HoTen", "DienThoai", "Email", "DTDauKy"])
-    workbook.active.append(["Nguyễn Thị Mai", "0168 234 5678", "mai@example.vn", "1.500.000"])
-    workbook.active.append(["Số sai", "123", "", "1"])
+    workbook.active.append(headers)
+    for row in rows:
+        workbook.active.append(row)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
+def _opening_file() -> bytes:
+    return _sheet(["HoTen", "DienThoai", "Email", "DTDauKy"], ["Nguyễn Thị Mai", "0168 234 5678", "mai@example.vn",
+                  "1.500.000"], ["Số sai", "123", "", "1"])  # fmt: skip
+
+
+def _upload(client, url: str, name: str, content: bytes) -> str:
+    """Upload a file, let the worker read it, and return the job's page."""
+    response = client.post(url, {"file": SimpleUploadedFile(name, content)})
+    imports.import_analyse(job_id=ImportJob.objects.latest("pk").pk)  # the worker
+    return response["Location"]
+
+
 def _a_day_of_work(client) -> list[str]:
-    """What the owner does on the first day, so that imports and exports have pages: an
-    opening import previewed and applied with its report, another left at its preview, an
-    activity-log export. Returns the pages each led to (no list links exports)."""
-    led_to = []
-    for name in ("dau-ky.xlsx", "dau-ky-2.xlsx"):
-        response = client.post("/members/opening-balances/", {"file": SimpleUploadedFile(name, _opening_file())})
-        imports.import_analyse(job_id=ImportJob.objects.latest("pk").pk)  # the worker
-        led_to.append(response["Location"])
-    done = ImportJob.objects.order_by("pk").first()
-    client.post(f"/members/imports/{done.pk}/confirm/")
-    imports.import_run(job_id=done.pk)
-    for post in (f"/members/imports/{done.pk}/report/", "/settings/activity/export/"):
+    """What the owner does on the first day, so that every kind of import and export, in
+    each state, has its page: an opening import applied with its report, one left at its
+    preview, one cancelled, a file refused, a bulk point adjustment and a group's phone
+    list waiting for their confirmation, an activity-log export. Returns the pages each led
+    to (no list links exports)."""
+    done = _upload(client, "/members/opening-balances/", "dau-ky.xlsx", _opening_file())
+    waiting = _upload(client, "/members/opening-balances/", "dau-ky-2.xlsx", _opening_file())
+    cancelled = _upload(client, "/members/opening-balances/", "dau-ky-3.xlsx", _opening_file())
+    refused = _upload(client, "/members/opening-balances/", "hong.xlsx", b"not a spreadsheet")
+    adjustments = _sheet(["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"], ["0912345678", "Quà", 50])
+    points = _upload(client, "/settings/loyalty/adjustments/", "diem.xlsx", adjustments)
+    client.post("/members/groups/", {"name": "Hội chợ tháng 12", "kind": "static"})
+    group = CustomerGroup.objects.latest("pk")
+    phones = _upload(client, f"/members/groups/{group.pk}/upload/", "ds.xlsx", _sheet(["DienThoai"], ["0912345678"]))
+    job_id = int(done.strip("/").split("/")[-1])
+    client.post(f"/members/imports/{job_id}/confirm/")
+    imports.import_run(job_id=job_id)
+    client.post(f"{cancelled}cancel/")
+    led_to = [done, waiting, cancelled, refused, points, phones]
+    for post in (f"{done}report/", "/settings/activity/export/"):
         response = client.post(post, {})
         export_run(job_id=ExportJob.objects.latest("pk").pk)  # the worker
         led_to.append(response["Location"])
+    states = set(ImportJob.objects.values_list("kind", "status"))
+    assert {("opening", "done"), ("opening", "ready"), ("opening", "cancelled"), ("opening", "refused"),
+            ("points", "ready"), ("phones", "ready")} <= states  # fmt: skip
     return led_to
 
 
