@@ -8,7 +8,7 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from members import opening  # noqa: F401  (registers the opening-balance import)
-        from members.imports import import_report_rows
+        from members.import_report import import_report_rows
         from members.selectors import customer_export_rows
         from shops.exports import register_exporter
 

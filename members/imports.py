@@ -6,7 +6,8 @@ happen to a batch of rows (the preview) and how a batch is applied. This module 
 rest, the same way for every kind:
 
 - Upload keeps the file on an ``ImportJob`` row; a worker reads it and writes the preview
-  (counts by outcome, the first rows with a problem). Nothing else is written.
+  (counts by outcome, the first rows with a problem, and every row as it was read and what
+  it will do, in ``members.import_rows``). Nothing else is written.
 - The analysis reads the file once, streaming, in batches: memory holds the keys, not the
   rows. A key repeated in the file is an error on each of its rows; the analysis keeps
   those rows on the job, so the commit and the report read the file once too.
@@ -14,11 +15,11 @@ rest, the same way for every kind:
   batches, each in one transaction together with the job's cursor, so a job whose worker
   died (the task is delivered again: acks late) continues after the last committed batch,
   and a kind's own unique constraints make any repeat a no-op.
-- The report (every row, its outcome, its reason) is an export built on request.
+- The report (every row, its outcome, its reason) is an export built on request
+  (``members.import_report``).
 """
 
 import hashlib
-import io
 import itertools
 from array import array
 from collections import Counter
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.concurrency import read_ahead
 from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
+from members.import_rows import import_rows_drop, import_rows_keep, import_rows_mark
 from members.models import ImportJob
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record
@@ -60,6 +62,7 @@ class Row:
 class Outcome:
     code: str
     reason: str = ""
+    flag: str = ""  # what staff should check before confirming, though the row goes in
 
 
 @dataclass
@@ -82,6 +85,14 @@ class ImportKind:
     intro: tuple = ()
     template_name: str = "template.xlsx"
     template_url: str = ""
+    # The cells a row is read from that the preview shows as read, (header, form), form
+    # being "phone", "vnd" or "int" (members.import_rows): "0168 123 4567" as "038 123 4567".
+    read_columns: tuple[tuple[str, str], ...] = ()
+
+    def read_values(self, row: Row) -> tuple:
+        """What a well-formed row was read as, in the order of ``read_columns``: plain
+        values (a phone in E.164, an int) that the page and the report format."""
+        return ()
 
     def read(self, shop: Shop, cells: dict[str, Any]) -> tuple[str, Any]:
         """(key, value) of one row, or RowError."""
@@ -92,10 +103,8 @@ class ImportKind:
         without), added as the commit reads the row: in the thread that reads ahead."""
         return value
 
-    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
-        """What applying these (well-formed) rows would do, without writing. ``brief``: a
-        reason is needed only for outcomes in ``problem_codes`` (the analysis keeps no
-        other; the report wants them all)."""
+    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
+        """What applying these (well-formed) rows would do, without writing."""
         raise NotImplementedError
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
@@ -258,6 +267,7 @@ def import_analyse(*, job_id: int) -> None:
         return
     kind = import_kind(job.kind)
     tally = _Tally(kind)
+    import_rows_drop(job_id=job.pk)  # what an earlier run of this analysis kept
     try:
         with closing(read_ahead(_chunks(_rows(kind, job.shop, job, repeated={})))) as batches:
             for batch in batches:
@@ -266,7 +276,9 @@ def import_analyse(*, job_id: int) -> None:
                         _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
                           "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
                     )  # fmt: skip
-                tally.add(batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good, brief=True)))
+                outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))
+                tally.add(batch, outcomes)
+                import_rows_keep(job=job, kind=kind, batch=batch, outcomes=outcomes)
         tally.finish()
         if not tally.total:
             raise SpreadsheetError(_("The file has the column names but no rows below them."))
@@ -275,7 +287,14 @@ def import_analyse(*, job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
             status=ImportJob.Status.REFUSED, error=str(error), finished_at=timezone.now()
         )
+        import_rows_drop(job_id=job_id)
         return
+    if tally.repeated:
+        import_rows_mark(
+            job=job,
+            code=ERROR,
+            reasons={n: _repeated_error(rows, n) for rows in tally.repeated.values() for n in rows},
+        )
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
         status=ImportJob.Status.READY,
         rows_total=tally.total,
@@ -401,12 +420,16 @@ def import_confirm(*, job: ImportJob, actor: User, ip: str | None) -> None:
 
 
 def import_cancel(*, job: ImportJob) -> bool:
-    """Drop a preview that was not confirmed (nothing had been written)."""
-    return bool(
-        ImportJob.objects.filter(
-            pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
-        ).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now(), file_content=b"")
-    )
+    """Drop a preview that was not confirmed (nothing had been written). Its rows go in a
+    worker: a million of them take seconds to delete."""
+    from members.tasks import drop_import_rows
+
+    cancelled = ImportJob.objects.filter(
+        pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
+    ).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now(), file_content=b"")
+    if cancelled:
+        transaction.on_commit(lambda: drop_import_rows.delay(job.pk))
+    return bool(cancelled)
 
 
 def import_resume(*, job: ImportJob) -> bool:
@@ -433,6 +456,7 @@ def import_run(*, job_id: int) -> None:
     if not claimed:
         return
     ImportJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
+    import_rows_drop(job_id=job_id)  # confirmed: the preview's rows are done with
     job = ImportJob.objects.select_related("shop", "confirmed_by").get(pk=job_id)
     kind = import_kind(job.kind)
     rows = _rows(kind, job.shop, job, job.repeated_keys, after=job.cursor, applying=True)
@@ -504,59 +528,3 @@ def import_fail(*, job_id: int, error: str) -> None:
 
 def counts_text(kind: ImportKind, counts: dict[str, int]) -> str:
     return ", ".join(f"{kind.label(code)}: {count}" for code, count in sorted(counts.items()) if count)
-
-
-# Template and report -----------------------------------------------------------------------
-
-
-def template_xlsx(kind: ImportKind) -> bytes:
-    """The template: exactly the kind's headers, one example row, and the phone column
-    formatted as text so a spreadsheet keeps its leading zero."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = str(kind.title)[:31]
-    sheet.append(list(kind.headers))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.append(list(kind.example))
-    for index, header in enumerate(kind.headers):
-        letter = chr(ord("A") + index)
-        sheet.column_dimensions[letter].width = max(14, len(header) + 4)
-        if header in kind.text_columns:
-            for row in range(1, 2001):
-                sheet[f"{letter}{row}"].number_format = "@"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
-    """Every row of the file with its outcome and reason: as previewed, or as applied once
-    the job is done."""
-    kind = import_kind(job.kind)
-    done = job.status == ImportJob.Status.DONE
-    header = [_("Row"), *kind.headers, _("Outcome"), _("Reason")]
-
-    def applied(good: list[Row]) -> list[Outcome]:
-        refused = job.apply_errors
-        results = iter(kind.result(job.shop, job, [row for row in good if str(row.number) not in refused]))
-        return [
-            Outcome(ERROR, refused[str(row.number)]) if str(row.number) in refused else next(results) for row in good
-        ]
-
-    def rows() -> Iterator[list]:
-        decide = applied if done else (lambda good: kind.preview(job.shop, good))
-        for batch in _chunks(_rows(kind, job.shop, job, job.repeated_keys)):
-            for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
-                cells = [cell_text(row.cells.get(h)) for h in kind.headers]
-                yield [row.number, *cells, kind.label(outcome.code), outcome.reason]
-
-    return header, job.rows_total, rows()
-
-
-def import_report_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], int, Iterator[list]]:
-    """The exporter of an import's report (the export job builds the file)."""
-    return report_rows(job=ImportJob.objects.for_shop(shop).get(pk=params["job"]))

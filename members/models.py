@@ -236,6 +236,34 @@ class ImportJob(ShopOwned):
         return max(0, round(elapsed / self.rows_done * (self.rows_total - self.rows_done)))
 
 
+class ImportRow(models.Model):
+    """One row of a file as the preview read it, for the preview's pages: every row, paged
+    and filtered by outcome, before anything is confirmed. Written by the analysis, dropped
+    once the job is confirmed and done or cancelled (the report reads the file). Reached
+    only through its job, which is the shop's."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()  # as the spreadsheet shows it
+    outcome = models.CharField(max_length=16)
+    cells = models.JSONField(default=list)  # as typed, in the template's order
+    # What the kind read from them, in the order of its ``read_columns`` (e.g. the phone in
+    # E.164 and the amount as an int): raw values, formatted when shown.
+    read = models.JSONField(default=list)
+    reason = models.TextField(blank=True)
+    # What staff should look at before confirming (a name unlike the matched customer's).
+    flag = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="import_row_job_number")]
+        indexes = [
+            models.Index(fields=["job", "outcome", "number"], name="import_row_outcome"),
+            models.Index(fields=["job", "number"], condition=~models.Q(flag=""), name="import_row_flagged"),
+        ]
+
+    def __str__(self) -> str:
+        return f"row {self.number} of import #{self.job_id} ({self.outcome})"
+
+
 class OpeningBalance(ShopOwned):
     """A phone's opening revenue (DTDauKy), brought in once: the unique constraint on
     (shop, phone) is what makes every later import of that phone a no-op, even two imports

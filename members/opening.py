@@ -87,26 +87,30 @@ class OpeningImport(ImportKind):
             % {"date": format_date(balance.created_at, shop.tzinfo), "job": balance.job_id},
         )
 
-    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
+    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
         phones = [row.key for row in rows]
         imported = self._imported_before(shop, phones)
         existing = dict(Customer.objects.for_shop(shop).filter(phone__any=set(phones)).values_list("phone", "name"))
         added = _("%(amount)s added to the existing customer %(name)s.")
-        brief &= EXISTING not in self.problem_codes
-        brief_existing = Outcome(EXISTING, "")
         outcomes = []
         for row in rows:
             if row.key in imported:
                 outcomes.append(self._skipped(shop, imported[row.key]))
             elif row.key in existing:
-                if brief:
-                    outcomes.append(brief_existing)
-                else:
-                    name = existing[row.key] or row.key
-                    outcomes.append(Outcome(EXISTING, added % {"amount": format_vnd(row.value.amount), "name": name}))
+                name = existing[row.key]
+                outcomes.append(
+                    Outcome(
+                        EXISTING,
+                        added % {"amount": format_vnd(row.value.amount), "name": name or row.key},
+                        name_differs(typed=row.value.name, kept=name),
+                    )
+                )
             else:
                 outcomes.append(Outcome(NEW, ""))
         return outcomes
+
+    def read_values(self, row: Row) -> tuple:
+        return row.key, row.value.amount
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
         """Set-based, a statement per step for the whole batch, and each customer written
@@ -242,6 +246,17 @@ class OpeningImport(ImportKind):
         return outcomes
 
 
+def name_differs(*, typed: str, kept: str) -> str:
+    """A flag for a row whose name is not the matched customer's (compared without marks,
+    case or extra spaces): the customer keeps the shop's name, which may mean the phone is
+    someone else's."""
+    if not typed or not kept or fold(typed) == fold(kept):
+        return ""
+    return _("The name differs: the shop's customer with this phone is “%(kept)s” and keeps that name.") % {
+        "kept": kept
+    }
+
+
 def _lock(shop: Shop, phones: list[str]) -> dict[str, int]:
     """{phone: id} of the shop's customers with these phones, locked."""
     if not phones:
@@ -312,6 +327,7 @@ register_import(
         headers=("HoTen", "DienThoai", "Email", "DTDauKy"),
         example=("Nguyễn Văn A", "0912345678", "nguyenvana@example.com", 1500000),
         text_columns=("DienThoai",),
+        read_columns=(("DienThoai", "phone"), ("DTDauKy", "vnd")),
         unique_keys=True,
         problem_codes=(ERROR, SKIPPED),
         outcome_labels={

@@ -1,6 +1,7 @@
 from celery import shared_task
 from django.utils.translation import gettext as _
 
+from members.import_rows import import_rows_drop
 from members.imports import import_analyse, import_fail, import_run
 from members.services import members_activate_filtered
 from shops.models import Shop, User
@@ -33,3 +34,8 @@ def run_import(job_id: int) -> None:
             error=_("The import stopped unexpectedly. The rows before it are in; resuming continues after them."),
         )
         raise
+
+
+@shared_task
+def drop_import_rows(job_id: int) -> None:
+    import_rows_drop(job_id=job_id)

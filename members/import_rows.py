@@ -1,0 +1,168 @@
+"""Every row of an import's preview, kept for its pages: what each row was read as (the
+phone normalised, the amount parsed), what it will do and why, and what deserves a look
+before confirming (a name unlike the matched customer's).
+
+The analysis writes a batch's rows as it previews the batch (one INSERT), so the page never
+reads the file: a web request parses no spreadsheet, and page 5,000 of a million rows costs
+what page 1 does (the rows are paged by their row number, on an index that leads with the
+outcome for the filters). The rows go once the job no longer needs a preview.
+"""
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import connection, transaction
+
+from core.db import insert_rows, update_rows
+from core.formatting import format_int, format_vnd
+from members.models import ImportJob, ImportRow
+from members.phones import format_phone_national
+
+if TYPE_CHECKING:
+    from members.imports import ImportKind, Outcome, Row
+
+PAGE_SIZE = 100
+FLAGGED = "flagged"  # the filter of rows with a flag; never an outcome's code
+
+# How a value a kind read is shown on the page, and written in the report (a phone as
+# text, so that a spreadsheet keeps its leading zero; an amount as a number cell).
+_SHOWN = {"phone": format_phone_national, "vnd": format_vnd, "int": format_int}
+_REPORTED = {"phone": format_phone_national, "vnd": int, "int": int}
+_NOT_SIGNIFICANT = re.compile(r"[\W_]+")
+
+
+def shown_value(form: str, value: Any) -> str:
+    return "" if value is None or value == "" else _SHOWN[form](value)
+
+
+def reported_value(form: str, value: Any) -> Any:
+    return "" if value is None or value == "" else _REPORTED[form](value)
+
+
+def _read_values(kind: "ImportKind", row: "Row") -> list:
+    return [] if row.error else list(kind.read_values(row))
+
+
+def import_rows_keep(
+    *, job: ImportJob, kind: "ImportKind", batch: Sequence["Row"], outcomes: Sequence["Outcome"]
+) -> None:
+    """Keep a previewed batch for the preview's pages (a repeat of the analysis first drops
+    what an earlier run kept: ``import_rows_drop``)."""
+    from members.imports import cell_text
+
+    insert_rows(
+        ImportRow,
+        ["number", "outcome", "cells", "read", "reason", "flag"],
+        [
+            (
+                row.number,
+                outcome.code,
+                [cell_text(row.cells.get(header)) for header in kind.headers],
+                _read_values(kind, row),
+                outcome.reason,
+                outcome.flag,
+            )
+            for row, outcome in zip(batch, outcomes, strict=True)
+        ],
+        same={"job": job.pk},
+    )
+
+
+def import_rows_mark(*, job: ImportJob, reasons: dict[int, str], code: str) -> None:
+    """Give these rows (number -> reason) the outcome ``code``: the rows of a key the file
+    repeats, known only once the whole file is read."""
+    numbers = sorted(reasons)
+    for start in range(0, len(numbers), 5_000):
+        chunk = numbers[start : start + 5_000]
+        ids = ImportRow.objects.filter(job=job, number__in=chunk).values_list("number", "pk")
+        update_rows(ImportRow, ["outcome", "reason", "flag"], [(pk, code, reasons[n], "") for n, pk in ids])
+
+
+def import_rows_drop(*, job_id: int) -> None:
+    """The preview's rows, gone: the job is being analysed again, confirmed or cancelled.
+    On PostgreSQL in batches, so a million rows do not make one long transaction."""
+    rows = ImportRow.objects.filter(job_id=job_id)
+    if connection.vendor != "postgresql":
+        rows.delete()
+        return
+    while True:
+        with transaction.atomic():
+            batch = list(rows.order_by("number").values_list("pk", flat=True)[:50_000])
+            if not batch:
+                return
+            ImportRow.objects.filter(pk__in=batch).delete()
+
+
+@dataclass
+class Cell:
+    typed: str
+    read: str = ""  # what it was read as, where the kind read it
+
+    @property
+    def changed(self) -> bool:
+        """Whether reading it changed more than spacing and punctuation ("0168 123 4567"
+        became "038 123 4567"; "1500000" as "1.500.000 ₫" did not)."""
+        if not self.read:
+            return False
+        return _NOT_SIGNIFICANT.sub("", self.typed.casefold()) != _NOT_SIGNIFICANT.sub("", self.read.casefold())
+
+
+@dataclass
+class PreviewPage:
+    rows: list[dict]
+    shown: str  # the filter: an outcome's code, FLAGGED or "" for every row
+    total: int  # rows that pass the filter
+    flagged: int  # rows with something to check, whatever the filter
+    after: int | None  # the cursor of the next page, if there is one
+    before: int | None  # the cursor of the previous page, if there is one
+
+
+def preview_page(
+    *, job: ImportJob, kind: "ImportKind", shown: str, after: int = 0, before: int | None = None
+) -> PreviewPage:
+    """One page of the preview's rows, by row number: those after ``after`` or, going
+    back, those before ``before``."""
+    rows = ImportRow.objects.filter(job=job)
+    flagged = rows.exclude(flag="").count()  # on a partial index of the flagged rows only
+    if shown == FLAGGED:
+        rows, total = rows.exclude(flag=""), flagged
+    elif shown in kind.outcome_labels:
+        rows = rows.filter(outcome=shown)
+        total = job.preview.get(shown, 0)
+    else:
+        shown, total = "", job.rows_total
+    fields = ("number", "outcome", "cells", "read", "reason", "flag")
+    if before is not None:
+        found = list(rows.filter(number__lt=before).order_by("-number").values_list(*fields)[: PAGE_SIZE + 1])
+        more_before, found = len(found) > PAGE_SIZE, found[:PAGE_SIZE][::-1]
+        more_after = True
+    else:
+        found = list(rows.filter(number__gt=after).order_by("number").values_list(*fields)[: PAGE_SIZE + 1])
+        more_after, found = len(found) > PAGE_SIZE, found[:PAGE_SIZE]
+        more_before = bool(after) and bool(found) and rows.filter(number__lte=after).exists()
+    return PreviewPage(
+        rows=[_shown_row(kind, *values) for values in found],
+        shown=shown,
+        total=total,
+        flagged=flagged,
+        after=found[-1][0] if found and more_after else None,
+        before=found[0][0] if found and more_before else None,
+    )
+
+
+def _shown_row(kind: "ImportKind", number: int, outcome: str, cells: list, read: list, reason: str, flag: str) -> dict:
+    read_by_header = {
+        header: shown_value(form, value) for (header, form), value in zip(kind.read_columns, read, strict=False)
+    }
+    return {
+        "number": number,
+        "outcome": outcome,
+        "label": kind.label(outcome),
+        "cells": [
+            Cell(typed, read_by_header.get(header, "")) for header, typed in zip(kind.headers, cells, strict=False)
+        ],
+        "reason": reason,
+        "flag": flag,
+    }
