@@ -10,11 +10,21 @@ from openpyxl.styles import Font
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _safe(value):
-    # A cell that starts like a formula would be run by Excel when opened: keep it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") and len(value) > 1:
-        return "'" + value
-    return value
+# What a spreadsheet might take for the start of a formula when the cell is edited or the
+# sheet saved as CSV (OWASP's list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(sheet, value):
+    """A value as a cell: text stays a text cell, never a formula. Text that looks like one
+    ("=…", "+84…", "-5000") gets Excel's quote prefix, the style Excel itself gives a value
+    typed after an apostrophe: shown as typed, no apostrophe, and kept as text when edited."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"  # openpyxl takes a value that starts with "=" for a formula
+    cell.quotePrefix = True
+    return cell
 
 
 def write_xlsx(
@@ -35,7 +45,7 @@ def write_xlsx(
     sheet.append(header_cells)
     count = 0
     for row in rows:
-        sheet.append([_safe(value) for value in row])
+        sheet.append([_cell(sheet, value) for value in row])
         count += 1
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -231,7 +231,14 @@ class OpeningImport(ImportKind):
             )
 
     def result(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
-        balances = self._imported_before(shop, [row.key for row in rows])
+        balances = {
+            balance.phone: balance
+            for balance in OpeningBalance.objects.for_shop(shop)
+            .filter(phone__any={row.key for row in rows})
+            .select_related("customer")
+            .only("phone", "job_id", "created_at", "created_customer", "customer__name")
+        }
+        added = _("%(amount)s added to the existing customer %(name)s.")
         outcomes = []
         for row in rows:
             balance = balances.get(row.key)
@@ -242,7 +249,15 @@ class OpeningImport(ImportKind):
             elif balance.created_customer:
                 outcomes.append(Outcome(NEW, ""))
             else:
-                outcomes.append(Outcome(EXISTING, _("Added to the existing customer.")))
+                # The customer kept the name the shop had: the report says whose it is.
+                name = balance.customer.name if balance.customer else ""
+                outcomes.append(
+                    Outcome(
+                        EXISTING,
+                        added % {"amount": format_vnd(row.value.amount), "name": name or row.key},
+                        name_differs(typed=row.value.name, kept=name),
+                    )
+                )
         return outcomes
 
 
