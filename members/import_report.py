@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from members.import_files import import_file_open
 from members.import_rows import reported_value
 from members.imports import ERROR, ImportKind, Outcome, Row, _chunks, _outcomes, _rows, cell_text, import_kind
 from members.models import ImportJob
@@ -56,22 +57,22 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
 
     def rows() -> Iterator[list]:
         decide = applied if done else (lambda good: kind.preview(job.shop, good))
-        for batch in _chunks(_rows(kind, job.shop, job, job.repeated_keys)):
-            for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
-                cells = [cell_text(row.cells.get(h)) for h in kind.headers]
-                read = (
-                    [
-                        reported_value(form, value)
-                        for (_h, form), value in zip(kind.read_columns, kind.read_values(row), strict=True)
-                    ]
-                    if not row.error
-                    else blank
-                )
-                yield [row.number, *cells, *read, kind.label(outcome.code), outcome.reason, outcome.flag]
+        with import_file_open(job_id=job.pk) as file:
+            for batch in _chunks(_rows(kind, job.shop, job, file, job.repeated_keys)):
+                for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
+                    cells = [cell_text(row.cells.get(h)) for h in kind.headers]
+                    read = blank if row.error else _read_cells(kind, row)
+                    yield [row.number, *cells, *read, kind.label(outcome.code), outcome.reason, outcome.flag]
 
     return header, job.rows_total, rows()
 
 
+def _read_cells(kind: ImportKind, row: Row) -> list:
+    return [
+        reported_value(form, value) for (_h, form), value in zip(kind.read_columns, kind.read_values(row), strict=True)
+    ]
+
+
 def import_report_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], int, Iterator[list]]:
     """The exporter of an import's report (the export job builds the file)."""
-    return report_rows(job=ImportJob.objects.for_shop(shop).get(pk=params["job"]))
+    return report_rows(job=ImportJob.objects.for_shop(shop).defer("file_content").get(pk=params["job"]))

@@ -44,7 +44,7 @@ def import_start_view(request, kind: str):
                 ip=client_ip(request),
                 kind=kind,
                 name=upload.name,
-                content=upload.read(),
+                content=upload,  # a file: copied in chunks, never read whole
             )
         except SpreadsheetError as error:
             form.add_error("file", str(error))

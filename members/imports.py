@@ -19,14 +19,14 @@ rest, the same way for every kind:
   (``members.import_report``).
 """
 
-import hashlib
+import io
 import itertools
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.concurrency import read_ahead
 from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
+from members.import_files import file_measure, import_file_open, import_file_store
 from members.import_rows import import_rows_drop, import_rows_keep, import_rows_mark
 from members.models import ImportJob
 from shops.models import ActivityKind, Shop, User
@@ -155,10 +156,10 @@ def _is_empty(cells: Sequence[Any]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
-def _raw_rows(kind: ImportKind, job: ImportJob) -> Iterator[tuple[int, dict[str, Any]]]:
-    numbered = read_numbered_rows(
-        name=job.file_name, content=bytes(job.file_content), max_bytes=settings.IMPORT_MAX_BYTES
-    )
+def _raw_rows(kind: ImportKind, job: ImportJob, file: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The file's rows (``file``: the job's, from ``import_file_open``), read from its start."""
+    file.seek(0)
+    numbered = read_numbered_rows(name=job.file_name, content=file, max_bytes=settings.IMPORT_MAX_BYTES)
     columns = None
     for number, cells in numbered:
         if _is_empty(cells):
@@ -189,12 +190,13 @@ def _rows(
     kind: ImportKind,
     shop: Shop,
     job: ImportJob,
+    file: IO[bytes],
     repeated: dict[str, list[int]],
     after: int = 0,
     applying: bool = False,
 ) -> Iterator[Row]:
     """Each row after ``after``, read once; a key the analysis found repeated is an error."""
-    for number, cells in _raw_rows(kind, job):
+    for number, cells in _raw_rows(kind, job, file):
         if number <= after:
             continue
         row = _read(kind, shop, number, cells)
@@ -226,22 +228,28 @@ def _outcomes(kind: ImportKind, rows: list[Row], decide) -> list[Outcome]:
 # The flow ----------------------------------------------------------------------------------
 
 
-def import_upload(*, shop: Shop, actor: User, ip: str | None, kind: str, name: str, content: bytes) -> ImportJob:
-    """Keep the file and have a worker read it. A file refused by its name or size raises
-    SpreadsheetError here, before anything is kept."""
+def import_upload(
+    *, shop: Shop, actor: User, ip: str | None, kind: str, name: str, content: bytes | IO[bytes]
+) -> ImportJob:
+    """Keep the file and have a worker read it. ``content``: the bytes, or a file (an
+    upload, which Django's handler keeps in a temporary file), copied in chunks. A file
+    refused by its name or size raises SpreadsheetError here, before anything is kept."""
     from members.tasks import analyse_import
 
-    check_upload(name=name, size=len(content), max_bytes=settings.IMPORT_MAX_BYTES)
+    stream = io.BytesIO(content) if isinstance(content, bytes) else content
+    size, sha256 = file_measure(stream)
+    check_upload(name=name, size=size, max_bytes=settings.IMPORT_MAX_BYTES)
     with transaction.atomic():
         job = ImportJob.objects.create(
             shop=shop,
             kind=kind,
             file_name=name[:255],
-            file_content=content,
-            file_size=len(content),
-            file_sha256=hashlib.sha256(content).hexdigest(),
+            file_content=b"",
+            file_size=size,
+            file_sha256=sha256,
             uploaded_by=actor,
         )
+        import_file_store(job_id=job.pk, stream=stream, size=size)
         activity_record(
             shop=shop,
             actor=actor,
@@ -250,7 +258,7 @@ def import_upload(*, shop: Shop, actor: User, ip: str | None, kind: str, name: s
             target_label=name[:255],
             summary=_("File %(name)s uploaded for import (%(kind)s).")
             % {"name": name, "kind": import_kind(kind).title},
-            after={"file": name, "bytes": len(content)},
+            after={"file": name, "bytes": size},
             ip=ip,
         )
         transaction.on_commit(lambda: analyse_import.delay(job.pk))
@@ -262,27 +270,20 @@ def import_analyse(*, job_id: int) -> None:
 
     Each batch is previewed as it is read (the next one is read meanwhile). A key seen again
     later makes all its rows errors: see ``_Tally``."""
-    job = ImportJob.objects.select_related("shop").filter(pk=job_id, status=ImportJob.Status.ANALYSING).first()
+    job = (
+        ImportJob.objects.select_related("shop")
+        .defer("file_content")  # read in chunks, below
+        .filter(pk=job_id, status=ImportJob.Status.ANALYSING)
+        .first()
+    )
     if job is None:
         return
     kind = import_kind(job.kind)
     tally = _Tally(kind)
     import_rows_drop(job_id=job.pk)  # what an earlier run of this analysis kept
     try:
-        with closing(read_ahead(_chunks(_rows(kind, job.shop, job, repeated={})))) as batches:
-            for batch in batches:
-                if tally.total + len(batch) > settings.IMPORT_MAX_ROWS:
-                    raise SpreadsheetError(
-                        _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
-                          "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
-                    )  # fmt: skip
-                outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))
-                tally.add(batch, outcomes)
-                import_rows_keep(job=job, kind=kind, batch=batch, outcomes=outcomes)
-        tally.finish()
-        if not tally.total:
-            raise SpreadsheetError(_("The file has the column names but no rows below them."))
-        problems = _with_repeated(kind, job, tally.problems, tally.repeated) if tally.repeated else tally.problems
+        with import_file_open(job_id=job.pk) as file:
+            problems = _analyse(kind, job, file, tally)
     except SpreadsheetError as error:
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
             status=ImportJob.Status.REFUSED, error=str(error), finished_at=timezone.now()
@@ -302,6 +303,24 @@ def import_analyse(*, job_id: int) -> None:
         problems=problems,
         repeated_keys=tally.repeated,
     )
+
+
+def _analyse(kind: ImportKind, job: ImportJob, file: IO[bytes], tally: "_Tally") -> list[dict]:
+    """Tally and keep every row of the file; the problems to show."""
+    with closing(read_ahead(_chunks(_rows(kind, job.shop, job, file, repeated={})))) as batches:
+        for batch in batches:
+            if tally.total + len(batch) > settings.IMPORT_MAX_ROWS:
+                raise SpreadsheetError(
+                    _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
+                      "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
+                )  # fmt: skip
+            outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))
+            tally.add(batch, outcomes)
+            import_rows_keep(job=job, kind=kind, batch=batch, outcomes=outcomes)
+    tally.finish()
+    if not tally.total:
+        raise SpreadsheetError(_("The file has the column names but no rows below them."))
+    return _with_repeated(kind, job, file, tally.problems, tally.repeated) if tally.repeated else tally.problems
 
 
 class _Tally:
@@ -359,7 +378,7 @@ class _Tally:
 
 
 def _with_repeated(
-    kind: ImportKind, job: ImportJob, problems: list[dict], repeated: dict[str, list[int]]
+    kind: ImportKind, job: ImportJob, file: IO[bytes], problems: list[dict], repeated: dict[str, list[int]]
 ) -> list[dict]:
     """The problems shown, with the rows of repeated keys among them in row order: their
     cells come from one more reading of the file, of those rows only."""
@@ -367,7 +386,7 @@ def _with_repeated(
     wanted = set(sorted(key_of)[:PROBLEMS_SHOWN])
     found = [
         _problem(kind, Row(number, cells), Outcome(ERROR, _repeated_error(repeated[key_of[number]], number)))
-        for number, cells in _raw_rows(kind, job)
+        for number, cells in _raw_rows(kind, job, file)
         if number in wanted
     ]
     kept = [problem for problem in problems if problem["row"] not in key_of]
@@ -457,14 +476,15 @@ def import_run(*, job_id: int) -> None:
         return
     ImportJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
     import_rows_drop(job_id=job_id)  # confirmed: the preview's rows are done with
-    job = ImportJob.objects.select_related("shop", "confirmed_by").get(pk=job_id)
+    job = ImportJob.objects.select_related("shop", "confirmed_by").defer("file_content").get(pk=job_id)
     kind = import_kind(job.kind)
-    rows = _rows(kind, job.shop, job, job.repeated_keys, after=job.cursor, applying=True)
     try:
-        # The next batch is read and checked while this one is written.
-        with closing(read_ahead(_chunks(rows))) as batches:
-            for batch in batches:
-                _apply_batch(kind, job, batch)
+        with import_file_open(job_id=job.pk) as file:
+            rows = _rows(kind, job.shop, job, file, job.repeated_keys, after=job.cursor, applying=True)
+            # The next batch is read and checked while this one is written.
+            with closing(read_ahead(_chunks(rows))) as batches:
+                for batch in batches:
+                    _apply_batch(kind, job, batch)
     except SpreadsheetError as error:  # the file was read before; this is not expected
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED, error=str(error), finished_at=timezone.now()
