@@ -8,6 +8,7 @@ what page 1 does (the rows are paged by their row number, on an index that leads
 outcome for the filters). The rows go once the job no longer needs a preview.
 """
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -52,22 +53,39 @@ def import_rows_keep(
     what an earlier run kept: ``import_rows_drop``)."""
     from members.imports import cell_text
 
-    insert_rows(
-        ImportRow,
-        ["number", "outcome", "cells", "read", "reason", "flag"],
-        [
-            (
-                row.number,
-                outcome.code,
-                [cell_text(row.cells.get(header)) for header in kind.headers],
-                _read_values(kind, row),
-                outcome.reason,
-                outcome.flag,
-            )
-            for row, outcome in zip(batch, outcomes, strict=True)
-        ],
-        same={"job": job.pk},
+    rows = [
+        (
+            row.number,
+            outcome.code,
+            [cell_text(row.cells.get(header)) for header in kind.headers],
+            _read_values(kind, row),
+            outcome.reason,
+            outcome.flag,
+        )
+        for row, outcome in zip(batch, outcomes, strict=True)
+    ]
+    if connection.vendor == "postgresql":
+        _copy_rows(job, rows)
+    else:
+        insert_rows(ImportRow, ["number", "outcome", "cells", "read", "reason", "flag"], rows, same={"job": job.pk})
+
+
+def _copy_rows(job: ImportJob, rows: list[tuple]) -> None:
+    """COPY: a million rows through INSERT … SELECT FROM unnest(…) took 35 s of a 140 s
+    preview, most of it building and parsing the arrays' text."""
+    columns = ", ".join(
+        connection.ops.quote_name(ImportRow._meta.get_field(name).column)
+        for name in ("job", "number", "outcome", "cells", "read", "reason", "flag")
     )
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(
+            f"COPY {connection.ops.quote_name(ImportRow._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy,
+    ):
+        for number, outcome, cells, read, reason, flag in rows:
+            copy.write_row((job.pk, number, outcome, dumps(cells), dumps(read), reason, flag))
 
 
 def import_rows_mark(*, job: ImportJob, reasons: dict[int, str], code: str) -> None:
