@@ -8,7 +8,6 @@ what page 1 does (the rows are paged by their row number, on an index that leads
 outcome for the filters). The rows go once the job no longer needs a preview.
 """
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 
-from core.db import insert_rows, update_rows
+from core.db import insert_rows, values_table
 from core.formatting import format_int, format_vnd
 from members.models import ImportJob, ImportRow
 from members.phones import format_phone_national
@@ -29,7 +28,7 @@ FLAGGED = "flagged"  # the filter of rows with a flag; never an outcome's code
 
 # How a value a kind read is shown on the page, and written in the report (a phone as
 # text, so that a spreadsheet keeps its leading zero; an amount as a number cell).
-_SHOWN = {"phone": format_phone_national, "vnd": format_vnd, "int": format_int}
+_SHOWN = {"phone": format_phone_national, "vnd": lambda v: format_vnd(int(v)), "int": lambda v: format_int(int(v))}
 _REPORTED = {"phone": format_phone_national, "vnd": int, "int": int}
 _NOT_SIGNIFICANT = re.compile(r"[\W_]+")
 
@@ -42,8 +41,12 @@ def reported_value(form: str, value: Any) -> Any:
     return "" if value is None or value == "" else _REPORTED[form](value)
 
 
-def _read_values(kind: "ImportKind", row: "Row") -> list:
-    return [] if row.error else list(kind.read_values(row))
+def _joined(values) -> str:
+    return ImportRow.SEPARATOR.join(str(value).replace(ImportRow.SEPARATOR, " ") for value in values)
+
+
+def _split(text: str) -> list[str]:
+    return text.split(ImportRow.SEPARATOR) if text else []
 
 
 def import_rows_keep(
@@ -55,62 +58,65 @@ def import_rows_keep(
 
     rows = [
         (
-            row.number,
             outcome.code,
-            [cell_text(row.cells.get(header)) for header in kind.headers],
-            _read_values(kind, row),
+            row.number,
+            _joined(cell_text(row.cells.get(header)) for header in kind.headers),
+            "" if row.error else _joined(kind.read_values(row)),
             outcome.reason,
             outcome.flag,
         )
         for row, outcome in zip(batch, outcomes, strict=True)
     ]
-    if connection.vendor == "postgresql":
-        _copy_rows(job, rows)
-    else:
-        insert_rows(ImportRow, ["number", "outcome", "cells", "read", "reason", "flag"], rows, same={"job": job.pk})
+    if connection.vendor != "postgresql":
+        insert_rows(ImportRow, ["outcome", "number", "cells", "read", "reason", "flag"], rows, same={"job": job.pk})
+        return
+    # COPY: a million rows through INSERT … SELECT FROM unnest(…) took 35 s of a 140 s
+    # preview, most of it building and parsing the arrays' text.
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN") as copy:
+        for values in rows:
+            copy.write_row((job.pk, *values))
 
 
-def _copy_rows(job: ImportJob, rows: list[tuple]) -> None:
-    """COPY: a million rows through INSERT … SELECT FROM unnest(…) took 35 s of a 140 s
-    preview, most of it building and parsing the arrays' text."""
-    columns = ", ".join(
-        connection.ops.quote_name(ImportRow._meta.get_field(name).column)
-        for name in ("job", "number", "outcome", "cells", "read", "reason", "flag")
-    )
-    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(
-            f"COPY {connection.ops.quote_name(ImportRow._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy,
-    ):
-        for number, outcome, cells, read, reason, flag in rows:
-            copy.write_row((job.pk, number, outcome, dumps(cells), dumps(read), reason, flag))
+_TABLE = connection.ops.quote_name(ImportRow._meta.db_table)
+_COLUMNS = ", ".join(
+    connection.ops.quote_name(ImportRow._meta.get_field(name).column)
+    for name in ("job", "outcome", "number", "cells", "read", "reason", "flag")
+)
 
 
-def import_rows_mark(*, job: ImportJob, reasons: dict[int, str], code: str) -> None:
+def import_rows_mark(*, job: ImportJob, kind: "ImportKind", reasons: dict[int, str], code: str) -> None:
     """Give these rows (number -> reason) the outcome ``code``: the rows of a key the file
-    repeats, known only once the whole file is read."""
-    numbers = sorted(reasons)
-    for start in range(0, len(numbers), 5_000):
-        chunk = numbers[start : start + 5_000]
-        ids = ImportRow.objects.filter(job=job, number__in=chunk).values_list("number", "pk")
-        update_rows(ImportRow, ["outcome", "reason", "flag"], [(pk, code, reasons[n], "") for n, pk in ids])
+    repeats, known only once the whole file is read. (The outcome leads the primary key
+    after the job: naming the outcomes a row may have lets each row be found on it.)"""
+    fields = [ImportRow._meta.get_field("number"), ImportRow._meta.get_field("reason")]
+    items = sorted(reasons.items())
+    others = [other for other in kind.outcome_labels if other != code]
+    with connection.cursor() as cursor:
+        for start in range(0, len(items), 5_000):
+            values, params, (number, reason) = values_table(fields, items[start : start + 5_000])
+            cursor.execute(
+                f"UPDATE {_TABLE} SET outcome = %s, reason = {reason}, flag = '' FROM {values} "
+                f"WHERE {_TABLE}.job_id = %s AND {_TABLE}.outcome IN ({', '.join(['%s'] * len(others))}) "
+                f"AND {_TABLE}.number = {number}",
+                [code, *params, job.pk, *others],
+            )
 
 
 def import_rows_drop(*, job_id: int) -> None:
     """The preview's rows, gone: the job is being analysed again, confirmed or cancelled.
     On PostgreSQL in batches, so a million rows do not make one long transaction."""
-    rows = ImportRow.objects.filter(job_id=job_id)
     if connection.vendor != "postgresql":
-        rows.delete()
+        ImportRow.objects.filter(job_id=job_id).delete()
         return
-    while True:
-        with transaction.atomic():
-            batch = list(rows.order_by("number").values_list("pk", flat=True)[:50_000])
-            if not batch:
-                return
-            ImportRow.objects.filter(pk__in=batch).delete()
+    with connection.cursor() as cursor:
+        while True:
+            with transaction.atomic():
+                cursor.execute(
+                    f"DELETE FROM {_TABLE} WHERE ctid IN (SELECT ctid FROM {_TABLE} WHERE job_id = %s LIMIT 50000)",
+                    [job_id],
+                )
+                if not cursor.rowcount:
+                    return
 
 
 @dataclass
@@ -141,25 +147,37 @@ def preview_page(
     *, job: ImportJob, kind: "ImportKind", shown: str, after: int = 0, before: int | None = None
 ) -> PreviewPage:
     """One page of the preview's rows, by row number: those after ``after`` or, going
-    back, those before ``before``."""
+    back, those before ``before``. Every row is the merge of each outcome's page, each
+    read in order on the primary key."""
     rows = ImportRow.objects.filter(job=job)
     flagged = rows.exclude(flag="").count()  # on a partial index of the flagged rows only
     if shown == FLAGGED:
-        rows, total = rows.exclude(flag=""), flagged
+        sources, total = [rows.exclude(flag="")], flagged
     elif shown in kind.outcome_labels:
-        rows = rows.filter(outcome=shown)
-        total = job.preview.get(shown, 0)
+        sources, total = [rows.filter(outcome=shown)], job.preview.get(shown, 0)
     else:
         shown, total = "", job.rows_total
+        sources = [rows.filter(outcome=code) for code, count in sorted(job.preview.items()) if count]
     fields = ("number", "outcome", "cells", "read", "reason", "flag")
     if before is not None:
-        found = list(rows.filter(number__lt=before).order_by("-number").values_list(*fields)[: PAGE_SIZE + 1])
+        found = sorted(
+            (
+                values
+                for source in sources
+                for values in source.filter(number__lt=before).order_by("-number").values_list(*fields)[: PAGE_SIZE + 1]
+            ),
+            reverse=True,
+        )[: PAGE_SIZE + 1]
         more_before, found = len(found) > PAGE_SIZE, found[:PAGE_SIZE][::-1]
         more_after = True
     else:
-        found = list(rows.filter(number__gt=after).order_by("number").values_list(*fields)[: PAGE_SIZE + 1])
+        found = sorted(
+            values
+            for source in sources
+            for values in source.filter(number__gt=after).order_by("number").values_list(*fields)[: PAGE_SIZE + 1]
+        )[: PAGE_SIZE + 1]
         more_after, found = len(found) > PAGE_SIZE, found[:PAGE_SIZE]
-        more_before = bool(after) and bool(found) and rows.filter(number__lte=after).exists()
+        more_before = bool(after) and any(source.filter(number__lte=after).exists() for source in sources)
     return PreviewPage(
         rows=[_shown_row(kind, *values) for values in found],
         shown=shown,
@@ -170,16 +188,17 @@ def preview_page(
     )
 
 
-def _shown_row(kind: "ImportKind", number: int, outcome: str, cells: list, read: list, reason: str, flag: str) -> dict:
+def _shown_row(kind: "ImportKind", number: int, outcome: str, cells: str, read: str, reason: str, flag: str) -> dict:
     read_by_header = {
-        header: shown_value(form, value) for (header, form), value in zip(kind.read_columns, read, strict=False)
+        header: shown_value(form, value) for (header, form), value in zip(kind.read_columns, _split(read), strict=False)
     }
     return {
         "number": number,
         "outcome": outcome,
         "label": kind.label(outcome),
         "cells": [
-            Cell(typed, read_by_header.get(header, "")) for header, typed in zip(kind.headers, cells, strict=False)
+            Cell(typed, read_by_header.get(header, ""))
+            for header, typed in zip(kind.headers, _split(cells), strict=False)
         ],
         "reason": reason,
         "flag": flag,

@@ -293,6 +293,7 @@ def import_analyse(*, job_id: int) -> None:
     if tally.repeated:
         import_rows_mark(
             job=job,
+            kind=kind,
             code=ERROR,
             reasons={n: _repeated_error(rows, n) for rows in tally.repeated.values() for n in rows},
         )
@@ -404,6 +405,8 @@ def _problem(kind: ImportKind, row: Row, outcome: Outcome) -> dict:
 
 def cell_text(value: Any) -> str:
     """A cell as the person typed it: a whole number without ".0", no surrounding spaces."""
+    if type(value) is str:  # most cells: first, as this runs for every cell of every row
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

@@ -239,26 +239,29 @@ class ImportJob(ShopOwned):
 class ImportRow(models.Model):
     """One row of a file as the preview read it, for the preview's pages: every row, paged
     and filtered by outcome, before anything is confirmed. Written by the analysis, dropped
-    once the job is confirmed and done or cancelled (the report reads the file). Reached
-    only through its job, which is the shop's."""
+    once the job is confirmed or cancelled (the report reads the file). Reached only
+    through its job, which is the shop's.
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
-    number = models.PositiveIntegerField()  # as the spreadsheet shows it
+    Kept small, since a file may have a million rows: the primary key (job, outcome, row)
+    is the only index but for the few flagged rows (a page of one outcome reads it in
+    order; every row is a merge of the outcomes' pages), and the cells are one text each."""
+
+    pk = models.CompositePrimaryKey("job", "outcome", "number")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False)
     outcome = models.CharField(max_length=16)
-    cells = models.JSONField(default=list)  # as typed, in the template's order
-    # What the kind read from them, in the order of its ``read_columns`` (e.g. the phone in
-    # E.164 and the amount as an int): raw values, formatted when shown.
-    read = models.JSONField(default=list)
+    number = models.PositiveIntegerField()  # as the spreadsheet shows it
+    # The cells as typed, in the template's order, then what the kind read from them in the
+    # order of its ``read_columns`` (e.g. the phone in E.164, the amount): joined by SEPARATOR.
+    cells = models.TextField()
+    read = models.TextField(blank=True)
     reason = models.TextField(blank=True)
     # What staff should look at before confirming (a name unlike the matched customer's).
     flag = models.TextField(blank=True)
 
+    SEPARATOR = "\x1f"  # ASCII's unit separator: no cell a person types holds one
+
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["job", "number"], name="import_row_job_number")]
-        indexes = [
-            models.Index(fields=["job", "outcome", "number"], name="import_row_outcome"),
-            models.Index(fields=["job", "number"], condition=~models.Q(flag=""), name="import_row_flagged"),
-        ]
+        indexes = [models.Index(fields=["job", "number"], condition=~models.Q(flag=""), name="import_row_flagged")]
 
     def __str__(self) -> str:
         return f"row {self.number} of import #{self.job_id} ({self.outcome})"

@@ -90,19 +90,25 @@ class OpeningImport(ImportKind):
     def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
         phones = [row.key for row in rows]
         imported = self._imported_before(shop, phones)
-        existing = dict(Customer.objects.for_shop(shop).filter(phone__any=set(phones)).values_list("phone", "name"))
+        existing = {
+            phone: (name, folded)
+            for phone, name, folded in Customer.objects.for_shop(shop)
+            .filter(phone__any=set(phones))
+            .values_list("phone", "name", "search_name")
+        }
         added = _("%(amount)s added to the existing customer %(name)s.")
+        differs = NameCheck()
         outcomes = []
         for row in rows:
             if row.key in imported:
                 outcomes.append(self._skipped(shop, imported[row.key]))
             elif row.key in existing:
-                name = existing[row.key]
+                name, folded = existing[row.key]
                 outcomes.append(
                     Outcome(
                         EXISTING,
                         added % {"amount": format_vnd(row.value.amount), "name": name or row.key},
-                        name_differs(typed=row.value.name, kept=name),
+                        differs(typed=row.value.name, kept=name, kept_folded=folded),
                     )
                 )
             else:
@@ -239,6 +245,7 @@ class OpeningImport(ImportKind):
             .only("phone", "job_id", "created_at", "created_customer", "customer__name")
         }
         added = _("%(amount)s added to the existing customer %(name)s.")
+        differs = NameCheck()
         outcomes = []
         for row in rows:
             balance = balances.get(row.key)
@@ -255,21 +262,27 @@ class OpeningImport(ImportKind):
                     Outcome(
                         EXISTING,
                         added % {"amount": format_vnd(row.value.amount), "name": name or row.key},
-                        name_differs(typed=row.value.name, kept=name),
+                        differs(typed=row.value.name, kept=name),
                     )
                 )
         return outcomes
 
 
-def name_differs(*, typed: str, kept: str) -> str:
-    """A flag for a row whose name is not the matched customer's (compared without marks,
-    case or extra spaces): the customer keeps the shop's name, which may mean the phone is
-    someone else's."""
-    if not typed or not kept or fold(typed) == fold(kept):
-        return ""
-    return _("The name differs: the shop's customer with this phone is “%(kept)s” and keeps that name.") % {
-        "kept": kept
-    }
+class NameCheck:
+    """The flag of a row whose name is not the matched customer's, compared without marks,
+    case or extra spaces: the customer keeps the shop's name, so the phone may be someone
+    else's. Called for every matched row of a preview: the message is translated once, and
+    the customer's name comes folded already (``search_name``)."""
+
+    def __init__(self):
+        self.message = _("The name differs: the shop's customer with this phone is “%(kept)s” and keeps that name.")
+
+    def __call__(self, *, typed: str, kept: str, kept_folded: str | None = None) -> str:
+        if not typed or not kept or typed == kept:
+            return ""
+        if fold(typed) == (fold(kept) if kept_folded is None else kept_folded):
+            return ""
+        return self.message % {"kept": kept}
 
 
 def _lock(shop: Shop, phones: list[str]) -> dict[str, int]:
