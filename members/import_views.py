@@ -104,6 +104,7 @@ def import_view(request, pk: int):
             "counts": _outcome_rows(import_kind, job.counts),
             "rows": rows,
             "flagged": import_rows.FLAGGED,
+            "page_size": import_rows.PAGE_SIZE,
             "same_file": ImportJob.objects.for_shop(request.shop)
             .filter(
                 kind=job.kind,

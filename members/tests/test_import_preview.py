@@ -97,6 +97,7 @@ def test_a_large_file_is_paged_by_row_and_a_late_page_costs_what_the_first_does(
         str(import_rows.PAGE_SIZE + 1),
     ]
     assert f"?after={import_rows.PAGE_SIZE + 1}" in first and 'rel="prev"' not in first
+    assert 'id="import-row-jump"' in first  # a row to go to, in a file of several pages
 
     with django_assert_max_num_queries(9):
         last = owner_client.get(f"{url}?after={import_rows.PAGE_SIZE * 2 + 1}").content.decode()
