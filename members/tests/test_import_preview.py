@@ -18,7 +18,7 @@ def rows_of(page: str) -> list[str]:
     body = page.split('<table id="import-rows">', 1)[1].split("</table>", 1)[0]
     rows = re.findall(r"<tr data-row=.*?</tr>", body, re.S)
     return [
-        " | ".join(re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S))
+        " | ".join(re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S))
         for row in rows
     ]
 
