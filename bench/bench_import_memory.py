@@ -1,5 +1,5 @@
-"""Memory of one large opening-balance CSV: the upload in the web process, the preview in
-the worker, and the preview's pages.
+"""Memory of one large opening-balance CSV: the upload in the web process, the preview and
+its report in the worker.
 
 BENCH_MEMORY_ROWS (default 1,000,000) rows of a UTF-8 CSV with Vietnamese names (about
 60 MB, the size that peaked at 565 MB in the worker); a quarter of its phones belong to
@@ -22,7 +22,7 @@ from django.db import connection
 
 from core.db import current_database_url
 from members.models import Customer, ImportJob
-from shops.models import Shop, User
+from shops.models import ExportJob, Shop, User
 
 ROWS = int(os.environ.get("BENCH_MEMORY_ROWS", 1_000_000))
 
@@ -72,6 +72,12 @@ def run(report) -> None:
     assert job.status == ImportJob.Status.READY, job.error
     report(f"preview of {ROWS:,} rows ({job.preview})", analysed["seconds"], "s")
     report("  peak memory of the preview process", analysed["peak_mb"], "MB", baseline=300, baseline_name="the aim")
+    export = ExportJob.objects.create(shop=shop, requested_by=owner, kind="import_report", params={"job": job.pk})
+    exported = _child("import_stage.py", "export", str(export.pk))
+    export.refresh_from_db(fields=["status", "row_count", "error"])
+    assert export.status == ExportJob.Status.DONE, export.error
+    report(f"report of the preview ({export.row_count:,} rows, .xlsx)", exported["seconds"], "s")
+    report("  peak memory of the report process", exported["peak_mb"], "MB", baseline=300, baseline_name="the aim")
     if os.environ.get("BENCH_MEMORY_COMMIT") != "1":
         return
     ImportJob.objects.filter(pk=job.pk).update(status=ImportJob.Status.QUEUED)
