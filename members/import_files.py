@@ -32,16 +32,14 @@ def _chunks(stream: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def file_measure(stream: IO[bytes]) -> tuple[int, str]:
-    """(size, SHA-256) of a stream, read in chunks; the stream is left at its start."""
+def file_sha256(stream: IO[bytes]) -> str:
+    """The stream's SHA-256, read in chunks; the stream is left at its start."""
     stream.seek(0)
     digest = hashlib.sha256()
-    size = 0
     for chunk in _chunks(stream):
         digest.update(chunk)
-        size += len(chunk)
     stream.seek(0)
-    return size, digest.hexdigest()
+    return digest.hexdigest()
 
 
 def import_file_store(*, job_id: int, stream: IO[bytes], size: int) -> None:

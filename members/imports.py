@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.concurrency import read_ahead
 from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
-from members.import_files import file_measure, import_file_open, import_file_store
+from members.import_files import file_sha256, import_file_open, import_file_store
 from members.import_rows import import_rows_drop, import_rows_keep, import_rows_mark
 from members.models import ImportJob
 from shops.models import ActivityKind, Shop, User
@@ -237,8 +237,9 @@ def import_upload(
     from members.tasks import analyse_import
 
     stream = io.BytesIO(content) if isinstance(content, bytes) else content
-    size, sha256 = file_measure(stream)
-    check_upload(name=name, size=size, max_bytes=settings.IMPORT_MAX_BYTES)
+    size = stream.seek(0, io.SEEK_END)
+    check_upload(name=name, size=size, max_bytes=settings.IMPORT_MAX_BYTES)  # before reading it
+    sha256 = file_sha256(stream)
     with transaction.atomic():
         job = ImportJob.objects.create(
             shop=shop,
