@@ -2,10 +2,11 @@
 phone normalised, the amount parsed), what it will do and why, and what deserves a look
 before confirming (a name unlike the matched customer's).
 
-The analysis writes a batch's rows as it previews the batch (one INSERT), so the page never
-reads the file: a web request parses no spreadsheet, and page 5,000 of a million rows costs
-what page 1 does (the rows are paged by their row number, on an index that leads with the
-outcome for the filters). The rows go once the job no longer needs a preview.
+The analysis writes a batch's rows as it previews the batch (COPY on PostgreSQL), so the
+page never reads the file: a web request parses no spreadsheet, and page 5,000 of a million
+rows costs what page 1 does (the rows are paged by their row number, on the primary key
+that leads with the job and the outcome). The rows go once the job no longer needs a
+preview. (``cell_text`` lives here, as the one way a cell is shown as typed.)
 """
 
 import re
@@ -41,6 +42,17 @@ def reported_value(form: str, value: Any) -> Any:
     return "" if value is None or value == "" else _REPORTED[form](value)
 
 
+def cell_text(value: Any) -> str:
+    """A cell as the person typed it: a whole number without ".0", no surrounding spaces."""
+    if type(value) is str:  # most cells: first, as this runs for every cell of every row
+        return value.strip()
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _joined(values) -> str:
     return ImportRow.SEPARATOR.join(str(value).replace(ImportRow.SEPARATOR, " ") for value in values)
 
@@ -54,8 +66,6 @@ def import_rows_keep(
 ) -> None:
     """Keep a previewed batch for the preview's pages (a repeat of the analysis first drops
     what an earlier run kept: ``import_rows_drop``)."""
-    from members.imports import cell_text
-
     rows = [
         (
             outcome.code,

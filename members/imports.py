@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from core.concurrency import read_ahead
 from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
 from members.import_files import file_sha256, import_file_open, import_file_store
-from members.import_rows import import_rows_drop, import_rows_keep, import_rows_mark
+from members.import_rows import cell_text, import_rows_drop, import_rows_keep, import_rows_mark
 from members.models import ImportJob
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record
@@ -402,17 +402,6 @@ def _problem(kind: ImportKind, row: Row, outcome: Outcome) -> dict:
         "outcome": outcome.code,
         "reason": outcome.reason,
     }
-
-
-def cell_text(value: Any) -> str:
-    """A cell as the person typed it: a whole number without ".0", no surrounding spaces."""
-    if type(value) is str:  # most cells: first, as this runs for every cell of every row
-        return value.strip()
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 class ImportStateError(ValueError):
