@@ -2,6 +2,7 @@
 
 import io
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -31,6 +32,16 @@ def write_xlsx(
     *, title: str, header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] = ()
 ) -> tuple[bytes, int]:
     """The workbook's bytes and how many data rows it holds."""
+    buffer = io.BytesIO()
+    count = write_xlsx_to(buffer, title=title, header=header, rows=rows, widths=widths)
+    return buffer.getvalue(), count
+
+
+def write_xlsx_to(
+    out: IO[bytes], *, title: str, header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] = ()
+) -> int:
+    """Write the workbook into ``out`` (a temporary file for a large export: a million rows
+    make tens of MB); how many data rows it holds."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     for index, width in enumerate(widths):
@@ -47,6 +58,5 @@ def write_xlsx(
     for row in rows:
         sheet.append([_cell(sheet, value) for value in row])
         count += 1
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue(), count
+    workbook.save(out)
+    return count

@@ -6,6 +6,7 @@ import hashlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from core import blobs
 from members import import_files, imports
 from members.models import Customer, ImportJob
 from members.tests.test_opening_import import confirm_and_run, refused, upload
@@ -21,10 +22,10 @@ def csv_bytes(rows: int) -> bytes:
 def test_an_upload_larger_than_a_chunk_arrives_whole_through_the_page(owner_client, monkeypatch, settings):
     """Over Django's in-memory limit, the upload comes from a temporary file; the chunks
     are made small so that the file spans several, with a partial last one."""
-    monkeypatch.setattr(import_files, "CHUNK_BYTES", 64 * 1024 + 7)
+    monkeypatch.setattr(blobs, "CHUNK_BYTES", 64 * 1024 + 7)
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100 * 1024
     content = csv_bytes(20_000)  # about 800 KB
-    assert len(content) > 10 * import_files.CHUNK_BYTES
+    assert len(content) > 10 * blobs.CHUNK_BYTES
 
     response = owner_client.post("/members/opening-balances/", {"file": SimpleUploadedFile("dau-ky.csv", content)})
 
@@ -36,7 +37,7 @@ def test_an_upload_larger_than_a_chunk_arrives_whole_through_the_page(owner_clie
 
 
 def test_a_csv_read_as_a_stream_imports_every_row(shop, owner, monkeypatch):
-    monkeypatch.setattr(import_files, "CHUNK_BYTES", 4096 + 3)
+    monkeypatch.setattr(blobs, "CHUNK_BYTES", 4096 + 3)
     job = upload(shop, owner, csv_bytes(3_000), name="dau-ky.csv")
     assert job.preview == {"new": 3_000}
 
