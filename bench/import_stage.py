@@ -1,5 +1,6 @@
-"""One stage of an import (preview or commit) in a fresh process, so that its peak memory
-is its own: python bench/import_stage.py analyse|run JOB_ID. Prints seconds and peak MB.
+"""One stage of an import (preview, commit, or building its report) in a fresh process, so
+that its peak memory is its own: python bench/import_stage.py analyse|run|export JOB_ID
+(for export, the id of the ExportJob). Prints seconds and peak MB.
 With BENCH_PROFILE=1 it also prints, to stderr, where the database time went: the total
 per kind of statement, slowest first."""
 
@@ -24,6 +25,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 
 from members.imports import import_analyse, import_run  # noqa: E402
+from shops.exports import export_run  # noqa: E402
 
 spent: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 
@@ -55,7 +57,7 @@ stage, job_id = sys.argv[1], int(sys.argv[2])
 profile = os.environ.get("BENCH_PROFILE") == "1"
 started = time.perf_counter()
 with connection.execute_wrapper(timed) if profile else nullcontext():
-    (import_analyse if stage == "analyse" else import_run)(job_id=job_id)
+    {"analyse": import_analyse, "run": import_run, "export": export_run}[stage](job_id=job_id)
 seconds = time.perf_counter() - started
 if profile:
     total = sum(took for _count, took in spent.values())

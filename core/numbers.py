@@ -63,11 +63,16 @@ def parse_number(raw: object, *, currency: bool = False) -> int:
         raise NumberError(_("“%(value)s” is not a number.") % {"value": raw}) from error
 
 
+def _as_typed(raw: object) -> object:
+    """A cell as the person typed it: a spreadsheet gives -5000 as -5000.0."""
+    return int(raw) if isinstance(raw, float) and raw.is_integer() else raw
+
+
 def parse_amount(raw: object) -> int:
     """An amount of đồng, zero or more."""
     amount = parse_number(raw, currency=True)
     if amount < 0:
-        raise NumberError(_("“%(value)s” is negative: an amount is zero or more.") % {"value": raw})
+        raise NumberError(_("“%(value)s” is negative: an amount is zero or more.") % {"value": _as_typed(raw)})
     if amount >= 10**15:
-        raise NumberError(_("“%(value)s” is far too large for an amount in đồng.") % {"value": raw})
+        raise NumberError(_("“%(value)s” is far too large for an amount in đồng.") % {"value": _as_typed(raw)})
     return amount

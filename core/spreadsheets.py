@@ -18,6 +18,7 @@ import re
 import zipfile
 from array import array
 from collections.abc import Iterator
+from typing import BinaryIO
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -79,26 +80,33 @@ def check_upload(*, name: str, size: int, max_bytes: int = MAX_UPLOAD_BYTES) -> 
         raise SpreadsheetError(str(EMPTY_FILE))
 
 
-def read_numbered_rows(*, name: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[tuple[int, list]]:
+def read_numbered_rows(
+    *, name: str, content: bytes | BinaryIO, max_bytes: int = MAX_UPLOAD_BYTES
+) -> Iterator[tuple[int, list]]:
     """(row number as the spreadsheet shows it, cell values) for each row of the first
-    sheet, values as str, float, int, bool or date. Raises SpreadsheetError for a file that
-    cannot be read, before the first row."""
-    check_upload(name=name, size=len(content), max_bytes=max_bytes)
+    sheet, values as str, float, int, bool or date. ``content``: the bytes, or a seekable
+    file, read as a stream (a CSV is decoded as it is read, never held whole). Raises
+    SpreadsheetError for a file that cannot be read, before the first row (a CSV's bytes
+    that are not UTF-8 further down: when they are reached)."""
+    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray | memoryview) else content
+    size = stream.seek(0, io.SEEK_END)
+    stream.seek(0)
+    check_upload(name=name, size=size, max_bytes=max_bytes)
     if name.lower().endswith(".xlsx"):
-        return bounded(_xlsx_rows(content))
-    return bounded(_csv_rows(content))
+        return bounded(_xlsx_rows(stream))
+    return bounded(_csv_rows(stream))
 
 
-def read_rows(*, name: str, content: bytes, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[list]:
+def read_rows(*, name: str, content: bytes | BinaryIO, max_bytes: int = MAX_UPLOAD_BYTES) -> Iterator[list]:
     """The rows of the first sheet, each a list of cell values."""
     return (cells for _number, cells in read_numbered_rows(name=name, content=content, max_bytes=max_bytes))
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
+def _xlsx_rows(content: BinaryIO) -> Iterator[tuple[int, list]]:
     from python_calamine import CalamineWorkbook
 
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
+        archive = zipfile.ZipFile(content)
         members = archive.infolist()
     except zipfile.BadZipFile as error:
         raise SpreadsheetError(_("This is not a valid .xlsx file: open it in Excel and save it again.")) from error
@@ -112,9 +120,10 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple[int, list]]:
     if max(sheet_size, strings_size) > CALAMINE_MAX_SHEET_BYTES:  # calamine holds all its strings too
         return _streamed_rows(archive, sheet_path)
     _scan_first_sheet(archive, sheet_path)
-    check_inflated(io.BytesIO(content), members)  # a false declared size is a bomb, whatever calamine makes of it
+    check_inflated(content, members)  # a false declared size is a bomb, whatever calamine makes of it
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        content.seek(0)
+        workbook = CalamineWorkbook.from_filelike(content)
         sheet = workbook.get_sheet_by_index(0)
         first_row = sheet.start[0] + 1 if sheet.start else 1
         rows = sheet.iter_rows()
@@ -378,18 +387,39 @@ def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, l
         done.clear()
 
 
-def _csv_rows(content: bytes) -> Iterator[tuple[int, list]]:
+def _not_utf8() -> SpreadsheetError:
+    return SpreadsheetError(_("The CSV file is not UTF-8: in Excel, save it as “CSV UTF-8”."))
+
+
+def _csv_rows(content: BinaryIO) -> Iterator[tuple[int, list]]:
+    # Decoded as it is read: the whole file as one str (and a StringIO of it) took about
+    # six times the file's size, since text with Vietnamese marks takes 2-4 bytes a letter.
+    text = io.TextIOWrapper(content, encoding="utf-8-sig", newline="")
     try:
-        text = content.decode("utf-8-sig")
+        sample = text.read(4096)
     except UnicodeDecodeError as error:
-        raise SpreadsheetError(_("The CSV file is not UTF-8: in Excel, save it as “CSV UTF-8”.")) from error
-    if "\x00" in text[:4096]:
+        text.detach()
+        raise _not_utf8() from error
+    if "\x00" in sample:
+        text.detach()
         raise SpreadsheetError(
             _("This file is not a CSV text file: upload an Excel file (.xlsx) or a CSV file (.csv).")
         )
-    sample = text[:4096]
     try:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return numbered_csv_rows(csv.reader(io.StringIO(text), dialect))
+    text.seek(0)
+    return _decoded(text, numbered_csv_rows(csv.reader(text, dialect)))
+
+
+def _decoded(text: io.TextIOWrapper, rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    """The numbered rows; bytes that are not UTF-8 further down refuse the file when
+    reached. The file is left open for its owner (a wrapper closes what it wraps when
+    collected)."""
+    try:
+        yield from rows
+    except UnicodeDecodeError as error:
+        raise _not_utf8() from error
+    finally:
+        text.detach()

@@ -74,7 +74,10 @@ class PointsImport(ImportKind):
             outcomes.append(Outcome(ADJUSTED, ""))
         return outcomes, balances
 
-    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
+    def read_values(self, row: Row) -> tuple:
+        return row.key, row.value[1]
+
+    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
         customers = {c.phone: c for c in Customer.objects.for_shop(shop).filter(phone__any={row.key for row in rows})}
         return self._decide(rows, customers)[0]
 
@@ -133,6 +136,7 @@ register_import(
         headers=("SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"),
         example=("0912345678", "Tặng điểm tri ân khách hàng", 50),
         text_columns=("SoDienThoai",),
+        read_columns=(("SoDienThoai", "phone"), ("DiemDieuChinh", "int")),
         unique_keys=False,
         outcome_labels={ADJUSTED: gettext_lazy("Adjustment applied"), ERROR: gettext_lazy("Error")},
         preview_labels={ADJUSTED: gettext_lazy("Will be adjusted")},

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from members.imports import report_rows
+from members.import_report import report_rows
 from members.models import ImportJob
 from shops.models import Shop
 

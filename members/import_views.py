@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from core.spreadsheets import EMPTY_FILE, SpreadsheetError
 from core.xlsx import XLSX_CONTENT_TYPE
-from members import imports
+from members import import_report, import_rows, imports
 from members.models import ImportJob
 from shops.decorators import owner_required, shop_member_required
 from shops.exports import export_request
@@ -46,7 +46,7 @@ def import_start_view(request, kind: str):
                 ip=client_ip(request),
                 kind=kind,
                 name=upload.name,
-                content=upload.read(),
+                content=upload,  # a file: copied in chunks, never read whole
             )
         except SpreadsheetError as error:
             form.add_error("file", str(error))
@@ -65,7 +65,7 @@ def import_start_view(request, kind: str):
 @owner_required
 def import_template_view(request, kind: str):
     import_kind = imports.import_kind(kind)
-    response = HttpResponse(imports.template_xlsx(import_kind), content_type=XLSX_CONTENT_TYPE)
+    response = HttpResponse(import_report.template_xlsx(import_kind), content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{import_kind.template_name}"'
     return response
 
@@ -79,14 +79,15 @@ def _job(request, pk: int) -> ImportJob:
     return job
 
 
-def _problem_rows(import_kind, job: ImportJob) -> list[dict]:
-    return [{**problem, "label": import_kind.label(problem["outcome"], applied=False)} for problem in job.problems]
-
-
 def _outcome_rows(import_kind, counts: dict, *, applied: bool = True) -> list[tuple[str, str, int]]:
     return [
         (code, import_kind.label(code, applied=applied), counts.get(code, 0)) for code in import_kind.outcome_labels
     ]
+
+
+def _row_number(value: str | None) -> int | None:
+    """A row number from the page's address; anything else is no number (the first page)."""
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 @shop_member_required
@@ -94,6 +95,15 @@ def import_view(request, pk: int):
     job = _job(request, pk)
     import_kind = imports.import_kind(job.kind)
     request.menu_path = import_kind.start_path(job)  # the menu marks where the import began
+    rows = None
+    if job.status == ImportJob.Status.READY:
+        rows = import_rows.preview_page(
+            job=job,
+            kind=import_kind,
+            shown=request.GET.get("show", ""),
+            after=_row_number(request.GET.get("after")) or 0,
+            before=_row_number(request.GET.get("before")),
+        )
     return render(
         request,
         "members/import_job.html",
@@ -104,8 +114,9 @@ def import_view(request, pk: int):
             "back_title": import_kind.start_title(job),
             "preview": _outcome_rows(import_kind, job.preview, applied=False),
             "counts": _outcome_rows(import_kind, job.counts),
-            "problems": _problem_rows(import_kind, job),
-            "problems_more": sum(job.preview.get(code, 0) for code in import_kind.problem_codes) > len(job.problems),
+            "rows": rows,
+            "flagged": import_rows.FLAGGED,
+            "page_size": import_rows.PAGE_SIZE,
             "same_file": ImportJob.objects.for_shop(request.shop)
             .filter(
                 kind=job.kind,

@@ -6,7 +6,8 @@ happen to a batch of rows (the preview) and how a batch is applied. This module 
 rest, the same way for every kind:
 
 - Upload keeps the file on an ``ImportJob`` row; a worker reads it and writes the preview
-  (counts by outcome, the first rows with a problem). Nothing else is written.
+  (counts by outcome, the first rows with a problem, and every row as it was read and what
+  it will do, in ``members.import_rows``). Nothing else is written.
 - The analysis reads the file once, streaming, in batches: memory holds the keys, not the
   rows. A key repeated in the file is an error on each of its rows; the analysis keeps
   those rows on the job, so the commit and the report read the file once too.
@@ -14,10 +15,10 @@ rest, the same way for every kind:
   batches, each in one transaction together with the job's cursor, so a job whose worker
   died (the task is delivered again: acks late) continues after the last committed batch,
   and a kind's own unique constraints make any repeat a no-op.
-- The report (every row, its outcome, its reason) is an export built on request.
+- The report (every row, its outcome, its reason) is an export built on request
+  (``members.import_report``).
 """
 
-import hashlib
 import io
 import itertools
 from array import array
@@ -25,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
@@ -35,6 +36,8 @@ from django.utils.translation import gettext as _
 
 from core.concurrency import read_ahead
 from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
+from members.import_rows import cell_text, import_rows_drop, import_rows_keep, import_rows_mark
+from members.import_storage import file_sha256, import_file_open, import_file_store
 from members.models import CustomerGroup, ImportJob
 from shops.models import ActivityKind, Shop, User
 from shops.services import activity_record
@@ -61,6 +64,7 @@ class Row:
 class Outcome:
     code: str
     reason: str = ""
+    flag: str = ""  # what staff should check before confirming, though the row goes in
 
 
 @dataclass
@@ -101,6 +105,15 @@ class ImportKind:
     def start_title(self, job: ImportJob) -> str:
         return str(self.title)
 
+    # The cells a row is read from that the preview shows as read, (header, form), form
+    # being "phone", "vnd" or "int" (members.import_rows): "0168 123 4567" as "038 123 4567".
+    read_columns: tuple[tuple[str, str], ...] = ()
+
+    def read_values(self, row: Row) -> tuple:
+        """What a well-formed row was read as, in the order of ``read_columns``: plain
+        values (a phone in E.164, an int) that the page and the report format."""
+        return ()
+
     def read(self, shop: Shop, cells: dict[str, Any]) -> tuple[str, Any]:
         """(key, value) of one row, or RowError."""
         raise NotImplementedError
@@ -110,10 +123,8 @@ class ImportKind:
         without), added as the commit reads the row: in the thread that reads ahead."""
         return value
 
-    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
-        """What applying these (well-formed) rows would do, without writing. ``brief``: a
-        reason is needed only for outcomes in ``problem_codes`` (the analysis keeps no
-        other; the report wants them all)."""
+    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
+        """What applying these (well-formed) rows would do, without writing."""
         raise NotImplementedError
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
@@ -166,10 +177,10 @@ def _is_empty(cells: Sequence[Any]) -> bool:
     return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
 
 
-def _raw_rows(kind: ImportKind, job: ImportJob) -> Iterator[tuple[int, dict[str, Any]]]:
-    numbered = read_numbered_rows(
-        name=job.file_name, content=bytes(job.file_content), max_bytes=settings.IMPORT_MAX_BYTES
-    )
+def _raw_rows(kind: ImportKind, job: ImportJob, file: IO[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """The file's rows (``file``: the job's, from ``import_file_open``), read from its start."""
+    file.seek(0)
+    numbered = read_numbered_rows(name=job.file_name, content=file, max_bytes=settings.IMPORT_MAX_BYTES)
     columns = None
     for number, cells in numbered:
         if _is_empty(cells):
@@ -201,12 +212,13 @@ def _rows(
     kind: ImportKind,
     shop: Shop,
     job: ImportJob,
+    file: IO[bytes],
     repeated: dict[str, list[int]],
     after: int = 0,
     applying: bool = False,
 ) -> Iterator[Row]:
     """Each row after ``after``, read once; a key the analysis found repeated is an error."""
-    for number, cells in _raw_rows(kind, job):
+    for number, cells in _raw_rows(kind, job, file):
         if number <= after:
             continue
         row = _read(kind, shop, number, cells)
@@ -239,25 +251,37 @@ def _outcomes(kind: ImportKind, rows: list[Row], decide) -> list[Outcome]:
 
 
 def import_upload(
-    *, shop: Shop, actor: User, ip: str | None, kind: str, name: str, content: bytes, group: CustomerGroup | None = None
+    *,
+    shop: Shop,
+    actor: User,
+    ip: str | None,
+    kind: str,
+    name: str,
+    content: bytes | IO[bytes],
+    group: CustomerGroup | None = None,
 ) -> ImportJob:
     """Keep the file and have a worker read it (never this request: a file is parsed only
-    by a worker). A file refused by its name or size raises SpreadsheetError here, before
-    anything is kept. ``group``: a phone list's static group."""
+    by a worker). ``content``: the bytes, or a file (an upload, which Django's handler keeps
+    in a temporary file), copied in chunks. A file refused by its name or size raises
+    SpreadsheetError here, before anything is kept. ``group``: a phone list's static group."""
     from members.tasks import analyse_import
 
-    check_upload(name=name, size=len(content), max_bytes=settings.IMPORT_MAX_BYTES)
+    stream = io.BytesIO(content) if isinstance(content, bytes) else content
+    size = stream.seek(0, io.SEEK_END)
+    check_upload(name=name, size=size, max_bytes=settings.IMPORT_MAX_BYTES)  # before reading it
+    sha256 = file_sha256(stream)
     with transaction.atomic():
         job = ImportJob.objects.create(
             shop=shop,
             kind=kind,
             file_name=name[:255],
-            file_content=content,
-            file_size=len(content),
-            file_sha256=hashlib.sha256(content).hexdigest(),
+            file_content=b"",
+            file_size=size,
+            file_sha256=sha256,
             uploaded_by=actor,
             group=group,
         )
+        import_file_store(job_id=job.pk, stream=stream, size=size)
         activity_record(
             shop=shop,
             actor=actor,
@@ -266,7 +290,7 @@ def import_upload(
             target_label=name[:255],
             summary=_("File %(name)s uploaded for import (%(kind)s).")
             % {"name": name, "kind": import_kind(kind).title},
-            after={"file": name, "bytes": len(content)},
+            after={"file": name, "bytes": size},
             ip=ip,
         )
         transaction.on_commit(lambda: analyse_import.delay(job.pk))
@@ -278,31 +302,35 @@ def import_analyse(*, job_id: int) -> None:
 
     Each batch is previewed as it is read (the next one is read meanwhile). A key seen again
     later makes all its rows errors: see ``_Tally``."""
-    job = ImportJob.objects.select_related("shop").filter(pk=job_id, status=ImportJob.Status.ANALYSING).first()
+    job = (
+        ImportJob.objects.select_related("shop")
+        .defer("file_content")  # read in chunks, below
+        .filter(pk=job_id, status=ImportJob.Status.ANALYSING)
+        .first()
+    )
     if job is None:
         return
     kind = import_kind(job.kind)
     tally = _Tally(kind)
+    import_rows_drop(job_id=job.pk)  # what an earlier run of this analysis kept
     try:
-        with closing(read_ahead(_chunks(_rows(kind, job.shop, job, repeated={})))) as batches:
-            for batch in batches:
-                if tally.total + len(batch) > settings.IMPORT_MAX_ROWS:
-                    raise SpreadsheetError(
-                        _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
-                          "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
-                    )  # fmt: skip
-                tally.add(batch, _outcomes(kind, batch, lambda good: kind.preview(job.shop, good, brief=True)))
-        tally.finish()
-        if not tally.total:
-            raise SpreadsheetError(_("The file has the column names but no rows below them."))
-        problems = _with_repeated(kind, job, tally.problems, tally.repeated) if tally.repeated else tally.problems
+        with import_file_open(job_id=job.pk) as file:
+            problems = _analyse(kind, job, file, tally)
     except SpreadsheetError as error:
         # Only the refusal is kept: a refused file (a bomb, random bytes) is nothing to keep.
         now = timezone.now()
         ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
             status=ImportJob.Status.REFUSED, error=str(error), finished_at=now, file_content=b"", file_dropped_at=now
         )
+        import_rows_drop(job_id=job_id)
         return
+    if tally.repeated:
+        import_rows_mark(
+            job=job,
+            kind=kind,
+            code=ERROR,
+            reasons={n: _repeated_error(rows, n) for rows in tally.repeated.values() for n in rows},
+        )
     ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
         status=ImportJob.Status.READY,
         rows_total=tally.total,
@@ -310,6 +338,24 @@ def import_analyse(*, job_id: int) -> None:
         problems=problems,
         repeated_keys=tally.repeated,
     )
+
+
+def _analyse(kind: ImportKind, job: ImportJob, file: IO[bytes], tally: "_Tally") -> list[dict]:
+    """Tally and keep every row of the file; the problems to show."""
+    with closing(read_ahead(_chunks(_rows(kind, job.shop, job, file, repeated={})))) as batches:
+        for batch in batches:
+            if tally.total + len(batch) > settings.IMPORT_MAX_ROWS:
+                raise SpreadsheetError(
+                    _("The file has more than %(limit)s rows; one import takes at most that many: split it into "
+                      "several files.") % {"limit": settings.IMPORT_MAX_ROWS}
+                )  # fmt: skip
+            outcomes = _outcomes(kind, batch, lambda good: kind.preview(job.shop, good))
+            tally.add(batch, outcomes)
+            import_rows_keep(job=job, kind=kind, batch=batch, outcomes=outcomes)
+    tally.finish()
+    if not tally.total:
+        raise SpreadsheetError(_("The file has the column names but no rows below them."))
+    return _with_repeated(kind, job, file, tally.problems, tally.repeated) if tally.repeated else tally.problems
 
 
 class _Tally:
@@ -367,7 +413,7 @@ class _Tally:
 
 
 def _with_repeated(
-    kind: ImportKind, job: ImportJob, problems: list[dict], repeated: dict[str, list[int]]
+    kind: ImportKind, job: ImportJob, file: IO[bytes], problems: list[dict], repeated: dict[str, list[int]]
 ) -> list[dict]:
     """The problems shown, with the rows of repeated keys among them in row order: their
     cells come from one more reading of the file, of those rows only."""
@@ -375,7 +421,7 @@ def _with_repeated(
     wanted = set(sorted(key_of)[:PROBLEMS_SHOWN])
     found = [
         _problem(kind, Row(number, cells), Outcome(ERROR, _repeated_error(repeated[key_of[number]], number)))
-        for number, cells in _raw_rows(kind, job)
+        for number, cells in _raw_rows(kind, job, file)
         if number in wanted
     ]
     kept = [problem for problem in problems if problem["row"] not in key_of]
@@ -389,15 +435,6 @@ def _problem(kind: ImportKind, row: Row, outcome: Outcome) -> dict:
         "outcome": outcome.code,
         "reason": outcome.reason,
     }
-
-
-def cell_text(value: Any) -> str:
-    """A cell as the person typed it: a whole number without ".0", no surrounding spaces."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 class ImportStateError(ValueError):
@@ -428,13 +465,17 @@ def import_confirm(*, job: ImportJob, actor: User, ip: str | None) -> None:
 
 
 def import_cancel(*, job: ImportJob) -> bool:
-    """Drop a preview that was not confirmed (nothing had been written), and its file."""
+    """Drop a preview that was not confirmed (nothing had been written), and its file. Its
+    rows go in a worker: a million of them take seconds to delete."""
+    from members.tasks import drop_import_rows
+
     now = timezone.now()
-    return bool(
-        ImportJob.objects.filter(
-            pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
-        ).update(status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now)
-    )
+    cancelled = ImportJob.objects.filter(
+        pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
+    ).update(status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now)
+    if cancelled:
+        transaction.on_commit(lambda: drop_import_rows.delay(job.pk))
+    return bool(cancelled)
 
 
 def import_resume(*, job: ImportJob) -> bool:
@@ -465,14 +506,16 @@ def import_run(*, job_id: int) -> None:
     if not claimed:
         return
     ImportJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=timezone.now())
-    job = ImportJob.objects.select_related("shop", "confirmed_by").get(pk=job_id)
+    import_rows_drop(job_id=job_id)  # confirmed: the preview's rows are done with
+    job = ImportJob.objects.select_related("shop", "confirmed_by").defer("file_content").get(pk=job_id)
     kind = import_kind(job.kind)
-    rows = _rows(kind, job.shop, job, job.repeated_keys, after=job.cursor, applying=True)
     try:
-        # The next batch is read and checked while this one is written.
-        with closing(read_ahead(_chunks(rows))) as batches:
-            for batch in batches:
-                _apply_batch(kind, job, batch)
+        with import_file_open(job_id=job.pk) as file:
+            rows = _rows(kind, job.shop, job, file, job.repeated_keys, after=job.cursor, applying=True)
+            # The next batch is read and checked while this one is written.
+            with closing(read_ahead(_chunks(rows))) as batches:
+                for batch in batches:
+                    _apply_batch(kind, job, batch)
     except SpreadsheetError as error:  # the file was read before; this is not expected
         ImportJob.objects.filter(pk=job_id).update(
             status=ImportJob.Status.FAILED, error=str(error), finished_at=timezone.now()
@@ -542,54 +585,3 @@ def import_fail(*, job_id: int, error: str) -> None:
 
 def counts_text(kind: ImportKind, counts: dict[str, int]) -> str:
     return ", ".join(f"{kind.label(code)}: {count}" for code, count in sorted(counts.items()) if count)
-
-
-# Template and report -----------------------------------------------------------------------
-
-
-def template_xlsx(kind: ImportKind) -> bytes:
-    """The template: exactly the kind's headers, one example row, and the phone column
-    formatted as text so a spreadsheet keeps its leading zero."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = str(kind.title)[:31]
-    sheet.append(list(kind.headers))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.append(list(kind.example))
-    for index, header in enumerate(kind.headers):
-        letter = chr(ord("A") + index)
-        sheet.column_dimensions[letter].width = max(14, len(header) + 4)
-        if header in kind.text_columns:
-            for row in range(1, 2001):
-                sheet[f"{letter}{row}"].number_format = "@"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
-    """Every row of the file with its outcome and reason: as previewed, or as applied once
-    the job is done."""
-    kind = import_kind(job.kind)
-    done = job.status == ImportJob.Status.DONE
-    header = [_("Row"), *kind.headers, _("Outcome"), _("Reason")]
-
-    def applied(good: list[Row]) -> list[Outcome]:
-        refused = job.apply_errors
-        results = iter(kind.result(job.shop, job, [row for row in good if str(row.number) not in refused]))
-        return [
-            Outcome(ERROR, refused[str(row.number)]) if str(row.number) in refused else next(results) for row in good
-        ]
-
-    def rows() -> Iterator[list]:
-        decide = applied if done else (lambda good: kind.preview(job.shop, good))
-        for batch in _chunks(_rows(kind, job.shop, job, job.repeated_keys)):
-            for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
-                cells = [cell_text(row.cells.get(h)) for h in kind.headers]
-                yield [row.number, *cells, kind.label(outcome.code, applied=done), outcome.reason]
-
-    return header, job.rows_total, rows()

@@ -246,6 +246,37 @@ class ImportJob(ShopOwned):
         return max(0, round(elapsed / self.rows_done * (self.rows_total - self.rows_done)))
 
 
+class ImportRow(models.Model):
+    """One row of a file as the preview read it, for the preview's pages: every row, paged
+    and filtered by outcome, before anything is confirmed. Written by the analysis, dropped
+    once the job is confirmed or cancelled (the report reads the file). Reached only
+    through its job, which is the shop's.
+
+    Kept small, since a file may have a million rows: the primary key (job, outcome, row)
+    is the only index but for the few flagged rows (a page of one outcome reads it in
+    order; every row is a merge of the outcomes' pages), and the cells are one text each."""
+
+    pk = models.CompositePrimaryKey("job", "outcome", "number")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+", db_index=False)
+    outcome = models.CharField(max_length=16)
+    number = models.PositiveIntegerField()  # as the spreadsheet shows it
+    # The cells as typed, in the template's order, then what the kind read from them in the
+    # order of its ``read_columns`` (e.g. the phone in E.164, the amount): joined by SEPARATOR.
+    cells = models.TextField()
+    read = models.TextField(blank=True)
+    reason = models.TextField(blank=True)
+    # What staff should look at before confirming (a name unlike the matched customer's).
+    flag = models.TextField(blank=True)
+
+    SEPARATOR = "\x1f"  # ASCII's unit separator: no cell a person types holds one
+
+    class Meta:
+        indexes = [models.Index(fields=["job", "number"], condition=~models.Q(flag=""), name="import_row_flagged")]
+
+    def __str__(self) -> str:
+        return f"row {self.number} of import #{self.job_id} ({self.outcome})"
+
+
 class OpeningBalance(ShopOwned):
     """A phone's opening revenue (DTDauKy), brought in once: the unique constraint on
     (shop, phone) is what makes every later import of that phone a no-op, even two imports

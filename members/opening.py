@@ -87,26 +87,36 @@ class OpeningImport(ImportKind):
             % {"date": format_date(balance.created_at, shop.tzinfo), "job": balance.job_id},
         )
 
-    def preview(self, shop: Shop, rows: list[Row], *, brief: bool = False) -> list[Outcome]:
+    def preview(self, shop: Shop, rows: list[Row]) -> list[Outcome]:
         phones = [row.key for row in rows]
         imported = self._imported_before(shop, phones)
-        existing = dict(Customer.objects.for_shop(shop).filter(phone__any=set(phones)).values_list("phone", "name"))
+        existing = {
+            phone: (name, folded)
+            for phone, name, folded in Customer.objects.for_shop(shop)
+            .filter(phone__any=set(phones))
+            .values_list("phone", "name", "search_name")
+        }
         added = _("%(amount)s added to the existing customer %(name)s.")
-        brief &= EXISTING not in self.problem_codes
-        brief_existing = Outcome(EXISTING, "")
+        differs = NameCheck()
         outcomes = []
         for row in rows:
             if row.key in imported:
                 outcomes.append(self._skipped(shop, imported[row.key]))
             elif row.key in existing:
-                if brief:
-                    outcomes.append(brief_existing)
-                else:
-                    name = existing[row.key] or row.key
-                    outcomes.append(Outcome(EXISTING, added % {"amount": format_vnd(row.value.amount), "name": name}))
+                name, folded = existing[row.key]
+                outcomes.append(
+                    Outcome(
+                        EXISTING,
+                        added % {"amount": format_vnd(row.value.amount), "name": name or row.key},
+                        differs(typed=row.value.name, kept=name, kept_folded=folded),
+                    )
+                )
             else:
                 outcomes.append(Outcome(NEW, ""))
         return outcomes
+
+    def read_values(self, row: Row) -> tuple:
+        return row.key, row.value.amount
 
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
         """Set-based, a statement per step for the whole batch, and each customer written
@@ -227,7 +237,15 @@ class OpeningImport(ImportKind):
             )
 
     def result(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
-        balances = self._imported_before(shop, [row.key for row in rows])
+        balances = {
+            balance.phone: balance
+            for balance in OpeningBalance.objects.for_shop(shop)
+            .filter(phone__any={row.key for row in rows})
+            .select_related("customer")
+            .only("phone", "job_id", "created_at", "created_customer", "customer__name")
+        }
+        added = _("%(amount)s added to the existing customer %(name)s.")
+        differs = NameCheck()
         outcomes = []
         for row in rows:
             balance = balances.get(row.key)
@@ -238,8 +256,33 @@ class OpeningImport(ImportKind):
             elif balance.created_customer:
                 outcomes.append(Outcome(NEW, ""))
             else:
-                outcomes.append(Outcome(EXISTING, _("Added to the existing customer.")))
+                # The customer kept the name the shop had: the report says whose it is.
+                name = balance.customer.name if balance.customer else ""
+                outcomes.append(
+                    Outcome(
+                        EXISTING,
+                        added % {"amount": format_vnd(row.value.amount), "name": name or row.key},
+                        differs(typed=row.value.name, kept=name),
+                    )
+                )
         return outcomes
+
+
+class NameCheck:
+    """The flag of a row whose name is not the matched customer's, compared without marks,
+    case or extra spaces: the customer keeps the shop's name, so the phone may be someone
+    else's. Called for every matched row of a preview: the message is translated once, and
+    the customer's name comes folded already (``search_name``)."""
+
+    def __init__(self):
+        self.message = _("The name differs: the shop's customer with this phone is “%(kept)s” and keeps that name.")
+
+    def __call__(self, *, typed: str, kept: str, kept_folded: str | None = None) -> str:
+        if not typed or not kept or typed == kept:
+            return ""
+        if fold(typed) == (fold(kept) if kept_folded is None else kept_folded):
+            return ""
+        return self.message % {"kept": kept}
 
 
 def _lock(shop: Shop, phones: list[str]) -> dict[str, int]:
@@ -312,6 +355,7 @@ register_import(
         headers=("HoTen", "DienThoai", "Email", "DTDauKy"),
         example=("Nguyễn Văn A", "0912345678", "nguyenvana@example.com", 1500000),
         text_columns=("DienThoai",),
+        read_columns=(("DienThoai", "phone"), ("DTDauKy", "vnd")),
         unique_keys=True,
         problem_codes=(ERROR, SKIPPED),
         outcome_labels={

@@ -145,13 +145,18 @@ def format_phone_national(e164: str) -> str:
     """How staff read a stored number: +84912345678 -> "0912 345 678"."""
     if not e164:
         return ""
+    digits = e164[3:]
+    if e164[:3] == "+84" and digits[:1] != "0" and digits.isascii() and digits.isdigit():
+        # What parsing gives, without parsing: an import's report formats every row's phone.
+        return _grouped("0" + digits)
     try:
         parsed = phonenumbers.parse(e164)
     except phonenumbers.NumberParseException:
         return e164
     if parsed.country_code != 84:
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    national = "0" + str(parsed.national_number)
-    if len(national) == 10:
-        return f"{national[:4]} {national[4:7]} {national[7:]}"
-    return national
+    return _grouped("0" + str(parsed.national_number))
+
+
+def _grouped(national: str) -> str:
+    return f"{national[:4]} {national[4:7]} {national[7:]}" if len(national) == 10 else national

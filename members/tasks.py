@@ -2,6 +2,7 @@ from celery import shared_task
 from django.utils.translation import gettext as _
 
 from members.import_files import import_files_purge
+from members.import_rows import import_rows_drop
 from members.imports import import_analyse, import_fail, import_run
 from members.services import members_activate_filtered
 from shops.models import Shop, User
@@ -39,3 +40,8 @@ def run_import(job_id: int) -> None:
 @shared_task
 def purge_import_files() -> None:
     import_files_purge()
+
+
+@shared_task
+def drop_import_rows(job_id: int) -> None:
+    import_rows_drop(job_id=job_id)

@@ -308,7 +308,7 @@ def group_upload_view(request, pk: int):
                 ip=client_ip(request),
                 kind=ImportJob.Kind.PHONE_LIST,
                 name=upload.name,
-                content=upload.read(),
+                content=upload,  # a file: copied in chunks, never read whole
                 group=group,
             )
         except SpreadsheetError as error:

@@ -4,7 +4,7 @@ from openpyxl import load_workbook
 
 from loyalty.models import PointEntry
 from loyalty.services import points_balance_mismatches
-from members import imports
+from members import import_report, imports
 from members.models import Customer
 from members.services import members_activate
 from members.tests.factories import CustomerFactory
@@ -93,7 +93,7 @@ def test_the_report_gives_every_row_its_outcome(shop, owner):
     member(shop, "+84912345678", "Mai")
     job, _preview = run(shop, owner, [["0912345678", "Tặng", 50], ["0912345678", "Đổi quà", -80]])
 
-    _header, _total, rows = imports.report_rows(job=job)
+    _header, _total, rows = import_report.report_rows(job=job)
 
-    outcomes = [(row[0], row[4], bool(row[5])) for row in rows]
+    outcomes = [(row[0], row[6], bool(row[7])) for row in rows]
     assert outcomes == [(2, "Đã điều chỉnh", False), (3, "Lỗi", True)]

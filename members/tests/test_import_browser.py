@@ -5,6 +5,7 @@ from openpyxl import load_workbook
 
 from conftest import wait_for
 from members.models import Customer
+from members.tests.factories import CustomerFactory
 from shops.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -38,7 +39,7 @@ def test_download_fill_upload_preview_confirm_and_see_the_member(
     page.locator("#import-preview").wait_for(timeout=30_000)  # the worker read the file
     assert page.locator('#import-preview [data-outcome="new"]').inner_text() == "41"
     assert page.locator('#import-preview [data-outcome="error"]').inner_text() == "1"
-    assert "12345" in page.locator("#import-problems").inner_text()
+    assert "12345" in page.locator('#import-rows tr[data-outcome="error"]').inner_text()
     page.screenshot(path=str(artifacts_dir / "import-preview.png"), full_page=True)
 
     page.once("dialog", lambda dialog: dialog.accept())
@@ -58,10 +59,50 @@ def test_download_fill_upload_preview_confirm_and_see_the_member(
     download_info.value.save_as(report)
     rows = list(load_workbook(report).active.iter_rows(values_only=True))
     assert len(rows) == 1 + 42 and rows[0][0] == "Dòng"
-    assert rows[-1][5] == "Lỗi" and rows[-2][5] == "Khách hàng mới"
+    assert rows[-1][7] == "Lỗi" and rows[-2][7] == "Khách hàng mới"
+    assert rows[-2][5:7] == ("0912 345 678", 6_000_000)  # as read: the phone as text, the amount a number
 
     mai = wait_for(lambda: Customer.objects.filter(phone="+84912345678").first())
     page.goto(f"/members/{mai.pk}/")
     body = page.locator("main").inner_text()
     assert "6.000.000 ₫" in body and "Bạc" in body
     page.screenshot(path=str(artifacts_dir / "import-member.png"), full_page=True)
+
+
+def test_the_preview_shows_each_row_as_read_and_flags_a_name_unlike_the_customers(
+    page, owner, shop, celery_worker_process, tmp_path, artifacts_dir
+):
+    CustomerFactory(shop=shop, phone="+84912000111", name="Lê Thị Hoa")  # e.g. synced from Haravan
+    filled = tmp_path / "dau-ky.csv"
+    filled.write_text(
+        "HoTen,DienThoai,Email,DTDauKy\r\n"
+        "Trần Văn Nam,0168 234 5678,,1500000\r\n"  # a pre-2018 prefix
+        "Hoa Nguyễn,0912 000 111,,2.000.000 ₫\r\n"  # Lê Thị Hoa's phone, another name
+        "Số Sai,12345,,1\r\n",
+        encoding="utf-8",
+    )
+    log_in(page, "chu.hoamai")
+    page.wait_for_url("**/overview/")
+    page.goto("/members/opening-balances/")
+
+    page.set_input_files("input[type=file]", str(filled))
+    page.get_by_role("button", name="Tải lên và xem trước").click()
+    page.locator("#import-rows").wait_for(timeout=30_000)  # the worker read every row
+
+    rows = page.locator("#import-rows tbody tr")
+    assert rows.count() == 3
+    legacy, matched, wrong = (rows.nth(index) for index in range(3))
+    assert "0168 234 5678 → 0382 345 678" in legacy.inner_text()
+    assert "1.500.000 ₫" in legacy.inner_text() and "Khách hàng mới" in legacy.inner_text()
+    assert "2.000.000 ₫" in matched.inner_text() and "Cộng cho khách hàng đã có" in matched.inner_text()
+    assert "Tên khác" in matched.inner_text() and "Lê Thị Hoa" in matched.inner_text()
+    assert matched.get_attribute("class") == "flagged"
+    assert "Lỗi" in wrong.inner_text() and "12345" in wrong.inner_text()
+    assert "1 dòng có tên khác" in page.locator("#import-flagged").inner_text()
+    page.screenshot(path=str(artifacts_dir / "import-preview-rows.png"), full_page=True)
+
+    page.locator('#import-row-filter a[data-show="flagged"]').click()
+    page.wait_for_url("**/?show=flagged")
+    assert page.locator("#import-rows tbody tr").count() == 1
+    assert "Hoa Nguyễn" in page.locator("#import-rows tbody").inner_text()
+    assert not Customer.objects.filter(phone="+84382345678").exists()  # nothing written before confirming

@@ -157,3 +157,14 @@ def test_the_remembered_answer_for_a_number_shape_is_phonenumbers_own(digits):
     elif not valid and result is not None:
         # Only the legacy 11-digit prefixes turn an invalid-looking number into a valid one.
         assert digits.lstrip("0")[:3] in LEGACY_MOBILE_PREFIXES
+
+
+@pytest.mark.parametrize("e164", ["+84912345678", "+84382345678", "+842838123456", "+84241234567", "+8419001234"])
+def test_a_vietnamese_number_reads_the_same_with_or_without_parsing_it(e164):
+    import phonenumbers
+
+    parsed = phonenumbers.parse(e164)
+    national = "0" + str(parsed.national_number)
+    expected = f"{national[:4]} {national[4:7]} {national[7:]}" if len(national) == 10 else national
+
+    assert format_phone_national(e164) == expected

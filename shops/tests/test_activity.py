@@ -207,7 +207,8 @@ def test_export_builds_a_spreadsheet_of_the_filtered_log(
     rows = list(sheet.values)
     assert rows[0][:3] == ("Thời gian", "Người thực hiện", "Loại")
     assert rows[1][0] == "10/11/2026 09:00"
-    assert rows[1][1:5] == ("Mai Trần", "Đăng nhập", None, "'=owner did it")  # formulas stay text
+    assert rows[1][1:5] == ("Mai Trần", "Đăng nhập", None, "=owner did it")
+    assert sheet["E2"].data_type == "s" and sheet["E2"].quotePrefix  # text, never run as a formula
     assert len(rows) == 2
 
 
