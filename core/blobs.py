@@ -75,19 +75,32 @@ def blob_store(*, model: type[Model], field: str, pk: int, stream: IO[bytes], si
             cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {key} = %s", [stream.read(), pk])
 
 
+def blob_size(*, model: type[Model], field: str, pk: int) -> int:
+    table, column, key = _where(model, field)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT length({column}) FROM {table} WHERE {key} = %s", [pk])
+        found = cursor.fetchone()
+    return (found[0] if found else 0) or 0
+
+
+def blob_chunks(*, model: type[Model], field: str, pk: int) -> Iterator[bytes]:
+    """The row's ``field`` a chunk at a time, straight from the database (a download
+    streamed to the browser holds one chunk, not the file)."""
+    table, column, key = _where(model, field)
+    size = blob_size(model=model, field=field, pk=pk)
+    for start in range(0, size, CHUNK_BYTES):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT substr({column}, %s, %s) FROM {table} WHERE {key} = %s", [start + 1, CHUNK_BYTES, pk]
+            )
+            yield bytes(cursor.fetchone()[0])
+
+
 @contextmanager
 def blob_open(*, model: type[Model], field: str, pk: int) -> Iterator[IO[bytes]]:
     """The row's ``field`` as a local, seekable file, copied a chunk at a time."""
-    table, column, key = _where(model, field)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as local:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT length({column}) FROM {table} WHERE {key} = %s", [pk])
-            found = cursor.fetchone()
-            size = (found[0] if found else 0) or 0
-            for start in range(0, size, CHUNK_BYTES):
-                cursor.execute(
-                    f"SELECT substr({column}, %s, %s) FROM {table} WHERE {key} = %s", [start + 1, CHUNK_BYTES, pk]
-                )
-                local.write(cursor.fetchone()[0])
+        for chunk in blob_chunks(model=model, field=field, pk=pk):
+            local.write(chunk)
         local.seek(0)
         yield local

@@ -2,13 +2,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.blobs import blob_chunks, blob_size
 from core.xlsx import XLSX_CONTENT_TYPE
 from shops import selectors, services
 from shops.decorators import owner_required, shop_member_required
@@ -183,8 +184,13 @@ def export_detail_view(request, pk: int):
 
 @shop_member_required
 def export_download_view(request, pk: int):
-    job = get_object_or_404(ExportJob.objects.for_shop(request.shop), pk=pk, status=ExportJob.Status.DONE)
+    jobs = ExportJob.objects.for_shop(request.shop).defer("content")
+    job = get_object_or_404(jobs, pk=pk, status=ExportJob.Status.DONE)
     export_check_access(job=job, user=request.user)
-    response = HttpResponse(bytes(job.content), content_type=XLSX_CONTENT_TYPE)
+    # Streamed a chunk at a time: a million-row report is not held by the web process.
+    response = StreamingHttpResponse(
+        blob_chunks(model=ExportJob, field="content", pk=job.pk), content_type=XLSX_CONTENT_TYPE
+    )
+    response["Content-Length"] = str(blob_size(model=ExportJob, field="content", pk=job.pk))
     response["Content-Disposition"] = f'attachment; filename="{job.filename}"'
     return response

@@ -23,7 +23,7 @@ def _outcomes(owner_client, job) -> list[str]:
     owner_client.post(f"/members/imports/{job.pk}/report/")
     export = ExportJob.objects.filter(kind="import_report").latest("pk")
     export_run(job_id=export.pk)
-    content = owner_client.get(f"/exports/{export.pk}/download/").content
+    content = owner_client.get(f"/exports/{export.pk}/download/").getvalue()
     header, *rows = load_workbook(io.BytesIO(content)).active.values
     return [row[header.index("Kết quả")] for row in rows]
 

@@ -29,7 +29,7 @@ def test_staff_upload_a_phone_list_confirm_it_and_find_the_customers_in_the_grou
     page.wait_for_url("**/members/imports/*/")
     page.locator("#import-preview").wait_for(timeout=30_000)  # the worker read the list
     assert page.locator('#import-preview [data-outcome="matched"]').inner_text() == "2"
-    assert "0909 000 111" in page.locator("#import-problems").inner_text()
+    assert "0909 000 111" in page.locator("#import-rows").inner_text()
     page.screenshot(path=str(artifacts_dir / "group-upload-preview.png"), full_page=True)
 
     page.once("dialog", lambda dialog: dialog.accept())

@@ -22,7 +22,7 @@ def report(owner_client, job):
     owner_client.post(f"/members/imports/{job.pk}/report/")
     export = ExportJob.objects.latest("pk")
     export_run(job_id=export.pk)  # the worker
-    sheet = load_workbook(io.BytesIO(owner_client.get(f"/exports/{export.pk}/download/").content)).active
+    sheet = load_workbook(io.BytesIO(owner_client.get(f"/exports/{export.pk}/download/").getvalue())).active
     header, *rows = sheet.values
     return header, rows, sheet
 

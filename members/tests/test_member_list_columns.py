@@ -66,6 +66,6 @@ def test_the_export_has_points_and_tier(staff_client, shop):
     export_run(job_id=job.pk)
     download = staff_client.get(f"/exports/{job.pk}/download/")
 
-    rows = list(load_workbook(io.BytesIO(download.content)).active.values)
+    rows = list(load_workbook(io.BytesIO(download.getvalue())).active.values)
     assert rows[0][-2:] == ("Điểm", "Hạng")
     assert [row[-2:] for row in rows[1:]] == [(0, None), (3_210, gold.name)]

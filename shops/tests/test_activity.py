@@ -203,7 +203,7 @@ def test_export_builds_a_spreadsheet_of_the_filtered_log(
     assert "File đã sẵn sàng: 1 dòng" in owner_client.get(f"/exports/{job.pk}/").content.decode()
     download = owner_client.get(f"/exports/{job.pk}/download/")
     assert download["Content-Disposition"].startswith('attachment; filename="nhat-ky-hoat-dong-')
-    sheet = load_workbook(io.BytesIO(download.content)).active
+    sheet = load_workbook(io.BytesIO(download.getvalue())).active
     rows = list(sheet.values)
     assert rows[0][:3] == ("Thời gian", "Người thực hiện", "Loại")
     assert rows[1][0] == "10/11/2026 09:00"

@@ -64,3 +64,17 @@ def test_staff_open_the_member_list_export_they_asked_for(staff_client):
     assert job.required_role == "staff"
     assert staff_client.get(f"/exports/{job.pk}/").status_code == 200
     assert staff_client.get(f"/exports/{job.pk}/download/").status_code == 200
+
+
+def test_a_download_is_streamed_in_chunks_with_its_length(owner_client, owner, shop, settings, monkeypatch):
+    from core import blobs
+
+    monkeypatch.setattr(blobs, "CHUNK_BYTES", 1_000)  # several chunks from a small export
+    content = bytes(range(256)) * 20
+    job = ExportJob.objects.create(shop=shop, requested_by=owner, kind="activity", status="done", content=content,
+                                   filename="nhat-ky.xlsx", required_role="owner")  # fmt: skip
+
+    response = owner_client.get(f"/exports/{job.pk}/download/")
+
+    assert response.streaming and int(response["Content-Length"]) == 5_120
+    assert list(map(len, response.streaming_content)) == [1_000] * 5 + [120]
