@@ -21,5 +21,10 @@ def test_a_progress_bar_shows_its_share_under_the_policy(page, owner, live_serve
 
     assert "style-src 'self'" in response.headers["content-security-policy"]
     bar = page.locator(".progress").bounding_box()["width"]
-    fill = page.locator(".progress span").bounding_box()["width"]
+    # The bar grows to its width in a .3 s transition: measured once it has settled.
+    for _attempt in range(40):
+        fill = page.locator(".progress span").bounding_box()["width"]
+        if fill == pytest.approx(bar * 0.4, abs=2):
+            break
+        page.wait_for_timeout(50)
     assert fill == pytest.approx(bar * 0.4, abs=2)
