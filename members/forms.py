@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import AmountField, PointsField
 from core.forms import DateField
 from core.spreadsheets import EMPTY_FILE
 from loyalty.models import Tier
@@ -31,8 +32,8 @@ class CustomerFilterForm(forms.Form):
     birthday_month = forms.TypedChoiceField(
         label=_("Birthday month"), choices=MONTHS, coerce=int, empty_value=None, required=False
     )
-    spent_min = forms.IntegerField(label=_("Spent from (₫)"), min_value=0, required=False)
-    spent_max = forms.IntegerField(label=_("Spent up to (₫)"), min_value=0, required=False)
+    spent_min = AmountField(label=_("Spent from (₫)"), min_value=0, required=False)
+    spent_max = AmountField(label=_("Spent up to (₫)"), min_value=0, required=False)
     last_order_after = DateField(label=_("Last order from"), required=False)
     last_order_before = DateField(label=_("Last order up to"), required=False)
     group = forms.TypedChoiceField(label=_("Group"), coerce=int, empty_value=None, required=False)
@@ -116,9 +117,9 @@ class GroupRulesForm(forms.Form):
     name = forms.CharField(label=_("Group name"), max_length=200)
     member = forms.ChoiceField(label=_("Member"), choices=YES_NO, required=False)
     tier = forms.TypedChoiceField(label=_("Tier"), coerce=int, empty_value=None, required=False)
-    points_min = forms.IntegerField(label=_("Points from"), required=False)
-    spent_min = forms.IntegerField(label=_("Spent from (₫)"), min_value=0, required=False)
-    spent_max = forms.IntegerField(label=_("Spent up to (₫)"), min_value=0, required=False)
+    points_min = PointsField(label=_("Points from"), required=False)
+    spent_min = AmountField(label=_("Spent from (₫)"), min_value=0, required=False)
+    spent_max = AmountField(label=_("Spent up to (₫)"), min_value=0, required=False)
     ordered_within_days = forms.IntegerField(
         label=_("Ordered within the last N days"), min_value=1, max_value=3650, required=False
     )

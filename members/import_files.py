@@ -16,6 +16,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from members.import_report import report_rows
+from members.imports import imports_cancel
 from members.models import ImportJob
 from shops.models import Shop
 
@@ -36,9 +37,11 @@ def import_files_purge(*, now: datetime.datetime | None = None) -> int:
         .update(file_content=b"", file_dropped_at=now)
     )
     old = now - datetime.timedelta(days=settings.IMPORT_FILE_KEEP_DAYS)
-    dropped += ImportJob.objects.filter(
-        status__in=(ImportJob.Status.READY, ImportJob.Status.ANALYSING), created_at__lt=old
-    ).update(status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now)
+    dropped += imports_cancel(
+        jobs=ImportJob.objects.filter(
+            status__in=(ImportJob.Status.READY, ImportJob.Status.ANALYSING), created_at__lt=old
+        )
+    )
     finished = ImportJob.objects.filter(
         status=ImportJob.Status.DONE, finished_at__lt=old, file_dropped_at__isnull=True
     ).values_list("pk", flat=True)
@@ -53,7 +56,7 @@ def import_files_purge(*, now: datetime.datetime | None = None) -> int:
 
 
 def _keep_report_drop_file(*, job_id: int, now: datetime.datetime) -> int:
-    job = ImportJob.objects.select_related("shop", "group").get(pk=job_id)
+    job = ImportJob.objects.select_related("shop", "group").defer("file_content", "report_content").get(pk=job_id)
     header, total, rows = report_rows(job=job)
     buffer = io.BytesIO()
     with gzip.GzipFile(fileobj=buffer, mode="wb") as packed:
@@ -74,7 +77,7 @@ def _kept_report(job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
 def import_report_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list[str], int, Iterator[list]]:
     """The exporter of an import's report (the export job builds the file): from the file,
     or from the rows kept once the file was dropped."""
-    job = ImportJob.objects.for_shop(shop).get(pk=params["job"])
+    job = ImportJob.objects.for_shop(shop).defer("file_content").get(pk=params["job"])
     if job.file_dropped_at and job.report_content:
         return _kept_report(job)
     return report_rows(job=job)

@@ -30,6 +30,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.db import OperationalError, transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -331,13 +332,15 @@ def import_analyse(*, job_id: int) -> None:
             code=ERROR,
             reasons={n: _repeated_error(rows, n) for rows in tally.repeated.values() for n in rows},
         )
-    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
+    ready = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
         status=ImportJob.Status.READY,
         rows_total=tally.total,
         preview={code: count for code, count in tally.counts.items() if count},
         problems=problems,
         repeated_keys=tally.repeated,
     )
+    if not ready:
+        import_rows_drop(job_id=job_id)  # cancelled while it was read: rows kept after the cancel's drop
 
 
 def _analyse(kind: ImportKind, job: ImportJob, file: IO[bytes], tally: "_Tally") -> list[dict]:
@@ -465,17 +468,25 @@ def import_confirm(*, job: ImportJob, actor: User, ip: str | None) -> None:
 
 
 def import_cancel(*, job: ImportJob) -> bool:
-    """Drop a preview that was not confirmed (nothing had been written), and its file. Its
-    rows go in a worker: a million of them take seconds to delete."""
+    """Drop a preview that was not confirmed (nothing had been written), and its file."""
+    return bool(imports_cancel(jobs=ImportJob.objects.filter(pk=job.pk)))
+
+
+def imports_cancel(*, jobs: QuerySet[ImportJob]) -> int:
+    """Cancel the unconfirmed previews among ``jobs`` (a staff member's cancel, a deleted
+    group's waiting list, a preview left too long), dropping their files; their kept rows go
+    in a worker, once this commits (a million of them take seconds). Returns how many."""
     from members.tasks import drop_import_rows
 
+    unconfirmed = [ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
+    ids = list(jobs.filter(status__in=unconfirmed).values_list("pk", flat=True))
     now = timezone.now()
-    cancelled = ImportJob.objects.filter(
-        pk=job.pk, status__in=[ImportJob.Status.READY, ImportJob.Status.ANALYSING, ImportJob.Status.REFUSED]
-    ).update(status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now)
-    if cancelled:
-        transaction.on_commit(lambda: drop_import_rows.delay(job.pk))
-    return bool(cancelled)
+    cancelled = ImportJob.objects.filter(pk__in=ids, status__in=unconfirmed).update(
+        status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now
+    )
+    for job_id in ids:
+        transaction.on_commit(lambda job_id=job_id: drop_import_rows.delay(job_id))
+    return cancelled
 
 
 def import_resume(*, job: ImportJob) -> bool:
@@ -575,9 +586,11 @@ def import_fail(*, job_id: int, error: str) -> None:
     """A job whose worker raised. One still being read was never confirmed: it is refused
     (resuming would apply it) and its file dropped; a confirmed one can be resumed."""
     now = timezone.now()
-    ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
+    refused = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.ANALYSING).update(
         status=ImportJob.Status.REFUSED, error=error[:2000], finished_at=now, file_content=b"", file_dropped_at=now
     )
+    if refused:
+        import_rows_drop(job_id=job_id)  # the rows the failed analysis had kept so far
     ImportJob.objects.filter(pk=job_id, status__in=[ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]).update(
         status=ImportJob.Status.FAILED, error=error[:2000], finished_at=now
     )

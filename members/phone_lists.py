@@ -58,6 +58,10 @@ class PhoneListImport(ImportKind):
         return [Outcome(MATCHED) if row.key in known else _unmatched() for row in rows]
 
     def result(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
+        if job.group_id is None:  # the group was deleted since: who matched a customer, as applied
+            known = self._customers(shop, rows)
+            gone = _("The group has since been deleted.")
+            return [Outcome(MATCHED, gone) if row.key in known else _unmatched() for row in rows]
         in_group = set(
             CustomerGroupMember.objects.filter(group_id=job.group_id, customer__phone__any={row.key for row in rows})
             .values_list("customer__phone", flat=True)

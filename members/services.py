@@ -506,16 +506,22 @@ def group_delete(*, shop: Shop, actor: User | None, group: CustomerGroup, ip: st
     """Delete a group (its membership rows, not its customers), logged with what it was.
     Returns how many customers it held."""
     with transaction.atomic():
+        from members.imports import imports_cancel
+
         group = CustomerGroup.objects.select_for_update().get(pk=group.pk)
+        # Locked, so that no list is confirmed between this check and the deletion.
         lists = ImportJob.objects.filter(group=group)
-        busy = [ImportJob.Status.ANALYSING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING]
-        if lists.filter(status__in=busy).exists():
-            raise GroupBusy(_("A phone list is being read or added to this group: wait until it is done, then delete."))
+        statuses = set(lists.select_for_update().values_list("status", flat=True))
+        busy = {ImportJob.Status.ANALYSING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.FAILED}
+        if statuses & busy:
+            raise GroupBusy(
+                _(
+                    "A phone list is being read or added to this group, or stopped before it was added (resume it "
+                    "on its page): wait until it is done, then delete."
+                )
+            )
         # A list waiting for its confirmation would add to a group that is gone: cancelled.
-        now = timezone.now()
-        lists.filter(status=ImportJob.Status.READY).update(
-            status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now
-        )
+        imports_cancel(jobs=lists.filter(status=ImportJob.Status.READY))
         size = group_members(group=group).count()
         activity_record(
             shop=shop,

@@ -57,6 +57,15 @@ def test_the_live_count_follows_the_conditions(staff_client, customers):
     assert wrong["count"] is None and "đổi chỗ" in wrong["error"]
 
 
+def test_amounts_in_conditions_are_read_as_staff_write_them(staff_client, customers):
+    # "5.000.000" is five million, not 5 (Django's integer field drops a ".000").
+    spent = staff_client.get("/members/groups/count/", {"name": "x", "spent_min": "5.000.000"}).json()
+    points = staff_client.get("/members/groups/count/", {"name": "x", "spent_min": "5.000", "spent_max": "6.000.000"})
+
+    assert spent["count"] == 2  # 6 and 9 million
+    assert points.json()["count"] == 2  # 2 and 6 million
+
+
 def test_staff_build_a_rule_group_on_its_page(staff_client, shop, customers):
     response = staff_client.post("/members/groups/", {"name": "Khách Huế", "kind": "rules"})
     group = CustomerGroup.objects.get(shop=shop)
