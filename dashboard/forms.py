@@ -3,7 +3,7 @@ import datetime
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DateField
+from core.fields import DateField
 from dashboard.services import MAX_RANGE_DAYS
 
 

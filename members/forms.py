@@ -1,8 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.fields import AmountField, PointsField
-from core.forms import DateField
+from core.fields import AmountField, DateField, PointsField
 from core.spreadsheets import EMPTY_FILE
 from loyalty.models import Tier
 from members.models import Customer, CustomerGroup

@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 def import_files_purge(*, now: datetime.datetime | None = None) -> int:
     """Drop the files of finished jobs older than IMPORT_FILE_KEEP_DAYS, keeping their reports,
     of previews never confirmed in that time (cancelled), and any refused or cancelled job's
-    file still kept. Safe to run twice (or two at once: a
-    job's file is dropped by one conditional update). Returns how many files were dropped."""
+    file still kept. Safe to run twice (or two at once: a job's file is dropped by one
+    conditional update). Returns how many files were dropped."""
     now = now or timezone.now()
     dropped = (
         ImportJob.objects.filter(status__in=_DROPPED, file_dropped_at__isnull=True)

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import DateField
+from core.fields import DateField
 from shops.models import ActivityKind, User
 from shops.selectors import SYSTEM_ACTOR
 from shops.services import normalize_username
