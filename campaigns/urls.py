@@ -1,7 +1,7 @@
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
-from core.views import not_built_page
+from shops.views import not_built_page
 
 app_name = "campaigns"
 

@@ -29,7 +29,6 @@ from django.utils import timezone
 from dashboard.models import ChangedDay, DailyFigures, DashboardState
 from loyalty.models import PointEntry, Tier
 from members.models import Customer, Order
-from members.services import LIVE_ORDERS
 from shops.models import Shop
 
 DAY = datetime.timedelta(days=1)
@@ -75,7 +74,8 @@ def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[d
     else:
         member_since = F("customer__member_since")
     add(
-        Order.objects.filter(LIVE_ORDERS, shop=shop, created_at__gte=lo, created_at__lt=hi)
+        Order.objects.live()
+        .filter(shop=shop, created_at__gte=lo, created_at__lt=hi)
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day")
         .annotate(

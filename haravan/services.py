@@ -20,8 +20,8 @@ from haravan.client import HaravanClient, HaravanError
 from haravan.mapping import customer_data, order_data, topic_kind
 from haravan.models import HaravanConnection, SyncJob, WebhookEvent
 from members.services import customers_upsert, orders_upsert
+from shops.activity import activity_record, changed_values
 from shops.models import ActivityKind, Shop, User
-from shops.services import activity_record, changed_values
 
 logger = logging.getLogger(__name__)
 

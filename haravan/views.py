@@ -9,11 +9,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.addresses import url_is_public
+from core.http import client_ip
 from haravan import services
 from haravan.forms import ConnectionForm
 from haravan.models import HaravanConnection, SyncJob
 from shops.decorators import owner_required
-from shops.services import client_ip
 
 
 @owner_required

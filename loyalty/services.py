@@ -26,8 +26,9 @@ from core.db import insert_rows
 from core.formatting import format_vnd
 from loyalty.models import EarningSettings, PointEntry
 from members.models import Customer, Order
+from shops.activity import activity_record, changed_values
 from shops.models import ActivityKind, Shop, User
-from shops.services import activity_record, changed_values, shop_create
+from shops.services import shop_create
 
 
 def earning_settings_for(shop: Shop) -> EarningSettings:
@@ -67,7 +68,7 @@ def order_points_target(order: Order, customer: Customer, settings: EarningSetti
     """What the order should have earned, given its state now."""
     if customer.member_since is None or order.created_at < customer.member_since:
         return 0  # only members earn, and only on orders placed since they joined
-    if order.cancelled_at is not None or order.financial_status == Order.FinancialStatus.VOIDED:
+    if not order.is_live:
         return 0
     multiplier = customer.tier.multiplier if customer.tier_id else Decimal(1)
     return points_for_amount(order.paid_amount - order.refunded_amount, settings, multiplier)

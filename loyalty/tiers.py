@@ -19,10 +19,9 @@ from django.utils.translation import gettext as _
 
 from core.db import array_literal, insert_rows, update_rows
 from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
-from members.models import Customer, OpeningBalance, Order
-from members.services import LIVE_ORDERS
+from members.models import Customer, OpeningBalance, Order, live_orders_sql
+from shops.activity import activity_record, changed_values
 from shops.models import ActivityKind, Shop, User
-from shops.services import activity_record, changed_values
 
 # Tiers -------------------------------------------------------------------------------------
 
@@ -61,7 +60,7 @@ def ranking_spend(customer: Customer, since: datetime.datetime | None = None) ->
     window, only orders placed in it and opening revenue imported in it."""
     if since is None:
         return customer.opening_revenue + customer.total_spent
-    orders = Order.objects.filter(LIVE_ORDERS, customer=customer, created_at__gte=since)
+    orders = Order.objects.live().filter(customer=customer, created_at__gte=since)
     opening = OpeningBalance.objects.filter(customer=customer, created_at__gte=since)
     spent = orders.aggregate(total=Coalesce(Sum(F("paid_amount") - F("refunded_amount")), 0))["total"]
     return spent + opening.aggregate(total=Coalesce(Sum("amount"), 0))["total"]
@@ -122,17 +121,17 @@ class _Placement:
         if self.since is None:
             return "(c.opening_revenue + c.total_spent)", []
         since = connection.ops.adapt_datetimefield_value(self.since)
+        live_sql, live_params = live_orders_sql("o")
         orders = (
             f"SELECT SUM(o.paid_amount - o.refunded_amount) FROM {Order._meta.db_table} o "
-            "WHERE o.customer_id = c.id AND o.created_at >= %s AND o.cancelled_at IS NULL "
-            "AND o.financial_status <> %s"
+            f"WHERE o.customer_id = c.id AND o.created_at >= %s AND {live_sql}"
         )
         opening = (
             f"SELECT SUM(b.amount) FROM {OpeningBalance._meta.db_table} b "
             "WHERE b.customer_id = c.id AND b.created_at >= %s"
         )
         sql = f"(COALESCE(({orders}), 0) + COALESCE(({opening}), 0))"
-        return sql, [since, Order.FinancialStatus.VOIDED, since]
+        return sql, [since, *live_params, since]
 
     def move(self, cursor, *, where: str, where_params: list, upward_only: bool, reason: str) -> list[tuple]:
         """Move the customers matching ``where`` whose tier differs from what their spend

@@ -2,13 +2,13 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.http import client_ip
 from loyalty.forms import EarningSettingsForm, TierFormSet, TierSettingsForm
 from loyalty.models import TierRecalculation
 from loyalty.selectors import tier_member_counts
 from loyalty.services import earning_settings_for, earning_settings_update, points_for_amount
 from loyalty.tiers import tier_settings_for, tiers_for, tiers_preview, tiers_save
 from shops.decorators import owner_required
-from shops.services import client_ip
 
 
 @owner_required

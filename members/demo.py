@@ -309,7 +309,7 @@ def _place_in_tiers(shop: Shop, tiers: list[Tier], customers: list[Customer], or
     next threshold (as ``customers_refresh_tiers`` does as orders come in)."""
     by_customer: dict[int, list[Order]] = {}
     for order in orders:
-        if order.cancelled_at is None and order.financial_status != Order.FinancialStatus.VOIDED:
+        if order.is_live:
             by_customer.setdefault(order.customer_id, []).append(order)
     joined, spend_reached = _("Became a member"), _("Spend reached the tier")
     changes, placed = [], []

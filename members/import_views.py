@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from core.http import client_ip
 from core.spreadsheets import EMPTY_FILE, SpreadsheetError
 from core.xlsx import XLSX_CONTENT_TYPE
 from members import import_report, import_rows, imports
@@ -20,7 +21,6 @@ from members.models import ImportJob
 from shops.decorators import owner_required, shop_member_required
 from shops.exports import export_request
 from shops.models import User
-from shops.services import client_ip
 
 RECENT_JOBS = 20
 STALLED_AFTER = datetime.timedelta(minutes=5)

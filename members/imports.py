@@ -40,8 +40,8 @@ from core.spreadsheets import SpreadsheetError, check_upload, read_numbered_rows
 from members.import_rows import cell_text, import_rows_drop, import_rows_keep, import_rows_mark
 from members.import_storage import file_sha256, import_file_open, import_file_store
 from members.models import CustomerGroup, ImportJob
+from shops.activity import activity_record
 from shops.models import ActivityKind, Shop, User
-from shops.services import activity_record
 
 ERROR = "error"
 PROBLEMS_SHOWN = 200

@@ -4,7 +4,7 @@ from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shops.models import ShopOwned, shop_key
+from shops.models import ShopOwned, ShopScopedQuerySet, shop_key
 
 
 class Customer(ShopOwned):
@@ -79,7 +79,25 @@ class Customer(ShopOwned):
         return f"{self.name} ({self.phone})"
 
 
+class OrderQuerySet(ShopScopedQuerySet):
+    def live(self) -> "OrderQuerySet":
+        """Orders that count: neither voided nor cancelled (``Order.is_live``; in raw SQL,
+        ``live_orders_sql``)."""
+        return self.exclude(financial_status=Order.FinancialStatus.VOIDED).filter(cancelled_at__isnull=True)
+
+
+def live_orders_sql(alias: str) -> tuple[str, list[str]]:
+    """``Order.objects.live()`` as a WHERE fragment on the orders table aliased ``alias``."""
+    return (
+        f"{alias}.cancelled_at IS NULL AND {alias}.financial_status <> %s",
+        [Order.FinancialStatus.VOIDED],
+    )
+
+
 class Order(ShopOwned):
+    """An order from a platform. Only live orders (``is_live``) count toward spend, tiers
+    and points: a voided or cancelled one is kept but counts for nothing."""
+
     class Source(models.TextChoices):
         HARAVAN = "haravan", "Haravan"
         DEMO = "demo", _("Demo data")
@@ -114,6 +132,8 @@ class Order(ShopOwned):
     source_updated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = OrderQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("order")
         verbose_name_plural = _("orders")
@@ -127,6 +147,10 @@ class Order(ShopOwned):
 
     def __str__(self) -> str:
         return self.number or self.external_id
+
+    @property
+    def is_live(self) -> bool:
+        return self.financial_status != Order.FinancialStatus.VOIDED and self.cancelled_at is None
 
 
 class CustomerGroup(ShopOwned):

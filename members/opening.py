@@ -32,8 +32,8 @@ from core.text import fold, is_email
 from members.imports import ERROR, ImportKind, Outcome, Row, RowError, cell_text, register_import
 from members.models import Customer, ImportJob, OpeningBalance
 from members.phones import InvalidPhone, normalize_phone
+from shops.activity import activity_record
 from shops.models import ActivityKind, Shop
-from shops.services import activity_record
 
 NEW = "new"
 EXISTING = "existing"

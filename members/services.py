@@ -24,24 +24,18 @@ from dashboard.changes import days_changed
 from members.models import Customer, CustomerGroup, CustomerGroupMember, ImportJob, Order
 from members.phones import try_normalize_phone
 from members.selectors import group_members
+from shops.activity import activity_record, changed_values
 from shops.models import ActivityEntry, ActivityKind, Shop, User
-from shops.services import activity_record, changed_values
 
-# Orders that do not count at all: voided, or cancelled.
-LIVE_ORDERS = ~Q(financial_status=Order.FinancialStatus.VOIDED) & Q(cancelled_at__isnull=True)
 PAID_STATUSES = frozenset(
     {Order.FinancialStatus.PAID, Order.FinancialStatus.PARTIALLY_REFUNDED, Order.FinancialStatus.REFUNDED}
 )
 
 
-def order_counts(order: Order) -> bool:
-    return order.financial_status != Order.FinancialStatus.VOIDED and order.cancelled_at is None
-
-
 def apply_order_totals(customer: Customer, orders: list[Order]) -> None:
     """Set the customer's order figures from a list of their orders (for bulk loads; the
     database version is ``customers_refresh_totals``). Spend is what was paid minus refunds."""
-    live = [order for order in orders if order_counts(order)]
+    live = [order for order in orders if order.is_live]
     customer.orders_count = len(live)
     customer.first_order_at = min((order.created_at for order in live), default=None)
     customer.last_order_at = max((order.created_at for order in live), default=None)
@@ -53,7 +47,7 @@ def customers_refresh_totals(*, customer_ids: list[int] | set[int]) -> None:
     Call it inside the transaction that changed the orders, with the customers locked."""
     if not customer_ids:
         return
-    live = Order.objects.filter(LIVE_ORDERS, customer_id=OuterRef("pk"))
+    live = Order.objects.live().filter(customer_id=OuterRef("pk"))
     per_customer = live.order_by().values("customer_id")
     Customer.objects.filter(pk__in=customer_ids).update(
         orders_count=Coalesce(Subquery(per_customer.annotate(n=Count("id")).values("n")), 0),
@@ -442,8 +436,8 @@ def _auto_activate(shop: Shop, customer_ids: set[int]) -> None:
     the moment that order was placed (so it counts for them)."""
     if not customer_ids or not shop.auto_activate_members:
         return
-    paid = Order.objects.filter(
-        LIVE_ORDERS, customer_id__in=customer_ids, customer__member_since__isnull=True, paid_amount__gt=0
+    paid = Order.objects.live().filter(
+        customer_id__in=customer_ids, customer__member_since__isnull=True, paid_amount__gt=0
     )
     first_paid = dict(paid.values("customer_id").annotate(first=Min("created_at")).values_list("customer_id", "first"))
     for customer_id, first in first_paid.items():

@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.formatting import format_int
+from core.http import client_ip
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError
 from core.text import without_marks
@@ -35,7 +36,6 @@ from messaging.services import message_queue, messaging_settings_read
 from shops.decorators import shop_member_required
 from shops.exports import export_request
 from shops.models import ActivityEntry, User
-from shops.services import client_ip
 
 PAGE_SIZE = 50
 RECENT_UPLOADS = 5

@@ -32,8 +32,8 @@ from messaging.models import Message, MessagingSettings
 from messaging.senders import EmailSender, Reach, SendError, app_password, sender_header
 from messaging.sms import sms_size
 from messaging.vietguys import SmsSender
+from shops.activity import activity_record, changed_values
 from shops.models import ActivityKind, Shop, User
-from shops.services import activity_record, changed_values
 
 logger = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from core.http import client_ip
 from core.text import without_marks
 from members.models import Customer
 from messaging import services
@@ -14,7 +15,6 @@ from messaging.forms import EmailSettingsForm, SmsSettingsForm
 from messaging.senders import SendError
 from messaging.sms import sms_size
 from shops.decorators import owner_required
-from shops.services import client_ip
 
 FORMS = {"email": EmailSettingsForm, "sms": SmsSettingsForm}
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 
 from core.blobs import blob_store
 from core.xlsx import write_xlsx_to
+from shops.activity import activity_record
 from shops.models import ActivityKind, ExportJob, Shop, User
-from shops.services import activity_record
 
 Exporter = Callable[..., tuple[list[str], int, Any]]
 EXPORTERS: dict[str, tuple[str, Exporter]] = {}

@@ -1,88 +1,19 @@
-"""Everything that changes shops, staff accounts and the activity log."""
+"""Everything that changes shops and staff accounts (the activity log is ``shops.activity``)."""
 
 import datetime
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
 from django.db import transaction
-from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.http import client_ip
+from shops.activity import activity_record, changed_values
 from shops.login_limits import login_refusal
-from shops.models import ActivityEntry, ActivityKind, Heartbeat, Shop, User
-
-SECRET_MASK = "••••••"
-_SECRET_KEY_PATTERN = re.compile(r"pass|secret|token|api_?key|credential|pwd", re.IGNORECASE)
-
-
-# Activity log --------------------------------------------------------------------------------
-
-
-def mask_secrets(values: dict[str, Any] | None) -> dict[str, Any] | None:
-    """Replace every value whose key names a secret with a mask, however deep."""
-    if values is None:
-        return None
-    masked: dict[str, Any] = {}
-    for key, value in values.items():
-        if _SECRET_KEY_PATTERN.search(str(key)):
-            masked[key] = SECRET_MASK if value not in (None, "") else ""
-        elif isinstance(value, dict):
-            masked[key] = mask_secrets(value)
-        else:
-            masked[key] = value
-    return masked
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address: REMOTE_ADDR, or X-Forwarded-For's entry as seen by the
-    outermost trusted proxy when TRUSTED_PROXY_COUNT says proxies stand in front."""
-    proxies = settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [part for part in forwarded if part]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def activity_record(
-    *,
-    shop: Shop | None,
-    actor: User | None,
-    kind: ActivityKind,
-    summary: str,
-    target: Model | None = None,
-    target_label: str = "",
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    ip: str | None = None,
-) -> ActivityEntry:
-    """The one way to write the activity log. ``actor=None`` means the system acted."""
-    return ActivityEntry.objects.create(
-        shop=shop,
-        actor=actor,
-        actor_name=actor.display_name if actor else "",
-        kind=kind,
-        target_type=target._meta.model_name if target is not None else "",
-        target_id=str(target.pk) if target is not None else "",
-        target_label=target_label or (str(target) if target is not None else ""),
-        summary=summary,
-        before=mask_secrets(before),
-        after=mask_secrets(after),
-        ip=ip,
-    )
-
-
-def changed_values(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Only the keys whose value changed, as (before, after)."""
-    keys = [key for key in after if before.get(key) != after.get(key)]
-    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
-
+from shops.models import ActivityKind, Heartbeat, Shop, User
 
 # Logging in and out --------------------------------------------------------------------------
 

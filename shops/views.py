@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.blobs import blob_chunks, blob_size
+from core.http import client_ip
 from core.xlsx import XLSX_CONTENT_TYPE
 from shops import selectors, services
 from shops.decorators import owner_required, shop_member_required
@@ -25,6 +26,15 @@ from shops.forms import (
 from shops.models import ActivityEntry, ExportJob, User
 
 ACTIVITY_PAGE_SIZE = 50
+
+
+def not_built_page(title, description, *, owner_only: bool = False):
+    """A page of the menu whose feature is not built yet: it says so plainly."""
+
+    def view(request):
+        return render(request, "core/not_built.html", {"title": title, "description": description})
+
+    return (owner_required if owner_only else shop_member_required)(view)
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -78,7 +88,7 @@ def language_view(request):
     if form.is_valid():
         language = form.cleaned_data["language"]
         if request.user.is_authenticated:
-            services.language_set(user=request.user, language=language, ip=services.client_ip(request))
+            services.language_set(user=request.user, language=language, ip=client_ip(request))
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
     return response
 
@@ -90,7 +100,7 @@ def shop_settings_view(request):
     form = ShopSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changed = services.shop_update_settings(
-            shop=shop, actor=request.user, ip=services.client_ip(request), **form.cleaned_data
+            shop=shop, actor=request.user, ip=client_ip(request), **form.cleaned_data
         )
         messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
         return redirect("shops:settings")
@@ -106,9 +116,7 @@ def shop_settings_view(request):
 def staff_create_view(request):
     form = StaffCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = services.staff_create(
-            shop=request.shop, actor=request.user, ip=services.client_ip(request), **form.cleaned_data
-        )
+        user = services.staff_create(shop=request.shop, actor=request.user, ip=client_ip(request), **form.cleaned_data)
         messages.success(request, _("Staff account %(username)s created.") % {"username": user.username})
         return redirect("shops:settings")
     request.menu_path = reverse("shops:settings")  # staff accounts are listed on the shop page
@@ -123,7 +131,7 @@ def staff_edit_view(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.staff_update(
-                shop=request.shop, actor=request.user, ip=services.client_ip(request), user=member, **form.cleaned_data
+                shop=request.shop, actor=request.user, ip=client_ip(request), user=member, **form.cleaned_data
             )
         except services.StaffError as error:
             form.add_error(None, str(error))
@@ -167,7 +175,7 @@ def activity_export_view(request):
     job = export_request(
         shop=request.shop,
         actor=request.user,
-        ip=services.client_ip(request),
+        ip=client_ip(request),
         kind="activity",
         params=params,
         required_role=User.Role.OWNER,

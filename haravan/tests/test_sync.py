@@ -6,8 +6,8 @@ from django.db import connection as db
 from haravan.models import HaravanConnection, SyncJob
 from haravan.services import connection_check, incremental_sync_all, sync_run, sync_start
 from members.models import Customer, Order
+from shops.activity import SECRET_MASK
 from shops.models import ActivityEntry, ActivityKind
-from shops.services import SECRET_MASK
 
 
 def order_for(fake, order_id, phone, customer_id=None, **fields):

@@ -7,9 +7,9 @@ from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from shops.activity import SECRET_MASK, activity_record, mask_secrets
 from shops.exports import export_run
 from shops.models import ActivityEntry, ActivityKind, ExportJob, User
-from shops.services import SECRET_MASK, activity_record, mask_secrets
 
 HCM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from shops.activity import activity_record
 from shops.models import ActivityEntry, ActivityKind, ExportJob, User
-from shops.services import activity_record
 from shops.tests.factories import UserFactory
 
 

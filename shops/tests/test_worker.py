@@ -4,8 +4,8 @@ worker process, which writes to the test database."""
 import pytest
 
 from conftest import wait_for
+from shops.activity import activity_record
 from shops.models import ActivityKind, ExportJob, Heartbeat
-from shops.services import activity_record
 from shops.tasks import heartbeat
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
