@@ -6,7 +6,7 @@ The later benchmarks need a million customers; this says how long that takes to 
 import os
 import time
 
-from members.demo import DemoGenerator, demo_fill
+from demo.data import DemoGenerator, demo_fill
 from members.models import Customer
 from shops.models import Shop
 

@@ -10,7 +10,7 @@ import time
 from django.db import connection
 from django.test import Client
 
-from members.demo import demo_fill, demo_phone
+from demo.data import demo_fill, demo_phone
 from members.models import Customer, CustomerGroup
 from members.selectors import group_members
 from members.services import group_create

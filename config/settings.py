@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "messaging",
     "dashboard",
     "haravan",
+    "demo",
 ]
 
 MIDDLEWARE = [

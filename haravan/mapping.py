@@ -7,7 +7,8 @@ from typing import Any
 from django.utils.dateparse import parse_date, parse_datetime
 
 from members.models import Customer, Order
-from members.services import CustomerData, OrderData, phone_from_candidates
+from members.phones import phone_from_candidates
+from members.records import CustomerData, OrderData
 
 # The one place that says which webhook topics do what. Anything else is ignored with a
 # log line.

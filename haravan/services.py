@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 from haravan.client import HaravanClient, HaravanError
 from haravan.mapping import customer_data, order_data, topic_kind
 from haravan.models import HaravanConnection, SyncJob, WebhookEvent
-from members.services import customers_upsert, orders_upsert
+from loyalty.orders import orders_record
+from members.services import customers_upsert
 from shops.activity import activity_record, changed_values
 from shops.models import ActivityKind, Shop, User
 
@@ -250,7 +251,7 @@ def _sync_orders_page(job: SyncJob, page: list[dict[str, Any]]) -> None:
     with transaction.atomic():
         items = [order_data(payload) for payload in page]
         unattached = sum(1 for data in items if data.customer is None)
-        orders_upsert(shop=job.shop, items=items)
+        orders_record(shop=job.shop, items=items)
         job.orders_cursor = max(int(item["id"]) for item in page)
         SyncJob.objects.filter(pk=job.pk).update(
             orders_cursor=job.orders_cursor,
@@ -375,7 +376,7 @@ def _apply_events(shop: Shop, events: list[WebhookEvent]) -> None:
         return
     customers = [customer_data(e.payload) for e in events if topic_kind(e.topic) == "customer"]
     customers_upsert(shop=shop, items=[data for data in customers if data is not None])
-    orders_upsert(shop=shop, items=[order_data(e.payload) for e in events if topic_kind(e.topic) == "order"])
+    orders_record(shop=shop, items=[order_data(e.payload) for e in events if topic_kind(e.topic) == "order"])
     WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).update(
         status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
     )

@@ -160,3 +160,17 @@ def format_phone_national(e164: str) -> str:
 
 def _grouped(national: str) -> str:
     return f"{national[:4]} {national[4:7]} {national[7:]}" if len(national) == 10 else national
+
+
+def phone_from_candidates(*candidates: object) -> tuple[str | None, str]:
+    """The first valid number among what a platform sent, and the first non-empty raw value
+    (kept on an order that stays unattached, to say why)."""
+    raw_first = ""
+    for candidate in candidates:
+        if candidate in (None, ""):
+            continue
+        raw_first = raw_first or str(candidate)
+        phone = try_normalize_phone(candidate)
+        if phone:
+            return phone, raw_first
+    return None, raw_first

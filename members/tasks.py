@@ -4,15 +4,6 @@ from django.utils.translation import gettext as _
 from members.import_files import import_files_purge
 from members.import_rows import import_rows_drop
 from members.imports import import_analyse, import_fail, import_run
-from members.services import members_activate_filtered
-from shops.models import Shop, User
-
-
-@shared_task
-def activate_filtered(shop_id: int, actor_id: int, params: dict, ip: str | None) -> None:
-    members_activate_filtered(
-        shop=Shop.objects.get(pk=shop_id), actor=User.objects.get(pk=actor_id), params=params, ip=ip
-    )
 
 
 @shared_task

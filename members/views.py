@@ -14,6 +14,7 @@ from core.http import client_ip
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError
 from core.text import without_marks
+from loyalty import membership
 from loyalty.forms import PointsAdjustForm
 from loyalty.services import AdjustmentError, points_adjust
 from loyalty.tiers import tier_progress
@@ -100,7 +101,7 @@ def member_activate_all_view(request):
         messages.error(request, _("Fix the filter first."))
         return redirect("members:list")
     params, _sort = chosen
-    services.members_activate_filtered_request(
+    membership.members_activate_filtered_request(
         shop=request.shop, actor=request.user, params=params, ip=client_ip(request)
     )
     messages.success(
@@ -193,7 +194,7 @@ def member_message_view(request, pk: int):
 @require_POST
 def member_activate_view(request, pk: int):
     customer = get_object_or_404(Customer.objects.for_shop(request.shop), pk=pk)
-    count = services.members_activate(
+    count = membership.members_activate(
         shop=request.shop, actor=request.user, customer_ids=[customer.pk], ip=client_ip(request)
     )
     messages.success(

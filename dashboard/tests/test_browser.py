@@ -8,8 +8,9 @@ from django.db import transaction
 
 from dashboard.services import dashboard_refresh
 from dashboard.tests.test_overview import paid, phone
+from loyalty.membership import members_activate
+from loyalty.orders import order_record
 from members.models import Customer
-from members.services import members_activate, order_upsert
 from shops.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,7 +24,7 @@ def test_the_overview_switches_windows_and_its_figures_follow(page, owner, artif
     moments += [now - datetime.timedelta(days=20)] * 3
     with transaction.atomic():
         for index, moment in enumerate(moments):
-            order_upsert(shop=owner.shop, data=paid(index, phone(index), moment, total=500_000))
+            order_record(shop=owner.shop, data=paid(index, phone(index), moment, total=500_000))
     members_activate(shop=owner.shop, actor=owner, customer_ids=[Customer.objects.get(phone=phone(0)).pk])
     dashboard_refresh(shop=owner.shop)  # what beat does every minute
 

@@ -6,9 +6,11 @@ from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import ChangedDay, DailyFigures
 from dashboard.services import dashboard_overview, dashboard_refresh, range_window, rolling_window
+from loyalty.membership import members_activate
+from loyalty.orders import order_record, orders_record
 from loyalty.services import points_adjust
 from members.models import Customer
-from members.services import CustomerData, OrderData, members_activate, order_upsert, orders_upsert
+from members.records import CustomerData, OrderData
 
 HCM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY = datetime.date(2026, 3, 16)  # week 2's Monday
@@ -40,8 +42,8 @@ def overview(shop, key="7", now=NOW):
 def test_the_window_edges_are_midnight_in_ho_chi_minh_city(shop):
     sunday = MONDAY - datetime.timedelta(days=1)
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(sunday, 23, 59)))  # 16:59 UTC on Sunday
-        order_upsert(shop=shop, data=paid(2, phone(2), local(MONDAY, 0, 1)))  # 17:01 UTC, still Sunday in UTC
+        order_record(shop=shop, data=paid(1, phone(1), local(sunday, 23, 59)))  # 16:59 UTC on Sunday
+        order_record(shop=shop, data=paid(2, phone(2), local(MONDAY, 0, 1)))  # 17:01 UTC, still Sunday in UTC
 
     today = overview(shop, "today")
 
@@ -58,7 +60,7 @@ def test_the_tickets_worked_example_last_7_days_on_week_2s_monday(shop):
         day = week_1[0] if index < 100 else week_1[1 + index % 6]  # 100 on Monday, 400 Tuesday..Sunday
         orders.append(paid(index, phone(index), local(day)))
     with transaction.atomic():
-        orders_upsert(shop=shop, items=orders)
+        orders_record(shop=shop, items=orders)
 
     week = overview(shop, "7")
 
@@ -74,8 +76,8 @@ def test_a_customer_who_was_a_member_before_their_first_order_is_a_new_member_cu
     members_activate(shop=shop, actor=None, customer_ids=[member.pk], when=local(MONDAY, 8))
     late = Customer.objects.create(shop=shop, phone=phone(2))
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(MONDAY, 9)))
-        order_upsert(shop=shop, data=paid(2, phone(2), local(MONDAY, 9)))
+        order_record(shop=shop, data=paid(1, phone(1), local(MONDAY, 9)))
+        order_record(shop=shop, data=paid(2, phone(2), local(MONDAY, 9)))
     members_activate(shop=shop, actor=None, customer_ids=[late.pk], when=local(MONDAY, 9, 30))
 
     today = overview(shop, "today")
@@ -89,14 +91,14 @@ def test_a_customer_who_was_a_member_before_their_first_order_is_a_new_member_cu
 def test_an_order_cancelled_later_leaves_the_past_days_figures_after_the_next_refresh(shop):
     three_days_ago = MONDAY - datetime.timedelta(days=3)
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(three_days_ago)))
-        order_upsert(shop=shop, data=paid(2, phone(1), local(MONDAY - datetime.timedelta(days=1))))
+        order_record(shop=shop, data=paid(1, phone(1), local(three_days_ago)))
+        order_record(shop=shop, data=paid(2, phone(1), local(MONDAY - datetime.timedelta(days=1))))
     before = overview(shop, "7")
     assert (before.figures["orders"].value, before.figures["new_customers"].value) == (2, 1)
     assert [values["new_customers_guests"] for _day, values in before.by_day][3] == 1
 
     with transaction.atomic():  # Haravan says, today, that the first order was cancelled
-        order_upsert(shop=shop, data=paid(1, phone(1), local(three_days_ago), cancelled=NOW, updated=NOW))
+        order_record(shop=shop, data=paid(1, phone(1), local(three_days_ago), cancelled=NOW, updated=NOW))
     assert set(ChangedDay.objects.values_list("day", flat=True)) >= {three_days_ago}
 
     after = overview(shop, "7")
@@ -112,7 +114,7 @@ def test_points_spent_are_what_staff_took_off(shop, owner):
     member = Customer.objects.create(shop=shop, phone=phone(1))
     members_activate(shop=shop, actor=None, customer_ids=[member.pk], when=local(MONDAY, 8))
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(MONDAY, 9), total=500_000))
+        order_record(shop=shop, data=paid(1, phone(1), local(MONDAY, 9), total=500_000))
     points_adjust(shop=shop, actor=owner, customer_id=member.pk, points=-20, reason="Đổi quà", request_key="k", ip=None)
 
     now = datetime.datetime.now(HCM)
@@ -123,7 +125,7 @@ def test_points_spent_are_what_staff_took_off(shop, owner):
 
 def test_the_page_runs_the_same_number_of_queries_for_a_day_and_for_a_quarter(shop):
     with transaction.atomic():
-        orders_upsert(
+        orders_record(
             shop=shop, items=[paid(i, phone(i), local(MONDAY - datetime.timedelta(days=i))) for i in range(120)]
         )
     dashboard_refresh(shop=shop, now=NOW)
@@ -143,8 +145,8 @@ def test_the_page_runs_the_same_number_of_queries_for_a_day_and_for_a_quarter(sh
 def test_the_page_shows_each_figure_beside_the_previous_window(staff_client, shop):
     today = datetime.datetime.now(HCM).date()
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), datetime.datetime.now(HCM) - datetime.timedelta(minutes=5)))
-        order_upsert(shop=shop, data=paid(2, phone(2), local(today - datetime.timedelta(days=8))))
+        order_record(shop=shop, data=paid(1, phone(1), datetime.datetime.now(HCM) - datetime.timedelta(minutes=5)))
+        order_record(shop=shop, data=paid(2, phone(2), local(today - datetime.timedelta(days=8))))
     dashboard_refresh(shop=shop)
 
     page = staff_client.get("/overview/").content.decode()
@@ -166,7 +168,7 @@ def test_the_page_shows_each_figure_beside_the_previous_window(staff_client, sho
 
 def test_staff_see_only_their_own_shops_figures(staff_client, shop, other_shop):
     with transaction.atomic():
-        order_upsert(shop=other_shop, data=paid(1, phone(1), datetime.datetime.now(HCM)))
+        order_record(shop=other_shop, data=paid(1, phone(1), datetime.datetime.now(HCM)))
 
     page = staff_client.get("/overview/?window=today").content.decode()
 

@@ -8,9 +8,9 @@ from django.db import transaction
 from dashboard.services import dashboard_refresh
 from dashboard.tests.test_overview import HCM, local, paid, phone
 from loyalty.models import Tier
+from loyalty.orders import order_record
 from loyalty.tiers import tiers_for
 from members.models import Customer
-from members.services import order_upsert
 from members.tests.factories import CustomerFactory
 
 
@@ -23,9 +23,9 @@ def test_the_overview_draws_revenue_by_day_as_svg(staff_client, shop):
     today = datetime.datetime.now(HCM).date()
     two_days_ago = today - datetime.timedelta(days=2)
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(two_days_ago), total=1_500_000))
-        order_upsert(shop=shop, data=paid(2, phone(2), local(two_days_ago, 15), total=500_000))
-        order_upsert(shop=shop, data=paid(3, phone(3), local(today - datetime.timedelta(days=1)), total=750_000))
+        order_record(shop=shop, data=paid(1, phone(1), local(two_days_ago), total=1_500_000))
+        order_record(shop=shop, data=paid(2, phone(2), local(two_days_ago, 15), total=500_000))
+        order_record(shop=shop, data=paid(3, phone(3), local(today - datetime.timedelta(days=1)), total=750_000))
     dashboard_refresh(shop=shop)
 
     chart = _section(staff_client.get("/overview/").content.decode(), 'id="revenue-by-day"')

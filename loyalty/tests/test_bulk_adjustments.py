@@ -2,11 +2,11 @@ import io
 
 from openpyxl import load_workbook
 
+from loyalty.membership import members_activate
 from loyalty.models import PointEntry
 from loyalty.services import points_balance_mismatches
 from members import import_report, imports
 from members.models import Customer
-from members.services import members_activate
 from members.tests.factories import CustomerFactory
 from members.tests.test_opening_import import xlsx
 

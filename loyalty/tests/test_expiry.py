@@ -1,11 +1,12 @@
 import datetime
 import zoneinfo
 
+from loyalty.membership import members_activate
 from loyalty.models import EarningSettings, PointEntry
+from loyalty.orders import order_record
 from loyalty.services import expiry_for, points_expire, points_expire_all
 from loyalty.tests.test_ledger import HOUR, PHONE, T0, order
 from members.models import Customer
-from members.services import members_activate, order_upsert
 
 HCM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -29,9 +30,9 @@ def test_expiry_dates_follow_the_rule_in_the_shops_time_zone(shop):
 
 def test_points_lapse_oldest_first_once_a_day(shop):
     customer = setup_member(shop, expiry=EarningSettings.Expiry.MONTHS, expiry_months=1)
-    order_upsert(shop=shop, data=order("1", total=1_000_000))  # 100 points, lapse 01/12/2026
+    order_record(shop=shop, data=order("1", total=1_000_000))  # 100 points, lapse 01/12/2026
     later = T0 + 20 * 24 * HOUR
-    order_upsert(shop=shop, data=order("2", total=500_000, created=later, updated=later))  # 50, lapse 21/12
+    order_record(shop=shop, data=order("2", total=500_000, created=later, updated=later))  # 50, lapse 21/12
     PointEntry.objects.create(shop=shop, customer=customer, kind="adjust", points=-30, source="staff",
                               source_id="x", key="gift", reason="Đổi quà")  # fmt: skip
 
@@ -50,7 +51,7 @@ def test_points_lapse_oldest_first_once_a_day(shop):
 
 def test_shops_without_an_expiry_rule_keep_their_points(shop):
     customer = setup_member(shop)
-    order_upsert(shop=shop, data=order("1"))
+    order_record(shop=shop, data=order("1"))
 
     points_expire_all()
 

@@ -5,10 +5,12 @@ import pytest
 from django.core.management import call_command
 from django.db import connections
 
+from loyalty.membership import members_activate
 from loyalty.models import EarningSettings, PointEntry
+from loyalty.orders import order_record
 from loyalty.services import customers_refresh_points, points_balance_mismatches
 from members.models import Customer
-from members.services import CustomerData, OrderData, members_activate, order_upsert
+from members.records import CustomerData, OrderData
 
 T0 = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.UTC)
 HOUR = datetime.timedelta(hours=1)
@@ -36,7 +38,7 @@ def balance(customer):
 
 
 def test_a_members_paid_order_earns_one_point_per_10000_dong_rounded_down(shop, member):
-    order_upsert(shop=shop, data=order(total=1_239_000))
+    order_record(shop=shop, data=order(total=1_239_000))
 
     assert balance(member) == 123
     entry = PointEntry.objects.get()
@@ -46,40 +48,40 @@ def test_a_members_paid_order_earns_one_point_per_10000_dong_rounded_down(shop, 
 def test_rounding_to_nearest_is_a_shop_setting(shop, member):
     EarningSettings.objects.update_or_create(shop=shop, defaults={"rounding": EarningSettings.Rounding.NEAREST})
 
-    order_upsert(shop=shop, data=order(total=1_235_000))
+    order_record(shop=shop, data=order(total=1_235_000))
 
     assert balance(member) == 124
 
 
 def test_only_members_earn_and_only_on_orders_placed_since_they_joined(shop):
-    order_upsert(shop=shop, data=order("1", created=T0))
+    order_record(shop=shop, data=order("1", created=T0))
     customer = Customer.objects.get(shop=shop)
     assert balance(customer) == 0  # not a member
 
     members_activate(shop=shop, actor=None, customer_ids=[customer.pk], when=T0 + HOUR)
-    order_upsert(shop=shop, data=order("2", created=T0 + 2 * HOUR))
-    order_upsert(shop=shop, data=order("1", created=T0, updated=T0 + 3 * HOUR))  # an update of the old order
+    order_record(shop=shop, data=order("2", created=T0 + 2 * HOUR))
+    order_record(shop=shop, data=order("1", created=T0, updated=T0 + 3 * HOUR))  # an update of the old order
 
     assert balance(customer) == 123  # order 2 only
     assert customer.total_spent == 2 * 1_234_000  # both still count toward the tier
 
 
 def test_a_pending_order_earns_when_it_is_paid(shop, member):
-    order_upsert(shop=shop, data=order(status="pending"))
+    order_record(shop=shop, data=order(status="pending"))
     assert balance(member) == 0
 
-    order_upsert(shop=shop, data=order(status="paid", updated=T0 + HOUR))
+    order_record(shop=shop, data=order(status="paid", updated=T0 + HOUR))
 
     assert balance(member) == 123
 
 
 def test_a_partial_refund_reverses_pro_rata_and_a_cancellation_the_rest(shop, member):
-    order_upsert(shop=shop, data=order(total=1_000_000))
-    order_upsert(shop=shop, data=order(total=1_000_000, status="partially_refunded", refunded=400_000,
+    order_record(shop=shop, data=order(total=1_000_000))
+    order_record(shop=shop, data=order(total=1_000_000, status="partially_refunded", refunded=400_000,
                                        updated=T0 + HOUR))  # fmt: skip
     assert balance(member) == 60
 
-    order_upsert(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + 2 * HOUR,
+    order_record(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + 2 * HOUR,
                                        cancelled_at=T0 + 2 * HOUR))  # fmt: skip
 
     assert balance(member) == 0
@@ -89,11 +91,11 @@ def test_a_partial_refund_reverses_pro_rata_and_a_cancellation_the_rest(shop, me
 
 
 def test_points_already_spent_leave_a_visible_negative_balance(shop, member):
-    order_upsert(shop=shop, data=order(total=1_000_000))
+    order_record(shop=shop, data=order(total=1_000_000))
     PointEntry.objects.create(shop=shop, customer=member, kind="adjust", points=-100, source="staff", source_id="1",
                               key="gift", reason="Đổi quà")  # fmt: skip
 
-    order_upsert(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + HOUR))
+    order_record(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + HOUR))
 
     assert PointEntry.objects.filter(kind="reverse").get().points == -100
     customers_refresh_points(customer_ids=[member.pk])  # the staff adjustment above bypassed the service
@@ -101,8 +103,8 @@ def test_points_already_spent_leave_a_visible_negative_balance(shop, member):
 
 
 def test_the_same_order_version_processed_twice_earns_once(shop, member):
-    order_upsert(shop=shop, data=order())
-    order_upsert(shop=shop, data=order())
+    order_record(shop=shop, data=order())
+    order_record(shop=shop, data=order())
 
     assert PointEntry.objects.count() == 1 and balance(member) == 123
 
@@ -126,7 +128,7 @@ def test_concurrent_workers_earn_once_for_one_paid_order(shop):
     def work():
         try:
             barrier.wait()
-            order_upsert(shop=shop, data=order())
+            order_record(shop=shop, data=order())
         finally:
             connections.close_all()
 
@@ -141,7 +143,7 @@ def test_concurrent_workers_earn_once_for_one_paid_order(shop):
 
 
 def test_the_consistency_check_finds_a_tampered_balance(shop, member, capsys):
-    order_upsert(shop=shop, data=order())
+    order_record(shop=shop, data=order())
     call_command("check_points")
     assert "Every cached balance equals its ledger" in capsys.readouterr().out
 
@@ -153,7 +155,7 @@ def test_the_consistency_check_finds_a_tampered_balance(shop, member, capsys):
 
 
 def test_the_member_page_shows_the_balance_and_its_history(staff_client, shop, member):
-    order_upsert(shop=shop, data=order(total=1_000_000))
+    order_record(shop=shop, data=order(total=1_000_000))
 
     page = staff_client.get(f"/members/{member.pk}/").content.decode()
 

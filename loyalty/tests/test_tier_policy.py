@@ -4,11 +4,13 @@ import datetime
 
 import pytest
 
+from loyalty.membership import members_activate
 from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
+from loyalty.orders import order_record
 from loyalty.tests.test_tiers import _tier_post
 from loyalty.tiers import tier_recalculation_run, tier_reviews_start, tier_settings_for, tiers_for
 from members.models import Customer, ImportJob, OpeningBalance
-from members.services import CustomerData, OrderData, members_activate, order_upsert
+from members.records import CustomerData, OrderData
 from shops.models import ActivityEntry
 
 NOW = datetime.datetime.now(datetime.UTC)
@@ -94,8 +96,8 @@ def test_on_the_12_month_basis_old_orders_and_old_opening_revenue_stop_counting(
     owner, owner_client, shop, django_capture_on_commit_callbacks
 ):
     recent, old = people(shop, 0, 0)
-    order_upsert(shop=shop, data=paid_order("1", recent.phone, 6_000_000, NOW - 30 * DAY))
-    order_upsert(shop=shop, data=paid_order("2", old.phone, 6_000_000, NOW - 400 * DAY))
+    order_record(shop=shop, data=paid_order("1", recent.phone, 6_000_000, NOW - 30 * DAY))
+    order_record(shop=shop, data=paid_order("2", old.phone, 6_000_000, NOW - 400 * DAY))
     assert placed(shop) == {"Khách 0": "Bạc", "Khách 1": "Bạc"}  # lifetime: both reach Bạc
 
     data = _tier_post(tiers_for(shop), basis="12_months")
@@ -112,7 +114,7 @@ def test_on_the_12_month_basis_old_orders_and_old_opening_revenue_stop_counting(
 
     # Upgrades follow the window too: 4M more within 12 months does not reach Bạc for the
     # member whose 6M is older than a year, 5M does (opening revenue imported now counts).
-    order_upsert(shop=shop, data=paid_order("3", old.phone, 4_000_000, NOW - DAY))
+    order_record(shop=shop, data=paid_order("3", old.phone, 4_000_000, NOW - DAY))
     assert placed(shop)["Khách 1"] == "Thành viên"
     import_job = ImportJob.objects.create(
         shop=shop, kind="opening", file_name="x.xlsx", file_content=b"", file_sha256="0" * 64, uploaded_by=owner
@@ -122,7 +124,7 @@ def test_on_the_12_month_basis_old_orders_and_old_opening_revenue_stop_counting(
         shop=shop, phone="+84900000000", customer=recent, job=import_job, row=3, amount=9_000_000,
         created_at=NOW - 400 * DAY,
     )  # fmt: skip
-    order_upsert(shop=shop, data=paid_order("4", old.phone, 0, NOW))  # any order event re-checks the tier
+    order_record(shop=shop, data=paid_order("4", old.phone, 0, NOW))  # any order event re-checks the tier
     assert placed(shop) == {"Khách 0": "Bạc", "Khách 1": "Bạc"}
 
 

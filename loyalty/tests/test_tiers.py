@@ -1,11 +1,12 @@
 import datetime
 from decimal import Decimal
 
+from loyalty.membership import members_activate
 from loyalty.models import Tier, TierChange
+from loyalty.orders import order_record
 from loyalty.tests.test_ledger import HOUR, PHONE, T0, order
 from loyalty.tiers import tier_progress, tiers_for
 from members.models import Customer
-from members.services import members_activate, order_upsert
 
 
 def test_a_new_member_gets_the_first_tier_and_climbs_as_soon_as_spend_crosses(shop):
@@ -14,7 +15,7 @@ def test_a_new_member_gets_the_first_tier_and_climbs_as_soon_as_spend_crosses(sh
     customer.refresh_from_db()
     assert customer.tier.name == "Thành viên"
 
-    order_upsert(shop=shop, data=order(total=1_500_000))  # 4.0M opening + 1.5M paid = 5.5M
+    order_record(shop=shop, data=order(total=1_500_000))  # 4.0M opening + 1.5M paid = 5.5M
 
     customer.refresh_from_db()
     assert customer.tier.name == "Bạc"
@@ -27,8 +28,8 @@ def test_a_new_member_gets_the_first_tier_and_climbs_as_soon_as_spend_crosses(sh
 def test_a_refund_does_not_drop_the_tier_by_itself(shop):
     customer = Customer.objects.create(shop=shop, phone=PHONE, opening_revenue=4_500_000)
     members_activate(shop=shop, actor=None, customer_ids=[customer.pk], when=T0 - HOUR)
-    order_upsert(shop=shop, data=order(total=1_000_000))
-    order_upsert(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + HOUR))
+    order_record(shop=shop, data=order(total=1_000_000))
+    order_record(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + HOUR))
 
     customer.refresh_from_db()
     assert customer.tier.name == "Bạc"  # lowering is the yearly review's decision
@@ -40,7 +41,7 @@ def test_the_tier_multiplier_scales_points(shop):
     customer = Customer.objects.create(shop=shop, phone=PHONE)
     members_activate(shop=shop, actor=None, customer_ids=[customer.pk], when=T0 - HOUR)
 
-    order_upsert(shop=shop, data=order(total=1_000_000))
+    order_record(shop=shop, data=order(total=1_000_000))
 
     customer.refresh_from_db()
     assert customer.points_balance == 150

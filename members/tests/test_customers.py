@@ -3,8 +3,10 @@ import datetime
 import pytest
 from django.db import IntegrityError, transaction
 
+from loyalty.orders import order_record, orders_record
 from members.models import Customer, Order
-from members.services import CustomerData, OrderData, customers_upsert, order_upsert, orders_upsert
+from members.records import CustomerData, OrderData
+from members.services import customers_upsert
 from shops.models import ActivityEntry, ActivityKind
 
 T0 = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.UTC)
@@ -41,8 +43,8 @@ def test_a_phone_is_unique_within_a_shop_in_the_database(shop):
 
 
 def test_figures_follow_orders_as_they_arrive_change_and_are_cancelled(shop):
-    order_upsert(shop=shop, data=order("1", created_at=T0))
-    order_upsert(shop=shop, data=order("2", total=250_000, created_at=T0 + datetime.timedelta(days=3)))
+    order_record(shop=shop, data=order("1", created_at=T0))
+    order_record(shop=shop, data=order("2", total=250_000, created_at=T0 + datetime.timedelta(days=3)))
     customer = Customer.objects.get(shop=shop)
     assert (customer.orders_count, customer.total_spent) == (2, 350_000)
     assert (customer.first_order_at, customer.last_order_at) == (T0, T0 + datetime.timedelta(days=3))
@@ -50,14 +52,14 @@ def test_figures_follow_orders_as_they_arrive_change_and_are_cancelled(shop):
     day = datetime.timedelta(days=1)
     cancelled = order("2", total=250_000, status="voided", updated=T0 + 4 * day, created_at=T0 + 3 * day,
                       cancelled_at=T0 + 4 * day)  # fmt: skip
-    order_upsert(shop=shop, data=cancelled)
+    order_record(shop=shop, data=cancelled)
 
     customer.refresh_from_db()
     assert (customer.orders_count, customer.total_spent, customer.last_order_at) == (1, 100_000, T0)
 
 
 def test_a_page_with_the_same_order_twice_keeps_the_newest(shop):
-    results = orders_upsert(
+    results = orders_record(
         shop=shop,
         items=[order("9", status="pending", updated=T0), order("9", status="paid", updated=T0 + datetime.timedelta(1))],
     )
@@ -67,8 +69,8 @@ def test_a_page_with_the_same_order_twice_keeps_the_newest(shop):
 
 
 def test_an_order_moving_to_another_phone_moves_its_figures(shop):
-    order_upsert(shop=shop, data=order("5"))
-    order_upsert(shop=shop, data=order("5", phone="+84987654321", updated=T0 + datetime.timedelta(hours=1)))
+    order_record(shop=shop, data=order("5"))
+    order_record(shop=shop, data=order("5", phone="+84987654321", updated=T0 + datetime.timedelta(hours=1)))
 
     figures = dict(Customer.objects.filter(shop=shop).values_list("phone", "total_spent"))
     assert figures == {"+84912345678": 0, "+84987654321": 100_000}
@@ -78,9 +80,9 @@ def test_the_shop_setting_makes_a_customer_a_member_with_their_first_paid_order(
     shop.auto_activate_members = True
     shop.save()
 
-    order_upsert(shop=shop, data=order("1", status="pending"))
+    order_record(shop=shop, data=order("1", status="pending"))
     assert Customer.objects.get(shop=shop).member_since is None
-    order_upsert(shop=shop, data=order("1", status="paid", updated=T0 + datetime.timedelta(hours=2)))
+    order_record(shop=shop, data=order("1", status="paid", updated=T0 + datetime.timedelta(hours=2)))
 
     customer = Customer.objects.get(shop=shop)
     assert customer.member_since == T0  # from the order's time, so that order counts for them
@@ -89,6 +91,6 @@ def test_the_shop_setting_makes_a_customer_a_member_with_their_first_paid_order(
 
 
 def test_without_the_setting_paid_orders_do_not_make_members(shop):
-    order_upsert(shop=shop, data=order("1"))
+    order_record(shop=shop, data=order("1"))
 
     assert Customer.objects.get(shop=shop).member_since is None

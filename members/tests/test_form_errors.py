@@ -6,9 +6,9 @@ import re
 import pytest
 from django.utils import timezone
 
+from loyalty.membership import members_activate
 from loyalty.models import PointEntry
 from members.models import Customer
-from members.services import members_activate
 
 
 @pytest.fixture

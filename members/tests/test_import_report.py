@@ -68,7 +68,7 @@ def test_cells_are_text_without_an_apostrophe_and_amounts_are_whole_numbers(owne
 
 
 def test_the_preview_report_and_the_points_report_read_the_same_way(owner_client, shop, owner):
-    from members.services import members_activate
+    from loyalty.membership import members_activate
 
     mai = CustomerFactory(shop=shop, phone="+84912345678", name="Mai")
     members_activate(shop=shop, actor=None, customer_ids=[mai.pk])

@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from loyalty.membership import members_activate, members_activate_filtered
 from members.models import Customer
-from members.services import members_activate, members_activate_filtered
 from members.tests.factories import CustomerFactory
 from shops.exports import export_run
 from shops.models import ActivityEntry, ActivityKind, ExportJob

@@ -7,10 +7,10 @@ import pytest
 from django.db import connections
 from openpyxl import Workbook, load_workbook
 
+from loyalty.membership import members_activate
 from loyalty.models import EarningSettings, PointEntry
 from members import import_report, imports
 from members.models import Customer, ImportJob, OpeningBalance
-from members.services import members_activate
 from members.tests.factories import CustomerFactory
 from shops.models import ActivityEntry, ActivityKind
 

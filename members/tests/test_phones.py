@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from members.demo import MOBILE_PREFIXES
+from demo.data import MOBILE_PREFIXES
 from members.phones import LEGACY_MOBILE_PREFIXES, InvalidPhone, format_phone_national, normalize_phone
 
 

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
+from loyalty.membership import members_activate
 from members.models import Customer, ImportJob
-from members.services import members_activate
 
 
 def active_items(page: str) -> list[str]:

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from members.demo import demo_fill
+from demo.data import demo_fill
 from shops.models import Shop
 
 

@@ -4,8 +4,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from core.text import fold
+from demo.data import demo_fill, demo_phone
 from loyalty.services import points_balance_mismatches
-from members.demo import demo_fill, demo_phone
 from members.models import Customer, Order
 from members.services import customers_refresh_totals
 

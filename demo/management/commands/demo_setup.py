@@ -4,8 +4,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from demo.data import demo_fill, demo_groups
 from loyalty.services import shop_open
-from members.demo import demo_fill, demo_groups
 from shops.models import Shop, User
 
 DEMO_SHOP_NAME = "Cửa hàng Demo"
