@@ -14,6 +14,7 @@ import time
 from django.test import Client
 from django.utils import timezone
 
+from loyalty.services import loyalty_defaults_create
 from shops.models import ActivityEntry, ActivityKind, Shop, User
 
 ROWS = int(os.environ.get("BENCH_ACTIVITY_ROWS", 200_000))
@@ -32,6 +33,7 @@ def _median_ms(client: Client, path: str, params: dict | None = None) -> float:
 
 def run(report) -> None:
     shop = Shop.objects.create(name="Bench shop")
+    loyalty_defaults_create(shop=shop)
     owner = User.objects.create_user(username="bench-owner", password="x", shop=shop, role=User.Role.OWNER)
     root = User.objects.create_superuser(username="bench-root", password="x")
     staff = [owner] + [

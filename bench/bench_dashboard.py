@@ -22,7 +22,7 @@ from dashboard.changes import days_changed
 from dashboard.models import DashboardState
 from dashboard.services import dashboard_refresh
 from loyalty.models import PointEntry, Tier
-from loyalty.tiers import tiers_for
+from loyalty.services import loyalty_defaults_create
 from members.models import Customer, Order
 from shops.models import Shop, User
 
@@ -42,8 +42,9 @@ def _shop(report) -> Shop:
         return shop
     source = ensure_customers(report)
     shop = Shop.objects.create(name=name)
+    loyalty_defaults_create(shop=shop)
     User.objects.create_user(username=f"bench-dashboard-{shop.pk}", password="x", shop=shop)
-    tiers_for(shop)
+    loyalty_defaults_create(shop=shop)
     started = time.perf_counter()
     customer, order, entry, tier = (m._meta.db_table for m in (Customer, Order, PointEntry, Tier))
     copied = [f.column for f in Customer._meta.concrete_fields if f.column not in ("id", "shop_id", "tier_id")]

@@ -7,6 +7,7 @@ import os
 import time
 
 from demo.data import DemoGenerator, demo_fill
+from loyalty.services import loyalty_defaults_create
 from members.models import Customer
 from shops.models import Shop
 
@@ -18,6 +19,7 @@ def run(report) -> None:
     from django.utils import timezone
 
     shop = Shop.objects.create(name="Bench demo")
+    loyalty_defaults_create(shop=shop)
     generator = DemoGenerator(shop=shop, seed=3, now=timezone.now())
     started = time.perf_counter()
     for index in range(BASELINE_ROWS):

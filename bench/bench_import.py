@@ -22,6 +22,7 @@ from django.db import connection
 from openpyxl import Workbook
 
 from core.db import current_database_url
+from loyalty.services import loyalty_defaults_create
 from members.imports import import_upload
 from members.models import Customer, ImportJob
 from shops.models import Shop, User
@@ -93,6 +94,7 @@ def _baseline(content: bytes, shop: Shop) -> tuple[float, float]:
 
 def run(report) -> None:
     shop = Shop.objects.create(name=f"Bench import {ROWS}")
+    loyalty_defaults_create(shop=shop)
     owner = User.objects.create_user(username=f"bench-import-{shop.pk}", password="x", shop=shop, role="owner")
     started = time.perf_counter()
     content = _file(ROWS)
@@ -124,6 +126,7 @@ def run(report) -> None:
 
     if ROWS <= BASELINE_ROWS:
         other = Shop.objects.create(name=f"Bench import-export {ROWS}")
+        loyalty_defaults_create(shop=other)
         preview, commit = _baseline(content, other)
         report("django-import-export, default flow: preview (dry run)", preview, "s",
                baseline=analysed["seconds"], baseline_name="ours")  # fmt: skip

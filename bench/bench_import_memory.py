@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection
 
 from core.db import current_database_url
+from loyalty.services import loyalty_defaults_create
 from members.models import Customer, ImportJob
 from shops.models import ExportJob, Shop, User
 
@@ -52,6 +53,7 @@ def _child(script: str, *args: str) -> dict:
 
 def run(report) -> None:
     shop = Shop.objects.create(name=f"Bench memory {ROWS}")
+    loyalty_defaults_create(shop=shop)
     owner = User.objects.create_user(username=f"bench-memory-{shop.pk}", password="x", shop=shop, role="owner")
     Customer.objects.bulk_create(
         (Customer(shop=shop, phone=f"+849{index:08d}", name=f"Haravan {index}") for index in range(0, ROWS, 4)),

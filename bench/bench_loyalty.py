@@ -15,7 +15,7 @@ from bench.bench_members import ensure_customers
 from haravan.models import WebhookEvent
 from haravan.services import WEBHOOK_BATCH, webhook_process
 from loyalty.models import Tier, TierRecalculation
-from loyalty.tiers import tier_recalculation_run, tiers_for
+from loyalty.tiers import tier_recalculation_run, tiers_read
 from members.models import Customer, Order
 from shops.models import User
 
@@ -25,7 +25,7 @@ EVENTS = int(os.environ.get("BENCH_ORDER_EVENTS", 20_000))
 def run(report) -> None:
     shop = ensure_customers(report)
     staff = User.objects.get(shop=shop)
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     members = Customer.objects.filter(shop=shop, member_since__isnull=False).count()
 
     # Thresholds move (as an owner would: the second tier down to 1.000.000 ₫, then back),

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client
 
 from demo.data import demo_fill, demo_phone
+from loyalty.services import loyalty_defaults_create
 from members.models import Customer, CustomerGroup
 from members.selectors import group_members
 from members.services import group_create
@@ -45,6 +46,7 @@ def ensure_customers(report) -> Shop:
     shop = Shop.objects.filter(name=name).first()
     if shop is None or Customer.objects.filter(shop=shop).count() != COUNT:
         shop = Shop.objects.create(name=name)
+        loyalty_defaults_create(shop=shop)
         User.objects.create_user(username=f"bench-staff-{shop.pk}", password="x", shop=shop)
         started = time.perf_counter()
         demo_fill(shop=shop, customers=COUNT, orders_per_customer=1.0, batch_size=10_000)

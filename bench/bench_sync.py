@@ -10,6 +10,7 @@ from django.test.utils import override_settings
 from haravan.models import HaravanConnection, SyncJob
 from haravan.services import sync_run
 from haravan.tests.fake_haravan import FakeHaravan
+from loyalty.services import loyalty_defaults_create
 from shops.models import Shop
 
 CUSTOMERS = int(os.environ.get("BENCH_SYNC_CUSTOMERS", 5_000))
@@ -27,6 +28,7 @@ def run(report) -> None:
         buyer = {"id": owner, "first_name": "Lan", "last_name": "Nguyễn", "phone": f"09{owner:08d}"}
         fake.add_order(index, total_price="450000.0", customer=buyer)
     shop = Shop.objects.create(name="Bench sync")
+    loyalty_defaults_create(shop=shop)
     HaravanConnection.objects.create(shop=shop, access_token=fake.token)
     try:
         with override_settings(HARAVAN_API_URL=fake.url, HARAVAN_PAGE_SIZE=settings.HARAVAN_PAGE_SIZE):

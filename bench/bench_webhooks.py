@@ -26,6 +26,7 @@ from django.db import connection as db
 
 from core.db import current_database_url
 from haravan.models import HaravanConnection, WebhookEvent
+from loyalty.services import loyalty_defaults_create
 from members.models import Order
 from shops.models import Shop
 
@@ -120,6 +121,7 @@ def run(report) -> None:
     if db.vendor != "postgresql" or not settings.CELERY_BROKER_URL.startswith("redis"):
         print("  (figures below are for the embedded default; the aim is set for PostgreSQL and Redis)")
     shop = Shop.objects.create(name="Bench webhooks")
+    loyalty_defaults_create(shop=shop)
     connection = HaravanConnection.objects.create(shop=shop, access_token="x", client_secret=SECRET)
     path = f"/webhooks/haravan/{connection.webhook_key}/"
     bodies = _bodies(COUNT)

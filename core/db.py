@@ -36,12 +36,23 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = self.rhs
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::{array_type(self.lhs.output_field)})", [*lhs_params, array_literal(values)]
-        if not values:
-            return "1 = 0", []
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+        sql, params = any_of_sql(
+            lhs, list(self.rhs), db_type=array_type(self.lhs.output_field), vendor=connection.vendor
+        )
+        return sql, [*lhs_params, *params]
+
+
+def any_of_sql(
+    column: str, values: list[Any], *, db_type: str = "bigint[]", vendor: str | None = None
+) -> tuple[str, list]:
+    """``column`` is one of ``values``, as raw SQL: ``= ANY(%s::type[])`` with one array
+    parameter on PostgreSQL, ``IN (%s, …)`` elsewhere, ``1 = 0`` for no values. The one place
+    the switch is made (the ``__any`` lookup and raw statements both use it)."""
+    if (vendor or connection.vendor) == "postgresql":
+        return f"{column} = ANY(%s::{db_type})", [array_literal(values)]
+    if not values:
+        return "1 = 0", []
+    return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
 
 
 @Field.register_lookup

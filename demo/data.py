@@ -16,7 +16,7 @@ from core.text import fold
 from dashboard.models import DashboardState
 from loyalty.models import PointEntry, Tier, TierChange
 from loyalty.services import orders_points_sync
-from loyalty.tiers import tiers_for
+from loyalty.tiers import tiers_read
 from members.models import Customer, CustomerGroup, Order
 from members.services import PAID_STATUSES, apply_order_totals, group_add_customers, group_create
 from shops.models import Shop
@@ -271,7 +271,7 @@ def demo_fill(
     """Add ``customers`` demo customers (and their orders) to ``shop``, in batches, each
     batch in its own transaction. Phones continue after the shop's existing demo data."""
     generator = DemoGenerator(shop=shop, seed=seed, now=timezone.now(), orders_per_customer=orders_per_customer)
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     first_index = Customer.objects.for_shop(shop).count()
     next_number = Order.objects.for_shop(shop).filter(source=Order.Source.DEMO).count() + 100_001
     made_customers = made_orders = 0

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.fields import AmountField, CommaDecimalField, PointsField
 from loyalty.models import EarningSettings, TierSettings
+from loyalty.tiers import TierRow
 
 
 class EarningSettingsForm(forms.ModelForm):
@@ -86,8 +87,6 @@ class BaseTierFormSet(forms.BaseFormSet):
 
     def rows(self):
         """The tiers to keep, from the lowest."""
-        from loyalty.tiers import TierRow
-
         rows = []
         for form in self.forms:
             data = form.cleaned_data

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from core.numbers import NumberError, parse_number
 from loyalty.models import PointEntry
-from loyalty.services import customers_refresh_points, earning_settings_for, expiry_for
+from loyalty.services import customers_refresh_points, earning_settings_read, expiry_for
 from members.imports import ERROR, ImportKind, Outcome, Row, RowError, cell_text, register_import
 from members.models import Customer, ImportJob
 from members.phones import InvalidPhone, format_phone_national, normalize_phone
@@ -91,7 +91,7 @@ class PointsImport(ImportKind):
             .order_by("pk")
         }
         outcomes, _balances = self._decide(rows, customers)
-        settings = earning_settings_for(shop)
+        settings = earning_settings_read(shop)
         now = timezone.now()
         lines = [
             PointEntry(

@@ -25,15 +25,17 @@ from django.utils.translation import gettext as _
 from core.db import insert_rows
 from core.formatting import format_vnd
 from loyalty.models import EarningSettings, PointEntry
+from loyalty.tiers import tiers_create_defaults
+from members.locks import customer_lock
 from members.models import Customer, Order
-from shops.activity import activity_record, changed_values
+from shops.activity import activity_record, audited_update
 from shops.models import ActivityKind, Shop, User
 from shops.services import shop_create
 
 
-def earning_settings_for(shop: Shop) -> EarningSettings:
-    settings, _created = EarningSettings.objects.get_or_create(shop=shop)
-    return settings
+def earning_settings_read(shop: Shop) -> EarningSettings:
+    """The shop's earning settings: the saved ones, or the defaults (unsaved)."""
+    return EarningSettings.objects.filter(shop=shop).first() or EarningSettings(shop=shop)
 
 
 def shop_open(*, name: str, owner_username: str, owner_password: str, time_zone: str = "") -> Shop:
@@ -49,11 +51,8 @@ def loyalty_defaults_create(*, shop: Shop) -> None:
     """What a new shop starts with, written when the shop is made (pages only read): the
     earning settings, the guide's four tiers (a member is placed in the lowest from the day
     they join) and how tiers are measured."""
-    from loyalty.tiers import tier_settings_for, tiers_for
-
-    earning_settings_for(shop)
-    tiers_for(shop)
-    tier_settings_for(shop)
+    EarningSettings.objects.get_or_create(shop=shop)
+    tiers_create_defaults(shop=shop)
 
 
 def points_for_amount(amount: int, settings: EarningSettings, multiplier: Decimal = Decimal(1)) -> int:
@@ -80,7 +79,7 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
     order_ids = list(order_ids)
     if not order_ids:
         return
-    settings = earning_settings_for(shop)
+    settings = earning_settings_read(shop)
     orders = list(
         Order.objects.filter(pk__in=order_ids, customer__isnull=False)
         .select_related("customer", "customer__tier")
@@ -138,7 +137,7 @@ _LEDGER_ONCE = ("shop", "source", "source_id", "kind", "key")  # the point_entry
 
 def members_welcome_points(*, shop: Shop, customer_ids: Iterable[int]) -> None:
     """The shop's points for becoming a member, once per customer (keyed "signup")."""
-    settings = earning_settings_for(shop)
+    settings = earning_settings_read(shop)
     ids = list(customer_ids)
     if not settings.signup_points or not ids:
         return
@@ -166,7 +165,7 @@ def opening_points_grant(*, shop: Shop, balances: Iterable) -> None:
     """Points for imported opening revenue, if the shop's settings say so: once per phone
     (the ledger's key), at the base rate (it was spent before the member had a tier).
     Call in the import's transaction, with the customers locked."""
-    settings = earning_settings_for(shop)
+    settings = earning_settings_read(shop)
     if not settings.opening_revenue_earns:
         return
     now = timezone.now()
@@ -220,29 +219,41 @@ def points_balance_mismatches(*, shop: Shop | None = None) -> list[tuple[int, in
     return [row for row in rows.iterator(chunk_size=10_000) if row[1] != row[2]]
 
 
-def earning_settings_update(*, shop: Shop, actor: User, ip: str | None, **values) -> bool:
+def earning_settings_update(
+    *,
+    shop: Shop,
+    actor: User,
+    ip: str | None,
+    dong_per_point: int,
+    rounding: str,
+    opening_revenue_earns: bool,
+    signup_points: int,
+    expiry: str,
+    expiry_months: int,
+) -> bool:
     """Save the earning settings; the change and its before/after go to the activity log.
     New settings apply to orders processed from now on; past lines stay as they were."""
     with transaction.atomic():
-        settings = EarningSettings.objects.select_for_update().get(pk=earning_settings_for(shop).pk)
-        before, after = changed_values({name: getattr(settings, name) for name in values}, values)
-        if not after:
-            return False
-        for name, value in after.items():
-            setattr(settings, name, value)
-        settings.save()
-        activity_record(
+        settings, _created = EarningSettings.objects.get_or_create(shop=shop)
+        changed = audited_update(
+            instance=settings,
+            values={
+                "dong_per_point": dong_per_point,
+                "rounding": rounding,
+                "opening_revenue_earns": opening_revenue_earns,
+                "signup_points": signup_points,
+                "expiry": expiry,
+                "expiry_months": expiry_months,
+            },
             shop=shop,
             actor=actor,
             kind=ActivityKind.LOYALTY_SETTINGS_CHANGED,
-            target=settings,
+            summary=_("Earning settings changed: %(fields)s."),
             target_label=_("Earning settings"),
-            summary=_("Earning settings changed: %(fields)s.") % {"fields": ", ".join(after)},
-            before=before,
-            after=after,
+            also=lambda _settings, _fields: ["updated_at"],
             ip=ip,
         )
-    return True
+    return bool(changed)
 
 
 class AdjustmentError(ValueError):
@@ -260,7 +271,7 @@ def points_adjust(
     if not reason.strip():
         raise AdjustmentError(_("Say why the points change: the reason is kept in the history."))
     with transaction.atomic():
-        customer = Customer.objects.for_shop(shop).select_for_update().get(pk=customer_id)
+        customer = customer_lock(Customer.objects.for_shop(shop), pk=customer_id)
         if customer.points_balance + points < 0:
             raise AdjustmentError(
                 _("%(name)s has %(balance)d points; taking %(points)d would leave fewer than zero.")
@@ -278,7 +289,7 @@ def points_adjust(
                     key=request_key[:64],
                     reason=reason.strip()[:255],
                     actor=actor,
-                    expires_at=expiry_for(earning_settings_for(shop), timezone.now(), shop) if points > 0 else None,
+                    expires_at=expiry_for(earning_settings_read(shop), timezone.now(), shop) if points > 0 else None,
                 )
         except IntegrityError:
             return False  # the same form, sent again

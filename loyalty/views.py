@@ -4,40 +4,29 @@ from django.utils.translation import gettext as _
 
 from core.http import client_ip
 from loyalty.forms import EarningSettingsForm, TierFormSet, TierSettingsForm
-from loyalty.models import TierRecalculation
-from loyalty.selectors import tier_member_counts
-from loyalty.services import earning_settings_for, earning_settings_update, points_for_amount
-from loyalty.tiers import tier_settings_for, tiers_for, tiers_preview, tiers_save
+from loyalty.selectors import earning_settings_page, tiers_page
+from loyalty.services import earning_settings_update
+from loyalty.tiers import tiers_preview, tiers_save
 from shops.decorators import owner_required
 
 
 @owner_required
 def settings_view(request):
-    settings = earning_settings_for(request.shop)
-    form = EarningSettingsForm(request.POST or None, instance=settings)
+    page = earning_settings_page(shop=request.shop)
+    form = EarningSettingsForm(request.POST or None, instance=page["settings"])
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in form.Meta.fields}
         changed = earning_settings_update(shop=request.shop, actor=request.user, ip=client_ip(request), **values)
         messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
         return redirect("loyalty:settings")
-    example = 1_500_000
-    return render(
-        request,
-        "loyalty/settings.html",
-        {"form": form, "example": example, "example_points": points_for_amount(example, settings)},
-    )
+    return render(request, "loyalty/settings.html", {"form": form, **page})
 
 
 @owner_required
 def tiers_view(request):
-    tiers = tiers_for(request.shop)
-    members = tier_member_counts(tiers=tiers)
-    initial = [
-        {"pk": t.pk, "name": t.name, "threshold": t.threshold, "multiplier": t.multiplier, "members": members[t.pk]}
-        for t in tiers
-    ]
-    formset = TierFormSet(request.POST or None, initial=initial, prefix="tiers")
-    policy_form = TierSettingsForm(request.POST or None, instance=tier_settings_for(request.shop), prefix="review")
+    page = tiers_page(shop=request.shop)
+    formset = TierFormSet(request.POST or None, initial=page["rows"], prefix="tiers")
+    policy_form = TierSettingsForm(request.POST or None, instance=page["tier_settings"], prefix="review")
     preview = None
     if request.method == "POST" and formset.is_valid() and policy_form.is_valid():
         rows, removed = formset.rows(), formset.removed()
@@ -55,7 +44,8 @@ def tiers_view(request):
             return redirect("loyalty:tiers")
         preview = tiers_preview(shop=request.shop, rows=rows, basis=policy["basis"])
         preview["removed"] = len(removed)
-    job = TierRecalculation.objects.for_shop(request.shop).first()
     return render(
-        request, "loyalty/tiers.html", {"formset": formset, "policy_form": policy_form, "preview": preview, "job": job}
+        request,
+        "loyalty/tiers.html",
+        {"formset": formset, "policy_form": policy_form, "preview": preview, "job": page["job"]},
     )

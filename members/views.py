@@ -16,8 +16,8 @@ from core.spreadsheets import SpreadsheetError
 from core.text import without_marks
 from loyalty import membership
 from loyalty.forms import PointsAdjustForm
+from loyalty.selectors import tier_progress
 from loyalty.services import AdjustmentError, points_adjust
-from loyalty.tiers import tier_progress
 from members import services
 from members.forms import (
     AddToGroupForm,

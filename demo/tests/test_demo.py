@@ -45,7 +45,7 @@ def test_demo_fill_makes_customers_whose_figures_match_their_orders(shop):
 
 def test_demo_members_have_the_tiers_points_and_history_a_year_of_orders_gives(shop):
     from loyalty.models import PointEntry, TierChange
-    from loyalty.tiers import TierRow, tier_settings_for, tiers_for, tiers_preview
+    from loyalty.tiers import TierRow, tier_settings_read, tiers_preview, tiers_read
 
     started = timezone.now()
     demo_fill(shop=shop, customers=300)
@@ -55,9 +55,9 @@ def test_demo_members_have_the_tiers_points_and_history_a_year_of_orders_gives(s
     by_tier = dict(members.values_list("tier__name").annotate(count=Count("pk")).values_list("tier__name", "count"))
     assert by_tier["Thành viên"] > by_tier["Bạc"] > 0  # most at the bottom, some higher
     # Placed where their spend takes them: the tier page's preview moves nobody.
-    rows = [TierRow(tier.pk, tier.name, tier.threshold, tier.multiplier) for tier in tiers_for(shop)]
-    assert tiers_preview(shop=shop, rows=rows, basis=tier_settings_for(shop).basis)["up"] == 0
-    assert tiers_preview(shop=shop, rows=rows, basis=tier_settings_for(shop).basis)["down"] == 0
+    rows = [TierRow(tier.pk, tier.name, tier.threshold, tier.multiplier) for tier in tiers_read(shop)]
+    assert tiers_preview(shop=shop, rows=rows, basis=tier_settings_read(shop).basis)["up"] == 0
+    assert tiers_preview(shop=shop, rows=rows, basis=tier_settings_read(shop).basis)["down"] == 0
     # Points were earned over the year, each line on its order's day, not at set-up.
     months = PointEntry.objects.filter(shop=shop).dates("created_at", "month")
     assert len(months) >= 10

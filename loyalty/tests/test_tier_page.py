@@ -8,7 +8,7 @@ import pytest
 
 from loyalty.models import Tier
 from loyalty.tests.test_tiers import _tier_post
-from loyalty.tiers import tiers_for
+from loyalty.tiers import tiers_read
 from members.tests.factories import CustomerFactory
 
 
@@ -17,7 +17,7 @@ def _inputs(html: str, field: str) -> list[str]:
 
 
 def test_thresholds_and_multipliers_are_shown_as_the_owner_writes_them(owner_client, shop):
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     Tier.objects.filter(pk=tiers[1].pk).update(multiplier=Decimal("1.5"))
 
     html = owner_client.get("/settings/loyalty/tiers/").content.decode()
@@ -28,7 +28,7 @@ def test_thresholds_and_multipliers_are_shown_as_the_owner_writes_them(owner_cli
 
 @pytest.mark.parametrize("typed", ["7.500.000", "7500000", "7,500,000", "7.500.000 ₫"])
 def test_a_threshold_is_read_back_in_the_forms_people_type(owner_client, shop, typed):
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     data = _tier_post(tiers, **{"Bạc": typed})
     data["tiers-1-multiplier"] = "1,5"
 
@@ -40,7 +40,7 @@ def test_a_threshold_is_read_back_in_the_forms_people_type(owner_client, shop, t
 
 
 def test_a_threshold_or_multiplier_that_is_not_a_number_says_what_to_write(owner_client, shop):
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     data = _tier_post(tiers, **{"Bạc": "năm triệu"})
     data["tiers-2-multiplier"] = "1,555"
 
@@ -52,10 +52,10 @@ def test_a_threshold_or_multiplier_that_is_not_a_number_says_what_to_write(owner
 
 
 def test_the_page_counts_the_members_in_each_tier(owner_client, shop, other_shop):
-    bronze, silver, gold, _diamond = tiers_for(shop)
+    bronze, silver, gold, _diamond = tiers_read(shop)
     for tier, count in ((bronze, 3), (silver, 2), (gold, 1)):
         CustomerFactory.create_batch(count, shop=shop, tier=tier)
-    CustomerFactory.create_batch(4, shop=other_shop, tier=tiers_for(other_shop)[0])
+    CustomerFactory.create_batch(4, shop=other_shop, tier=tiers_read(other_shop)[0])
 
     html = owner_client.get("/settings/loyalty/tiers/").content.decode()
 

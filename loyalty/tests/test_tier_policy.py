@@ -8,7 +8,7 @@ from loyalty.membership import members_activate
 from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
 from loyalty.orders import order_record
 from loyalty.tests.test_tiers import _tier_post
-from loyalty.tiers import tier_recalculation_run, tier_reviews_start, tier_settings_for, tiers_for
+from loyalty.tiers import tier_recalculation_run, tier_reviews_start, tier_settings_read, tiers_read
 from members.models import Customer, ImportJob, OpeningBalance
 from members.records import CustomerData, OrderData
 from shops.models import ActivityEntry
@@ -51,7 +51,7 @@ def test_removing_a_tier_previews_and_moves_its_members_to_what_their_spend_reac
     people(shop, 1_000_000, 25_000_000, 60_000_000)
     assert placed(shop) == {"Khách 0": "Thành viên", "Khách 1": "Vàng", "Khách 2": "Kim cương"}
     gold = Tier.objects.get(shop=shop, name="Vàng")
-    data = _tier_post(tiers_for(shop), remove=["Vàng"])
+    data = _tier_post(tiers_read(shop), remove=["Vàng"])
 
     preview = owner_client.post("/settings/loyalty/tiers/", {**data, "preview": "1"}).content.decode()
     assert "Trong 3 thành viên, 0 người sẽ lên hạng và 1 người sẽ xuống hạng. Sẽ xóa 1 hạng." in preview
@@ -66,7 +66,7 @@ def test_removing_a_tier_previews_and_moves_its_members_to_what_their_spend_reac
     assert gold.removed_at is not None  # kept: the history names it
     change = TierChange.objects.filter(customer__name="Khách 1").latest("id")
     assert (change.from_tier.name, change.to_tier.name) == ("Vàng", "Bạc")
-    assert [t.name for t in tiers_for(shop)] == ["Thành viên", "Bạc", "Kim cương"]
+    assert [t.name for t in tiers_read(shop)] == ["Thành viên", "Bạc", "Kim cương"]
     filters = owner_client.get("/members/").content.decode()
     assert ">Vàng</option>" not in filters and ">Bạc</option>" in filters  # no longer offered as a filter
     entry = ActivityEntry.objects.filter(shop=shop, kind="settings.loyalty").latest("id")
@@ -74,17 +74,17 @@ def test_removing_a_tier_previews_and_moves_its_members_to_what_their_spend_reac
     assert [t["name"] for t in entry.after["tiers"]] == ["Thành viên", "Bạc", "Kim cương"]
 
     # The name is free again: a new "Vàng" at another threshold is a new tier.
-    data = _tier_post(tiers_for(shop))
+    data = _tier_post(tiers_read(shop))
     data.update({"tiers-3-name": "Vàng", "tiers-3-threshold": "30000000", "tiers-3-multiplier": "1"})
     data["tiers-TOTAL_FORMS"] = "4"
     with django_capture_on_commit_callbacks(execute=False):
         owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
     assert Tier.objects.filter(shop=shop, name="Vàng").count() == 2
-    assert [t.name for t in tiers_for(shop)] == ["Thành viên", "Bạc", "Vàng", "Kim cương"]
+    assert [t.name for t in tiers_read(shop)] == ["Thành viên", "Bạc", "Vàng", "Kim cương"]
 
 
 def test_the_lowest_tier_cannot_be_removed_without_another_at_zero(owner_client, shop):
-    data = _tier_post(tiers_for(shop), remove=["Thành viên"])
+    data = _tier_post(tiers_read(shop), remove=["Thành viên"])
 
     response = owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"}).content.decode()
 
@@ -100,14 +100,14 @@ def test_on_the_12_month_basis_old_orders_and_old_opening_revenue_stop_counting(
     order_record(shop=shop, data=paid_order("2", old.phone, 6_000_000, NOW - 400 * DAY))
     assert placed(shop) == {"Khách 0": "Bạc", "Khách 1": "Bạc"}  # lifetime: both reach Bạc
 
-    data = _tier_post(tiers_for(shop), basis="12_months")
+    data = _tier_post(tiers_read(shop), basis="12_months")
     preview = owner_client.post("/settings/loyalty/tiers/", {**data, "preview": "1"}).content.decode()
     assert "Trong 2 thành viên, 0 người sẽ lên hạng và 1 người sẽ xuống hạng" in preview
     with django_capture_on_commit_callbacks(execute=False):
         owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
     run_latest_job(shop)
 
-    assert tier_settings_for(shop).basis == "12_months"
+    assert tier_settings_read(shop).basis == "12_months"
     assert placed(shop) == {"Khách 0": "Bạc", "Khách 1": "Thành viên"}
     page = owner_client.get(f"/members/{recent.pk}/").content.decode()
     assert "Chi tiêu 12 tháng gần đây: 6.000.000 ₫" in page
@@ -135,7 +135,7 @@ def test_the_yearly_review_moves_members_down_once_on_its_date_in_the_shops_time
     assert placed(shop) == {"Khách 0": "Bạc"}
     today = datetime.datetime.now(shop.tzinfo).date()
     review = datetime.date(today.year + 1, 3, 15)
-    data = _tier_post(tiers_for(shop), downgrade=True, review=(3, 15))
+    data = _tier_post(tiers_read(shop), downgrade=True, review=(3, 15))
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"})
     assert callbacks == []  # only the review changed: nobody moves now
@@ -176,7 +176,7 @@ def test_no_review_is_held_for_a_date_before_it_was_switched_on(shop):
 
 @pytest.mark.parametrize(("month", "day"), [(2, 29), (4, 31), (13, 1)])
 def test_a_review_date_that_does_not_come_every_year_is_refused(owner_client, shop, month, day):
-    data = _tier_post(tiers_for(shop), downgrade=True, review=(month, day))
+    data = _tier_post(tiers_read(shop), downgrade=True, review=(month, day))
 
     response = owner_client.post("/settings/loyalty/tiers/", {**data, "save": "1"}).content.decode()
 

@@ -4,8 +4,9 @@ from decimal import Decimal
 from loyalty.membership import members_activate
 from loyalty.models import Tier, TierChange
 from loyalty.orders import order_record
+from loyalty.selectors import tier_progress
 from loyalty.tests.test_ledger import HOUR, PHONE, T0, order
-from loyalty.tiers import tier_progress, tiers_for
+from loyalty.tiers import tiers_read
 from members.models import Customer
 
 
@@ -36,7 +37,7 @@ def test_a_refund_does_not_drop_the_tier_by_itself(shop):
 
 
 def test_the_tier_multiplier_scales_points(shop):
-    tiers_for(shop)
+    tiers_read(shop)
     Tier.objects.filter(shop=shop, name="Thành viên").update(multiplier=Decimal("1.5"))
     customer = Customer.objects.create(shop=shop, phone=PHONE)
     members_activate(shop=shop, actor=None, customer_ids=[customer.pk], when=T0 - HOUR)
@@ -106,7 +107,7 @@ def test_preview_then_save_places_every_member_again_in_the_background(owner_cli
     for index, spend in enumerate([1_000_000, 6_000_000, 12_000_000, 30_000_000]):
         people.append(Customer.objects.create(shop=shop, phone=f"+8491234567{index}", opening_revenue=spend))
     members_activate(shop=shop, actor=None, customer_ids=[p.pk for p in people])
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     # Bạc from 5M to 10M: the 6M member moves down; Vàng from 20M to 10.5M: the 12M member moves up.
     data = _tier_post(tiers, **{"Bạc": 10_000_000, "Vàng": 10_500_000})
 
@@ -132,7 +133,7 @@ def test_preview_then_save_places_every_member_again_in_the_background(owner_cli
 
 
 def test_tiers_must_start_at_zero_and_be_distinct(owner_client, shop):
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
 
     response = owner_client.post("/settings/loyalty/tiers/", {**_tier_post(tiers, **{"Thành viên": 100}), "save": "1"})
 
@@ -140,7 +141,7 @@ def test_tiers_must_start_at_zero_and_be_distinct(owner_client, shop):
 
 
 def test_clearing_a_tiers_name_is_refused_rather_than_losing_it(owner_client, shop):
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     data = _tier_post(tiers)
     data["tiers-3-name"] = ""
 
@@ -157,7 +158,7 @@ def test_saving_unchanged_tiers_places_the_members_the_preview_counts(owner_clie
 
     # Given members written around activation (no tier yet) and one a refund left above
     # what their spend now reaches.
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
     unplaced = [
         Customer.objects.create(shop=shop, phone=f"+8491234560{index}", opening_revenue=spend, member_since=T0)
         for index, spend in enumerate([1_000_000, 6_000_000])
@@ -192,7 +193,7 @@ def test_saving_unchanged_tiers_places_the_members_the_preview_counts(owner_clie
 
 
 def test_a_member_without_a_tier_has_a_page_that_says_so(staff_client, shop):
-    tiers_for(shop)
+    tiers_read(shop)
     customer = Customer.objects.create(shop=shop, phone=PHONE, member_since=T0)  # written around activation
 
     page = staff_client.get(f"/members/{customer.pk}/")

@@ -6,7 +6,7 @@ import re
 
 from openpyxl import load_workbook
 
-from loyalty.tiers import tiers_for
+from loyalty.tiers import tiers_read
 from members.tests.factories import CustomerFactory
 from shops.exports import export_run
 from shops.models import ExportJob
@@ -22,7 +22,7 @@ def _rows(html: str) -> list[list[str]]:
 
 
 def test_the_list_shows_points_and_tier_and_sorts_by_points(staff_client, shop):
-    bronze, silver = tiers_for(shop)[:2]
+    bronze, silver = tiers_read(shop)[:2]
     CustomerFactory(shop=shop, name="Ít Điểm", points_balance=20, tier=bronze)
     CustomerFactory(shop=shop, name="Nhiều Điểm", points_balance=12_500, tier=silver)
     CustomerFactory(shop=shop, name="Chưa Hạng", points_balance=0)
@@ -43,7 +43,7 @@ def test_the_list_shows_points_and_tier_and_sorts_by_points(staff_client, shop):
 def test_the_list_costs_the_same_queries_for_5_or_55_members_with_tiers(
     staff_client, shop, django_assert_max_num_queries
 ):
-    tiers = tiers_for(shop)
+    tiers = tiers_read(shop)
 
     def queries_for(count):
         for index in range(count):
@@ -57,7 +57,7 @@ def test_the_list_costs_the_same_queries_for_5_or_55_members_with_tiers(
 
 
 def test_the_export_has_points_and_tier(staff_client, shop):
-    gold = tiers_for(shop)[2]
+    gold = tiers_read(shop)[2]
     CustomerFactory(shop=shop, name="Vàng Anh", points_balance=3_210, tier=gold)
     CustomerFactory(shop=shop, name="Chưa Hạng", points_balance=0)
 

@@ -149,7 +149,7 @@ def test_a_changed_amount_for_an_imported_phone_is_skipped_not_applied(shop, own
 
 
 def test_opening_revenue_earns_points_once_when_the_shop_says_so(shop, owner):
-    EarningSettings.objects.create(shop=shop, opening_revenue_earns=True)
+    EarningSettings.objects.update_or_create(shop=shop, defaults={"opening_revenue_earns": True})
     content = xlsx([["Mai", "0912345678", "", 1_234_567]])
 
     confirm_and_run(upload(shop, owner, content), owner)
@@ -445,9 +445,9 @@ def test_the_import_moves_members_up_as_orders_do_never_down_and_logs_each_move(
     """Tiers are decided in the import's own statements; they must agree with the rule
     orders follow: the spend reached, never lower, and a TierChange for each move."""
     from loyalty.models import TierChange
-    from loyalty.tiers import tiers_for
+    from loyalty.tiers import tiers_read
 
-    tiers = {tier.name: tier for tier in tiers_for(shop)}
+    tiers = {tier.name: tier for tier in tiers_read(shop)}
     member = CustomerFactory(shop=shop, phone="+84382345678", total_spent=4_000_000)
     diamond = CustomerFactory(shop=shop, phone="+84382345679", total_spent=1_000_000)
     members_activate(shop=shop, actor=None, customer_ids=[member.pk, diamond.pk])

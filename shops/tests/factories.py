@@ -11,6 +11,14 @@ class ShopFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Cửa hàng {n}")
 
+    @factory.post_generation
+    def defaults(shop, create, extracted, **kwargs):
+        """What every shop is made with (``loyalty.services.shop_open``): pages only read it."""
+        if create and extracted is not False:
+            from loyalty.services import loyalty_defaults_create
+
+            loyalty_defaults_create(shop=shop)
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
