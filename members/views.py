@@ -16,7 +16,6 @@ from core.spreadsheets import SpreadsheetError
 from core.text import without_marks
 from loyalty import membership
 from loyalty.forms import PointsAdjustForm
-from loyalty.selectors import tier_progress
 from loyalty.services import AdjustmentError, points_adjust
 from members import services
 from members.forms import (
@@ -29,14 +28,15 @@ from members.forms import (
 )
 from members.imports import import_upload
 from members.models import Customer, CustomerGroup, ImportJob
+from members.pages import member_detail_page, member_list_page
 from members.phones import format_phone_national
-from members.selectors import CustomerFilters, customer_filter, customer_page, group_list, group_members
+from members.selectors import CustomerFilters, customer_filter, group_list, group_members
 from messaging.forms import MessageForm
 from messaging.models import Message
-from messaging.services import message_queue, messaging_settings_read
+from messaging.services import message_queue
 from shops.decorators import shop_member_required
 from shops.exports import export_request
-from shops.models import ActivityEntry, User
+from shops.models import User
 
 PAGE_SIZE = 50
 RECENT_UPLOADS = 5
@@ -46,7 +46,7 @@ RECENT_UPLOADS = 5
 def member_list_view(request):
     form = CustomerFilterForm(request.GET or None, shop=request.shop)
     filters, sort = form.filters(), form.sort_order()
-    page = customer_page(
+    page = member_list_page(
         shop=request.shop, filters=filters, sort=sort, number=request.GET.get("page"), per_page=PAGE_SIZE
     )
     query = request.GET.copy()
@@ -56,14 +56,7 @@ def member_list_view(request):
     return render(
         request,
         "members/list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query.urlencode(),
-            "sort_query": sort_query.urlencode(),
-            "sort": sort,
-            "static_groups": CustomerGroup.objects.for_shop(request.shop).filter(kind=CustomerGroup.Kind.STATIC),
-        },
+        {"form": form, "query": query.urlencode(), "sort_query": sort_query.urlencode(), "sort": sort, **page},
     )
 
 
@@ -135,23 +128,14 @@ def _detail_page(request, customer: Customer, *, form=None, message_form=None, a
     if message_form is None:
         channel = Message.Channel.EMAIL if customer.email and customer.accepts_email else Message.Channel.SMS
         message_form = MessageForm(initial={"channel": channel, "request_key": uuid.uuid4().hex})
-    orders = customer.orders.order_by("-created_at")[:100]
-    activity = ActivityEntry.objects.for_shop(request.shop).filter(target_type="customer", target_id=str(customer.pk))
     return render(
         request,
         "members/detail.html",
         {
-            "customer": customer,
+            **member_detail_page(shop=request.shop, customer=customer),
             "form": form or _contact_form(customer),
-            "orders": orders,
-            "points": customer.point_entries.select_related("actor")[:100],
-            "progress": tier_progress(customer) if customer.member_since else None,
             "adjust_form": adjust_form or PointsAdjustForm(initial={"request_key": uuid.uuid4().hex}),
-            "tier_changes": customer.tier_changes.select_related("from_tier", "to_tier")[:20],
-            "activity": activity.select_related("actor")[:50],
-            "sent_messages": customer.messages.select_related("created_by").order_by("-created_at", "-id")[:50],
             "message_form": message_form,
-            "messaging": messaging_settings_read(request.shop),
         },
     )
 
