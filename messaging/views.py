@@ -49,7 +49,7 @@ def settings_view(request):
                 kept_now = which
         else:
             save = services.email_settings_save if which == "email" else services.sms_settings_save
-            changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), **form.settings_values())
+            changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), account=form.account())
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("messaging:settings")
     context = {"email_form": forms["email"], "sms_form": forms["sms"], "gmail_steps": gmail_steps}
@@ -72,21 +72,20 @@ def _kept(request, which: str) -> dict | None:
 def _test(request, which: str, form) -> tuple[bool, SendError | None]:
     """Send the test: whether it went, and the server's refusal if there was one; what to fix
     is added to the form."""
-    values = form.settings_values()
     try:
         if which == "email":
             to = form.cleaned_data["test_to"]
             if not to:
                 form.add_error("test_to", _("Enter the address that receives the test."))
                 return False, None
-            services.email_test_send(shop=request.shop, to=to, **values)
+            services.email_test_send(shop=request.shop, to=to, account=form.account())
             sent = _("The test email was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
         else:
             to = form.cleaned_data["test_phone"]
             if not to:
                 form.add_error("test_phone", _("Enter the phone that receives the test."))
                 return False, None
-            services.sms_test_send(shop=request.shop, phone=to, **values)
+            services.sms_test_send(shop=request.shop, phone=to, account=form.account())
             sent = _("The test SMS was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
     except SendError as error:
         form.add_error(error.field, error.reason)

@@ -7,20 +7,16 @@ and unsubscribing.
 - ``outbox``: leasing, sending, and the messages whose fate is unknown;
 - ``unsubscribe``: the signed link and the customer's own "stop sending me emails".
 
-How a message is sent at most once:
-- queueing is an insert under the unique (shop, source, customer, channel) constraint, so
-  queueing the same message again does nothing;
-- a worker leases a batch of waiting messages (its token and a deadline), then, for each one,
-  moves it from QUEUED to SENDING with an UPDATE that names its token, just before handing
-  it over. Only one worker's UPDATE can match;
-- a message found SENDING long after its start belongs to a worker that died mid-send: it
-  may have arrived, so it becomes UNKNOWN and is never sent again (``outbox_recover``);
-- a lease that runs out (its worker died before starting those messages) frees them.
+A message is sent at most once: queueing is an insert under a unique constraint (``queue``),
+and only the worker whose lease names it moves it to SENDING, just before handing it over;
+one left SENDING by a dead worker is never sent again (``outbox``'s docstring says how).
 """
 
 from messaging.selectors import messaging_settings_read
 from messaging.services.accounts import (
     SENDING_FIELDS,
+    EmailAccount,
+    SmsAccount,
     email_settings_save,
     email_test_send,
     messaging_settings_for,
@@ -45,8 +41,10 @@ from messaging.services.unsubscribe import (
 __all__ = [
     "SAME_REFUSALS_FOR_THE_ACCOUNT",
     "SENDING_FIELDS",
+    "EmailAccount",
     "OutboxResult",
     "Queued",
+    "SmsAccount",
     "email_settings_save",
     "email_test_send",
     "email_unsubscribe",

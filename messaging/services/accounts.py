@@ -6,6 +6,7 @@ held back (most likely by those settings being wrong or missing) be tried again 
 """
 
 import uuid
+from dataclasses import asdict, dataclass
 
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -67,65 +68,54 @@ def _settings_save(*, shop: Shop, actor: User, ip: str | None, channel: str, val
     return True
 
 
-def email_settings_save(
-    *,
-    shop: Shop,
-    actor: User,
-    ip: str | None,
-    smtp_host: str,
-    smtp_port: int,
-    smtp_security: str,
-    smtp_username: str,
-    from_email: str,
-    from_name: str,
-    smtp_password: str = "",
-) -> bool:
-    values = {"smtp_host": smtp_host, "smtp_port": smtp_port, "smtp_security": smtp_security,
-              "smtp_username": smtp_username, "from_email": from_email, "from_name": from_name,
-              "smtp_password": app_password(smtp_password)}  # fmt: skip
+@dataclass(frozen=True)
+class EmailAccount:
+    """The Gmail/SMTP settings as the owner typed them (an empty password: the saved one)."""
+
+    smtp_host: str
+    smtp_port: int
+    smtp_security: str
+    smtp_username: str
+    from_email: str
+    from_name: str
+    smtp_password: str = ""
+
+
+@dataclass(frozen=True)
+class SmsAccount:
+    """The VietGuys settings as the owner typed them (an empty password: the saved one)."""
+
+    sms_username: str
+    sms_brandname: str
+    sms_part_price: int
+    sms_password: str = ""
+
+
+def email_settings_save(*, shop: Shop, actor: User, ip: str | None, account: EmailAccount) -> bool:
+    values = {**asdict(account), "smtp_password": app_password(account.smtp_password)}
     return _settings_save(shop=shop, actor=actor, ip=ip, channel=Channel.EMAIL, values=values, secret="smtp_password")
 
 
-def sms_settings_save(
-    *,
-    shop: Shop,
-    actor: User,
-    ip: str | None,
-    sms_username: str,
-    sms_brandname: str,
-    sms_part_price: int,
-    sms_password: str = "",
-) -> bool:
-    values = {"sms_username": sms_username, "sms_brandname": sms_brandname, "sms_part_price": sms_part_price,
-              "sms_password": sms_password}  # fmt: skip
-    return _settings_save(shop=shop, actor=actor, ip=ip, channel=Channel.SMS, values=values, secret="sms_password")
+def sms_settings_save(*, shop: Shop, actor: User, ip: str | None, account: SmsAccount) -> bool:
+    return _settings_save(
+        shop=shop, actor=actor, ip=ip, channel=Channel.SMS, values=asdict(account), secret="sms_password"
+    )
 
 
-def _unsaved(shop: Shop, **values: object) -> MessagingSettings:
+def _unsaved(shop: Shop, account: EmailAccount | SmsAccount, *, secret: str) -> MessagingSettings:
     """The saved settings with the form's values over them, not saved: a test before saving."""
     config = messaging_settings_read(shop)
-    for name, value in values.items():
-        setattr(config, name, value)
+    for name, value in asdict(account).items():
+        if name != secret:
+            setattr(config, name, value)
     return config
 
 
-def email_test_send(
-    *,
-    shop: Shop,
-    to: str,
-    smtp_host: str,
-    smtp_port: int,
-    smtp_security: str,
-    smtp_username: str,
-    from_email: str,
-    from_name: str,
-    smtp_password: str = "",
-) -> None:
+def email_test_send(*, shop: Shop, to: str, account: EmailAccount) -> None:
     """Send a test email with the settings as typed (an empty password: the saved one).
     Raises SendError with what to fix."""
-    config = _unsaved(shop, smtp_host=smtp_host, smtp_port=smtp_port, smtp_security=smtp_security,
-                      smtp_username=smtp_username, from_email=from_email, from_name=from_name)  # fmt: skip
-    password = app_password(smtp_password) or None
+    config = _unsaved(shop, account, secret="smtp_password")
+    password = app_password(account.smtp_password) or None
     message = EmailMessage(
         subject=_("Test email from %(shop)s") % {"shop": shop.name},
         body=_("The email settings of %(shop)s work: this message was sent with them.") % {"shop": shop.name},
@@ -136,11 +126,9 @@ def email_test_send(
         sender.send(message)
 
 
-def sms_test_send(
-    *, shop: Shop, phone: str, sms_username: str, sms_brandname: str, sms_part_price: int, sms_password: str = ""
-) -> str:
+def sms_test_send(*, shop: Shop, phone: str, account: SmsAccount) -> str:
     """Send a test SMS with the settings as typed; VietGuys' message id. Raises SendError."""
-    config = _unsaved(shop, sms_username=sms_username, sms_brandname=sms_brandname, sms_part_price=sms_part_price)
+    config = _unsaved(shop, account, secret="sms_password")
     text = _("Test SMS from %(shop)s: the SMS settings work.") % {"shop": shop.name}
-    with SmsSender(config, password=sms_password or None) as sender:
+    with SmsSender(config, password=account.sms_password or None) as sender:
         return sender.send(phone=phone, text=text, request_id=f"test-{uuid.uuid4().hex}")

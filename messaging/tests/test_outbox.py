@@ -7,9 +7,8 @@ from django.utils import timezone, translation
 
 from members.models import Customer
 from members.tests.factories import CustomerFactory
-from messaging.services import outbox
 from messaging.models import Message
-from messaging.services import message_queue, outbox_due, outbox_recover, outbox_send, unsubscribe_customer_id
+from messaging.services import message_queue, outbox, outbox_due, outbox_recover, outbox_send, unsubscribe_customer_id
 from messaging.tasks import send_due
 from messaging.tests.servers import APP_PASSWORD_AS_SHOWN
 
