@@ -1,7 +1,16 @@
 from celery import shared_task
+from django.db import OperationalError
 from django.utils.translation import gettext as _
 
 from haravan import services
+from haravan.client import HaravanError
+
+# What may pass if tried again: Haravan's or the network's trouble (the client's errors) and
+# the database's (a dropped connection, a deadlock, a serialisation failure). Anything else,
+# a bug or a payload that cannot be applied, would fail the same way every time.
+TRANSIENT_ERRORS = (HaravanError, OperationalError)
+MAX_RETRIES = 5
+MAX_RETRY_SECONDS = 300
 
 
 @shared_task
@@ -19,13 +28,17 @@ def incremental_sync_all() -> None:
     services.incremental_sync_all()
 
 
-@shared_task(bind=True, max_retries=5)
+@shared_task(bind=True, max_retries=MAX_RETRIES)
 def process_webhook(self, event_id: int) -> None:
+    """Apply a stored event. A transient error is retried with backoff (5 s, 10 s, ... at
+    most 5 minutes, 5 times); any other is recorded on the event as its failure at once."""
     try:
         services.webhook_process(event_id=event_id)
     except Exception as error:
         services.webhook_fail(event_id=event_id, error=_("Processing failed: %(error)s") % {"error": error})
-        raise self.retry(exc=error, countdown=min(300, 5 * 2**self.request.retries)) from error
+        if isinstance(error, TRANSIENT_ERRORS):
+            raise self.retry(exc=error, countdown=min(MAX_RETRY_SECONDS, 5 * 2**self.request.retries)) from error
+        raise
 
 
 @shared_task

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
@@ -8,9 +7,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.addresses import url_is_public
 from core.http import client_ip
-from haravan import services
+from haravan import selectors, services
 from haravan.forms import ConnectionForm
 from haravan.models import HaravanConnection, SyncJob
 from shops.decorators import owner_required
@@ -18,32 +16,18 @@ from shops.decorators import owner_required
 
 @owner_required
 def connection_view(request):
-    connection = services.connection_for(request.shop)
-    form = ConnectionForm(
-        request.POST or None, initial={"store_name": connection.store_name, "client_id": connection.client_id}
-    )
-    if request.method == "POST" and form.is_valid():
+    form = ConnectionForm(request.POST) if request.POST else None
+    if form is not None and form.is_valid():
         changed = services.connection_update(
             shop=request.shop, actor=request.user, ip=client_ip(request), **form.cleaned_data
         )
         messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
         return redirect("haravan:connection")
-    # The address Haravan is given is the deployment's public one (SITE_URL, which the emails'
-    # links use too), not whatever host the owner happened to open this page through.
-    path = f"/webhooks/haravan/{connection.webhook_key}/"
-    webhook_url = settings.SITE_URL + path if settings.SITE_URL else request.build_absolute_uri(path)
-    jobs = SyncJob.objects.for_shop(request.shop)[:5]
-    return render(
-        request,
-        "haravan/connection.html",
-        {
-            "form": form,
-            "connection": connection,
-            "webhook_url": webhook_url,
-            "webhook_url_public": url_is_public(webhook_url),
-            "jobs": jobs,
-        },
-    )
+    page = selectors.connection_page(request.shop, origin=request.build_absolute_uri("/").rstrip("/"))
+    if form is None:
+        connection = page["connection"]
+        form = ConnectionForm(initial={"store_name": connection.store_name, "client_id": connection.client_id})
+    return render(request, "haravan/connection.html", {"form": form, **page})
 
 
 @owner_required
@@ -66,8 +50,10 @@ def sync_start_view(request):
 
 @owner_required
 def sync_view(request, pk: int):
-    job = get_object_or_404(SyncJob.objects.for_shop(request.shop), pk=pk)
-    return render(request, "haravan/sync.html", {"job": job})
+    page = selectors.sync_page(request.shop, job_id=pk)
+    if page is None:
+        raise Http404
+    return render(request, "haravan/sync.html", page)
 
 
 @owner_required

@@ -8,7 +8,7 @@ from typing import Any
 from loyalty.selectors import tier_progress
 from members.models import Customer, CustomerGroup
 from members.selectors import CustomerFilters, customer_page
-from messaging.services import messaging_settings_read
+from messaging.selectors import messaging_settings_read
 from shops.models import ActivityEntry, Shop
 
 DETAIL_ORDERS = 100

@@ -8,6 +8,7 @@ from members.phones import InvalidPhone, normalize_phone
 from messaging.destinations import DestinationRefused, smtp_destination_check
 from messaging.models import Message, MessagingSettings
 from messaging.senders import app_password
+from messaging.services.accounts import EmailAccount, SmsAccount
 
 # After a good test, the secret just used is kept (encrypted, in the staff member's own
 # session, never in the page) for the next "Save" of that form, within this many seconds.
@@ -21,6 +22,7 @@ class _SettingsForm(forms.ModelForm):
 
     secret = ""
     secret_bound: tuple[str, ...] = ()
+    account_class: type[EmailAccount] | type[SmsAccount]
 
     def __init__(self, *args, kept: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -45,9 +47,9 @@ class _SettingsForm(forms.ModelForm):
     def _bound(self, values: dict) -> dict:
         return {name: values.get(name) for name in self.secret_bound}
 
-    def settings_values(self) -> dict:
+    def account(self) -> EmailAccount | SmsAccount:
         """What the services take: the settings and the secret, not the test's fields."""
-        return {name: self.cleaned_data[name] for name in (*self._meta.fields, self.secret)}
+        return self.account_class(**{name: self.cleaned_data[name] for name in (*self._meta.fields, self.secret)})
 
     def kept_secret(self) -> dict | None:
         """What the session keeps after a good test: the secret typed for it (encrypted) and
@@ -58,6 +60,7 @@ class _SettingsForm(forms.ModelForm):
 
 
 class EmailSettingsForm(_SettingsForm):
+    account_class = EmailAccount
     secret = "smtp_password"
     secret_bound = ("smtp_host", "smtp_port", "smtp_security", "smtp_username")
     retype_message = _(
@@ -126,6 +129,7 @@ class EmailSettingsForm(_SettingsForm):
 
 
 class SmsSettingsForm(_SettingsForm):
+    account_class = SmsAccount
     secret = "sms_password"
     secret_bound = ("sms_username",)
     retype_message = _("Enter the password again: the VietGuys account changed.")

@@ -2,18 +2,14 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from core.http import client_ip
-from core.text import without_marks
-from members.models import Customer
-from messaging import services
+from messaging import selectors, services
 from messaging.forms import EmailSettingsForm, SmsSettingsForm
 from messaging.senders import SendError
-from messaging.sms import sms_size
 from shops.decorators import owner_required
 
 FORMS = {"email": EmailSettingsForm, "sms": SmsSettingsForm}
@@ -24,7 +20,7 @@ FORMS = {"email": EmailSettingsForm, "sms": SmsSettingsForm}
 def settings_view(request):
     """1-3 Tin nhắn: the Gmail/SMTP form and the VietGuys form, each with "Send a test"
     (with the values as typed, before saving) and "Save"."""
-    config = services.messaging_settings_read(request.shop)
+    config = selectors.messaging_settings_read(request.shop)  # the forms' instance
     which = request.POST.get("form") if request.method == "POST" else None
     if which not in FORMS:
         which = None
@@ -53,41 +49,13 @@ def settings_view(request):
                 kept_now = which
         else:
             save = services.email_settings_save if which == "email" else services.sms_settings_save
-            changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), **form.settings_values())
+            changed = save(shop=request.shop, actor=request.user, ip=client_ip(request), account=form.account())
             messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
             return redirect("messaging:settings")
-    config = services.messaging_settings_read(request.shop)  # as saved: a bound form changed the one above
-    context = {"email_form": forms["email"], "sms_form": forms["sms"], "secrets": _secret_states(config, kept_now),
-               "gmail_steps": gmail_steps}  # fmt: skip
-    return render(request, "messaging/settings.html", {**context, "example": _sms_example(request.shop)})
-
-
-# What the page says under each password field (never the password): (field, just tested,
-# saved, none saved).
-SECRET_STATES = {
-    "email": (
-        "smtp_password",
-        gettext_lazy("The app password you just tested is kept: Save keeps it with these settings."),
-        gettext_lazy("An app password is saved."),
-        gettext_lazy("No app password saved yet."),
-    ),
-    "sms": (
-        "sms_password",
-        gettext_lazy("The password you just tested is kept: Save keeps it with these settings."),
-        gettext_lazy("A password is saved."),
-        gettext_lazy("No password saved yet."),
-    ),
-}
-
-
-def _secret_states(config, kept: str | None) -> dict:
-    states = {}
-    for which, (field, tested, saved, none) in SECRET_STATES.items():
-        if kept == which:
-            states[which] = {"ok": True, "text": tested}
-        else:
-            states[which] = {"ok": bool(getattr(config, field)), "text": saved if getattr(config, field) else none}
-    return states
+    context = {"email_form": forms["email"], "sms_form": forms["sms"], "gmail_steps": gmail_steps}
+    return render(
+        request, "messaging/settings.html", {**context, **selectors.settings_page(request.shop, kept=kept_now)}
+    )
 
 
 def _kept_key(which: str) -> str:
@@ -104,33 +72,26 @@ def _kept(request, which: str) -> dict | None:
 def _test(request, which: str, form) -> tuple[bool, SendError | None]:
     """Send the test: whether it went, and the server's refusal if there was one; what to fix
     is added to the form."""
-    values = form.settings_values()
     try:
         if which == "email":
             to = form.cleaned_data["test_to"]
             if not to:
                 form.add_error("test_to", _("Enter the address that receives the test."))
                 return False, None
-            services.email_test_send(shop=request.shop, to=to, **values)
+            services.email_test_send(shop=request.shop, to=to, account=form.account())
             sent = _("The test email was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
         else:
             to = form.cleaned_data["test_phone"]
             if not to:
                 form.add_error("test_phone", _("Enter the phone that receives the test."))
                 return False, None
-            services.sms_test_send(shop=request.shop, phone=to, **values)
+            services.sms_test_send(shop=request.shop, phone=to, account=form.account())
             sent = _("The test SMS was sent to %(to)s. The settings are not saved yet: click Save to keep them.")
     except SendError as error:
         form.add_error(error.field, error.reason)
         return False, error
     messages.success(request, sent % {"to": to})
     return True, None
-
-
-def _sms_example(shop) -> dict:
-    """A birthday SMS, to show what Vietnamese marks cost (customers read Vietnamese)."""
-    with_marks = f"Chúc mừng sinh nhật! {shop.name} tặng bạn mã giảm giá 10% cho đơn hàng tiếp theo."
-    return {"text": with_marks, "size": sms_size(with_marks), "plain_size": sms_size(without_marks(with_marks))}
 
 
 @csrf_exempt  # mail programs' one-click POST (RFC 8058) carries no session: the signed link is the proof
@@ -144,7 +105,7 @@ def unsubscribe_view(request, token: str):
         if customer is None:
             raise Http404
         return render(request, "messaging/unsubscribed.html", {"shop": customer.shop, "done": True})
-    customer = Customer.objects.select_related("shop").filter(pk=customer_id).first()
-    if customer is None:
+    page = selectors.unsubscribe_page(customer_id=customer_id)
+    if page is None:
         raise Http404
-    return render(request, "messaging/unsubscribed.html", {"shop": customer.shop, "done": not customer.accepts_email})
+    return render(request, "messaging/unsubscribed.html", page)

@@ -4,12 +4,13 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.formatting import format_datetime
-from shops.models import ActivityEntry, Heartbeat, Shop, User
+from shops.models import ActivityEntry, ExportJob, Heartbeat, Shop, User
 from shops.services import HEARTBEAT_NAME, HEARTBEAT_STALE_AFTER, HEARTBEAT_STARTING_GRACE, WORKER_BOOT_NAME
 
 SYSTEM_ACTOR = "system"
@@ -94,3 +95,38 @@ def heartbeat_status() -> dict[str, Any]:
         and (last_seen is None or booted >= last_seen)
     )
     return {"alive": alive, "starting": starting, "booted": booted, "last_seen": last_seen}
+
+
+# The pages' reads -------------------------------------------------------------------------
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+def settings_page(*, shop: Shop) -> dict[str, Any]:
+    """The shop settings page beside its form: the staff accounts and the worker's health."""
+    return {"staff": staff_list(shop=shop), "heartbeat": heartbeat_status()}
+
+
+def staff_member(*, shop: Shop, pk: int) -> User | None:
+    return User.objects.filter(pk=pk, shop=shop).first()
+
+
+def activity_page(*, shop: Shop, filters: dict[str, Any], page_number: str | None) -> dict[str, Any]:
+    """One page of the shop's log, filtered (``activity_list``'s filters)."""
+    return {"page": Paginator(activity_list(shop=shop, **filters), ACTIVITY_PAGE_SIZE).get_page(page_number)}
+
+
+def activity_detail(*, shop: Shop, pk: int) -> dict[str, Any] | None:
+    """One line of the log with its changes as (key, before, after); None if not the shop's."""
+    entry = ActivityEntry.objects.for_shop(shop).select_related("actor").filter(pk=pk).first()
+    if entry is None:
+        return None
+    keys = list(dict.fromkeys([*(entry.before or {}), *(entry.after or {})]))
+    changes = [(key, (entry.before or {}).get(key, ""), (entry.after or {}).get(key, "")) for key in keys]
+    return {"entry": entry, "changes": changes}
+
+
+def export_job(*, shop: Shop, pk: int, done: bool = False) -> ExportJob | None:
+    """The shop's export, without its file (``done``: only a finished one)."""
+    jobs = ExportJob.objects.for_shop(shop).defer("content")
+    return jobs.filter(pk=pk, **({"status": ExportJob.Status.DONE} if done else {})).first()

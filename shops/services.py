@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.http import client_ip
-from shops.activity import activity_record, changed_values
+from shops.activity import activity_record, audited_update
 from shops.login_limits import login_refusal
 from shops.models import ActivityKind, Heartbeat, Shop, User
 
@@ -151,27 +151,17 @@ def shop_update_settings(
     *, shop: Shop, actor: User, ip: str | None, name: str, time_zone: str, auto_activate_members: bool
 ) -> bool:
     """Save the shop's settings; log before and after. Returns whether anything changed."""
-    with transaction.atomic():
-        shop = Shop.objects.select_for_update().get(pk=shop.pk)
-        before, after = changed_values(
-            {"name": shop.name, "time_zone": shop.time_zone, "auto_activate_members": shop.auto_activate_members},
-            {"name": name, "time_zone": time_zone, "auto_activate_members": auto_activate_members},
-        )
-        if not after:
-            return False
-        Shop.objects.filter(pk=shop.pk).update(**after)
-        activity_record(
-            shop=shop,
-            actor=actor,
-            kind=ActivityKind.SHOP_SETTINGS_CHANGED,
-            target=shop,
-            target_label=name,
-            summary=_("Shop settings changed: %(fields)s.") % {"fields": ", ".join(after)},
-            before=before,
-            after=after,
-            ip=ip,
-        )
-    return True
+    changed = audited_update(
+        instance=shop,
+        values={"name": name, "time_zone": time_zone, "auto_activate_members": auto_activate_members},
+        shop=shop,
+        actor=actor,
+        kind=ActivityKind.SHOP_SETTINGS_CHANGED,
+        target_label=lambda saved: saved.name,
+        summary=_("Shop settings changed: %(fields)s."),
+        ip=ip,
+    )
+    return bool(changed)
 
 
 def _staff_values(user: User) -> dict[str, Any]:
@@ -250,26 +240,28 @@ def staff_update(
         loses_owner = user.pk in owners and (role != User.Role.OWNER or not is_active)
         if loses_owner and len(owners) == 1:
             raise StaffError(_("A shop needs at least one active owner: make another owner first."))
-        before_all = _staff_values(user)
-        user.role, user.is_active = role, is_active
-        user.first_name, user.last_name, user.email = first_name, last_name, email
-        before, after = changed_values(before_all, _staff_values(user))
-        if not after:
-            return False
-        user.save(update_fields=list(after))
-        activity_record(
+        # In the log's order (``_staff_values``): the summary names the changed fields so.
+        values = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "role": role,
+            "is_active": is_active,
+        }
+        changed = audited_update(
+            instance=user,
+            values=values,
             shop=shop,
             actor=actor,
             kind=ActivityKind.STAFF_CHANGED,
-            target=user,
             target_label=user.username,
-            summary=_("Staff account %(username)s changed: %(fields)s.")
-            % {"username": user.username, "fields": ", ".join(after)},
-            before=before,
-            after=after,
+            summary=lambda saved, fields: (
+                _("Staff account %(username)s changed: %(fields)s.")
+                % {"username": saved.username, "fields": ", ".join(fields)}
+            ),
             ip=ip,
         )
-    return True
+    return bool(changed)
 
 
 # Background health ---------------------------------------------------------------------------

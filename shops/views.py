@@ -1,9 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import PasswordChangeForm
-from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -23,9 +22,7 @@ from shops.forms import (
     StaffCreateForm,
     StaffUpdateForm,
 )
-from shops.models import ActivityEntry, ExportJob, User
-
-ACTIVITY_PAGE_SIZE = 50
+from shops.models import ExportJob, User
 
 
 def not_built_page(title, description, *, owner_only: bool = False):
@@ -100,16 +97,16 @@ def shop_settings_view(request):
     form = ShopSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         changed = services.shop_update_settings(
-            shop=shop, actor=request.user, ip=client_ip(request), **form.cleaned_data
+            shop=shop,
+            actor=request.user,
+            ip=client_ip(request),
+            name=form.cleaned_data["name"],
+            time_zone=form.cleaned_data["time_zone"],
+            auto_activate_members=form.cleaned_data["auto_activate_members"],
         )
         messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
         return redirect("shops:settings")
-    context = {
-        "form": form,
-        "staff": selectors.staff_list(shop=shop),
-        "heartbeat": selectors.heartbeat_status(),
-    }
-    return render(request, "shops/settings.html", context)
+    return render(request, "shops/settings.html", {"form": form, **selectors.settings_page(shop=shop)})
 
 
 @owner_required
@@ -125,7 +122,9 @@ def staff_create_view(request):
 
 @owner_required
 def staff_edit_view(request, pk: int):
-    member = get_object_or_404(User, pk=pk, shop=request.shop)
+    member = selectors.staff_member(shop=request.shop, pk=pk)
+    if member is None:
+        raise Http404
     initial = {field: getattr(member, field) for field in StaffUpdateForm.base_fields}
     form = StaffUpdateForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -145,23 +144,18 @@ def staff_edit_view(request, pk: int):
 @owner_required
 def activity_list_view(request):
     form = ActivityFilterForm(request.GET or None, shop=request.shop)
-    entries = selectors.activity_list(shop=request.shop, **form.filters())
-    page = Paginator(entries, ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.activity_page(shop=request.shop, filters=form.filters(), page_number=request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "shops/activity_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
-    )
+    return render(request, "shops/activity_list.html", {"form": form, "query": query.urlencode(), **page})
 
 
 @owner_required
 def activity_detail_view(request, pk: int):
-    entry = get_object_or_404(ActivityEntry.objects.for_shop(request.shop).select_related("actor"), pk=pk)
-    keys = list(dict.fromkeys([*(entry.before or {}), *(entry.after or {})]))
-    changes = [(key, (entry.before or {}).get(key, ""), (entry.after or {}).get(key, "")) for key in keys]
-    return render(request, "shops/activity_detail.html", {"entry": entry, "changes": changes})
+    page = selectors.activity_detail(shop=request.shop, pk=pk)
+    if page is None:
+        raise Http404
+    return render(request, "shops/activity_detail.html", page)
 
 
 @owner_required
@@ -185,15 +179,18 @@ def activity_export_view(request):
 
 @shop_member_required
 def export_detail_view(request, pk: int):
-    job = get_object_or_404(ExportJob.objects.for_shop(request.shop).defer("content"), pk=pk)
+    job = selectors.export_job(shop=request.shop, pk=pk)
+    if job is None:
+        raise Http404
     export_check_access(job=job, user=request.user)
     return render(request, "shops/export_detail.html", {"job": job})
 
 
 @shop_member_required
 def export_download_view(request, pk: int):
-    jobs = ExportJob.objects.for_shop(request.shop).defer("content")
-    job = get_object_or_404(jobs, pk=pk, status=ExportJob.Status.DONE)
+    job = selectors.export_job(shop=request.shop, pk=pk, done=True)
+    if job is None:
+        raise Http404
     export_check_access(job=job, user=request.user)
     # Streamed a chunk at a time: a million-row report is not held by the web process.
     response = StreamingHttpResponse(

@@ -1,5 +1,7 @@
 """What the owner reads on the Haravan page before anything is connected."""
 
+import re
+
 from haravan.models import HaravanConnection
 
 
@@ -36,3 +38,20 @@ def test_a_public_webhook_address_has_no_warning(owner_client, settings):
 
     assert "https://loyalty.hoamai.vn/webhooks/haravan/" in page
     assert 'id="webhook-unreachable"' not in page
+
+
+def test_the_page_writes_nothing_and_shows_the_webhook_address_its_first_save_keeps(owner_client, shop, settings):
+    settings.SITE_URL = "https://loyalty.hoamai.vn"
+    address = re.compile(r"https://loyalty\.hoamai\.vn/webhooks/haravan/([^/<]+)/")
+
+    pages = [owner_client.get("/settings/haravan/").content.decode() for _ in range(2)]
+
+    assert not HaravanConnection.objects.exists()
+    keys = [address.search(page).group(1) for page in pages]
+    assert keys[0] == keys[1]
+    owner_client.post("/settings/haravan/", {"store_name": "hoamai", "client_id": "", "access_token": "tok"})
+    saved = HaravanConnection.objects.get(shop=shop)
+    assert saved.webhook_key == keys[0]
+    assert saved.webhook_verify_token in pages[0]
+    webhook = owner_client.post(f"/webhooks/haravan/{keys[0]}/", data=b"{}", content_type="application/json")
+    assert webhook.status_code == 401  # the address is the shop's: only the signature is missing

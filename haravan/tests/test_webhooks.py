@@ -5,11 +5,14 @@ import json
 import threading
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test import Client
 
+from haravan import services
+from haravan.client import HaravanError
 from haravan.models import WebhookEvent
 from haravan.services import webhook_process
+from haravan.tasks import MAX_RETRIES, process_webhook
 from haravan.tests.conftest import SECRET
 from members.models import Customer, Order
 
@@ -224,3 +227,59 @@ def test_one_task_applies_every_waiting_event_of_the_shop(client, connection, sh
 
     assert not WebhookEvent.objects.filter(status=WebhookEvent.Status.RECEIVED).exists()
     assert Order.objects.filter(shop=shop).count() == 3
+
+
+def _processing_that_raises(monkeypatch, *errors):
+    """webhook_process raising each of ``errors`` in turn, then working; the calls made."""
+    calls = []
+    real = services.webhook_process
+
+    def processing(*, event_id):
+        calls.append(event_id)
+        if len(calls) <= len(errors):
+            raise errors[len(calls) - 1]
+        real(event_id=event_id)
+
+    monkeypatch.setattr(services, "webhook_process", processing)
+    return calls
+
+
+def test_a_non_transient_error_is_recorded_as_failed_and_not_retried(client, connection, shop, monkeypatch):
+    post(client, connection, order_body())
+    event = WebhookEvent.objects.get()
+    calls = _processing_that_raises(monkeypatch, *[ValueError("cannot read this payload")] * 10)
+
+    result = process_webhook.apply(args=[event.pk])
+
+    assert calls == [event.pk]  # tried once: the same error would come every time
+    assert result.state == "FAILURE"
+    event.refresh_from_db()
+    assert event.status == WebhookEvent.Status.FAILED
+    assert "cannot read this payload" in event.error
+    assert not Order.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "error", [OperationalError("server closed the connection"), HaravanError("Haravan is busy", retryable=True)]
+)
+def test_a_transient_error_is_retried_and_the_event_applied(client, connection, shop, monkeypatch, error):
+    post(client, connection, order_body())
+    event = WebhookEvent.objects.get()
+    calls = _processing_that_raises(monkeypatch, error)
+
+    result = process_webhook.apply(args=[event.pk])
+
+    assert calls == [event.pk, event.pk] and result.state == "SUCCESS"
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.PROCESSED
+    assert Order.objects.filter(shop=shop, external_id="5001").exists()
+
+
+def test_a_transient_error_is_retried_up_to_the_ceiling(client, connection, monkeypatch):
+    post(client, connection, order_body())
+    event = WebhookEvent.objects.get()
+    calls = _processing_that_raises(monkeypatch, *[OperationalError("deadlock detected")] * 10)
+
+    result = process_webhook.apply(args=[event.pk])
+
+    assert len(calls) == 1 + MAX_RETRIES and result.state == "FAILURE"
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.FAILED

@@ -7,9 +7,8 @@ from django.utils import timezone, translation
 
 from members.models import Customer
 from members.tests.factories import CustomerFactory
-from messaging import services
 from messaging.models import Message
-from messaging.services import message_queue, outbox_due, outbox_recover, outbox_send, unsubscribe_customer_id
+from messaging.services import message_queue, outbox, outbox_due, outbox_recover, outbox_send, unsubscribe_customer_id
 from messaging.tasks import send_due
 from messaging.tests.servers import APP_PASSWORD_AS_SHOWN
 
@@ -306,13 +305,13 @@ def test_a_customer_who_unsubscribes_during_a_batch_is_not_sent_to(shop, email_r
     lan, hoa = (CustomerFactory(shop=shop, email=f"{name}@example.vn") for name in ("lan", "hoa"))
     queue(shop, lan)
     queue(shop, hoa)
-    hand_over = services._hand_over
+    hand_over = outbox._hand_over
 
     def while_sending_to_lan(message, **kwargs):
         Customer.objects.filter(pk=hoa.pk).update(accepts_email=False)  # hoa clicks the link meanwhile
         return hand_over(message, **kwargs)
 
-    monkeypatch.setattr(services, "_hand_over", while_sending_to_lan)
+    monkeypatch.setattr(outbox, "_hand_over", while_sending_to_lan)
     send(shop)
 
     assert [m["To"] for m in mail_server.received] == ["lan@example.vn"]
@@ -338,7 +337,7 @@ def test_an_unexpected_error_while_handing_over_stops_the_run_and_sends_nothing_
     def broken(message, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(services, "_hand_over", broken)
+    monkeypatch.setattr(outbox, "_hand_over", broken)
     send(shop)
 
     assert sorted(Message.objects.values_list("status", flat=True)) == [Status.QUEUED, Status.QUEUED, Status.UNKNOWN]

@@ -1,8 +1,6 @@
-"""Messaging: the shop's sending settings, queueing messages, and the outbox that sends them.
+"""The outbox: leasing due messages, handing them over, and what becomes of each.
 
 How a message is sent at most once:
-- queueing is an insert under the unique (shop, source, customer, channel) constraint, so
-  queueing the same message again does nothing;
 - a worker leases a batch of waiting messages (its token and a deadline), then, for each one,
   moves it from QUEUED to SENDING with an UPDATE that names its token, just before handing
   it over. Only one worker's UPDATE can match;
@@ -18,22 +16,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.text import is_email
 from members.models import Customer
 from messaging.models import Message, MessagingSettings
-from messaging.senders import EmailSender, Reach, SendError, app_password, sender_header
-from messaging.sms import sms_size
+from messaging.selectors import messaging_settings_read
+from messaging.senders import EmailSender, Reach, SendError, sender_header
+from messaging.services.queue import recipient_for
+from messaging.services.unsubscribe import unsubscribe_url
 from messaging.vietguys import SmsSender
-from shops.activity import activity_record, changed_values
-from shops.models import ActivityKind, Shop, User
+from shops.models import Shop
 
 logger = logging.getLogger(__name__)
 
@@ -41,217 +37,9 @@ Channel = Message.Channel
 Status = Message.Status
 
 
-def messaging_settings_for(shop: Shop) -> MessagingSettings:
-    config, _created = MessagingSettings.objects.get_or_create(shop=shop)
-    return config
-
-
-def messaging_settings_read(shop: Shop) -> MessagingSettings:
-    """The saved settings, or the defaults (unsaved) for a shop that has none yet."""
-    return MessagingSettings.objects.filter(shop=shop).first() or MessagingSettings(shop=shop)
-
-
-# Settings ------------------------------------------------------------------------------------
-
-# The settings whose change may let held-back messages through.
-SENDING_FIELDS = {"smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password", "from_email",
-                  "sms_username", "sms_password", "sms_brandname"}  # fmt: skip
-EMAIL_FIELDS = ("smtp_host", "smtp_port", "smtp_security", "smtp_username", "from_email", "from_name")
-SMS_FIELDS = ("sms_username", "sms_brandname", "sms_part_price")
-
-
-def _settings_save(
-    *,
-    shop: Shop,
-    actor: User,
-    ip: str | None,
-    channel: str,
-    fields: tuple[str, ...],
-    values: dict[str, Any],
-    secret: str,
-) -> bool:
-    """Save one channel's settings; an empty secret keeps the saved one (it is never shown
-    back, so the form cannot send it again). Messages held back, likely by the settings
-    being wrong or missing, are tried again at once."""
-    with transaction.atomic():
-        config = MessagingSettings.objects.select_for_update().get(pk=messaging_settings_for(shop).pk)
-        names = (*fields, secret)
-        before_all = {name: getattr(config, name) for name in names}
-        for name in fields:
-            setattr(config, name, values[name])
-        if values.get(secret):
-            setattr(config, secret, values[secret])
-        before, after = changed_values(before_all, {name: getattr(config, name) for name in names})
-        if not after:
-            return False
-        config.save()
-        activity_record(
-            shop=shop,
-            actor=actor,
-            kind=ActivityKind.MESSAGING_SETTINGS_CHANGED,
-            target=config,
-            target_label=_("Messaging"),
-            summary=_("Messaging settings changed: %(fields)s.") % {"fields": ", ".join(after)},
-            before=before,
-            after=after,
-            ip=ip,
-        )
-        if not set(after) & SENDING_FIELDS:
-            return True  # the sender's name or the price: nothing that held messages back
-        held = Message.objects.filter(
-            shop=shop, channel=channel, status=Status.QUEUED, next_attempt_at__gt=timezone.now()
-        )
-        if held.update(next_attempt_at=timezone.now()):
-            from messaging.tasks import send_messages
-
-            transaction.on_commit(lambda: send_messages.delay(shop.pk, channel))
-    return True
-
-
-def email_settings_save(*, shop: Shop, actor: User, ip: str | None, **values: Any) -> bool:
-    values["smtp_password"] = app_password(values.get("smtp_password", ""))
-    return _settings_save(
-        shop=shop, actor=actor, ip=ip, channel=Channel.EMAIL, fields=EMAIL_FIELDS, values=values, secret="smtp_password"
-    )
-
-
-def sms_settings_save(*, shop: Shop, actor: User, ip: str | None, **values: Any) -> bool:
-    return _settings_save(
-        shop=shop, actor=actor, ip=ip, channel=Channel.SMS, fields=SMS_FIELDS, values=values, secret="sms_password"
-    )
-
-
-def _unsaved(shop: Shop, fields: tuple[str, ...], values: dict[str, Any]) -> MessagingSettings:
-    """The saved settings with the form's values over them, not saved: a test before saving."""
-    config = messaging_settings_read(shop)
-    for name in fields:
-        setattr(config, name, values[name])
-    return config
-
-
-def email_test_send(*, shop: Shop, to: str, **values: Any) -> None:
-    """Send a test email with the settings as typed (an empty password: the saved one).
-    Raises SendError with what to fix."""
-    config = _unsaved(shop, EMAIL_FIELDS, values)
-    password = app_password(values.get("smtp_password", "")) or None
-    message = EmailMessage(
-        subject=_("Test email from %(shop)s") % {"shop": shop.name},
-        body=_("The email settings of %(shop)s work: this message was sent with them.") % {"shop": shop.name},
-        from_email=sender_header(config),
-        to=[to],
-    )
-    with EmailSender(config, password=password) as sender:
-        sender.send(message)
-
-
-def sms_test_send(*, shop: Shop, phone: str, **values: Any) -> str:
-    """Send a test SMS with the settings as typed; VietGuys' message id. Raises SendError."""
-    config = _unsaved(shop, SMS_FIELDS, values)
-    text = _("Test SMS from %(shop)s: the SMS settings work.") % {"shop": shop.name}
-    with SmsSender(config, password=values.get("sms_password") or None) as sender:
-        return sender.send(phone=phone, text=text, request_id=f"test-{uuid.uuid4().hex}")
-
-
-# Queueing ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Queued:
-    message: Message
-    created: bool
-
-
-def _recipient(customer: Customer, channel: str) -> tuple[str, str]:
-    """(address, why it cannot be sent) for the customer on the channel."""
-    if channel == Channel.EMAIL:
-        if not customer.email:
-            return "", _("This customer has no email address.")
-        if not is_email(customer.email):
-            return customer.email, _("This customer's email address is not valid: %(email)s") % {
-                "email": customer.email
-            }
-        if not customer.accepts_email:
-            return customer.email, _("This customer does not accept email (unsubscribed).")
-        return customer.email, ""
-    if not customer.accepts_sms:
-        return customer.phone, _("This customer does not accept SMS.")
-    return customer.phone, ""
-
-
-def message_queue(
-    *,
-    shop: Shop,
-    customer: Customer,
-    channel: str,
-    source: str,
-    source_label: str,
-    body: str,
-    subject: str = "",
-    actor: User | None = None,
-    ip: str | None = None,
-) -> Queued:
-    """Queue one message; queueing the same (source, customer, channel) again returns the
-    first one. A customer who cannot receive it gets a SKIPPED row that says why."""
-    recipient, problem = _recipient(customer, channel)
-    message = Message(
-        shop=shop,
-        customer=customer,
-        channel=channel,
-        source=source,
-        source_label=source_label,
-        recipient=recipient,
-        subject=subject if channel == Channel.EMAIL else "",
-        body=body,
-        sms_parts=sms_size(body).parts if channel == Channel.SMS else 0,
-        status=Status.SKIPPED if problem else Status.QUEUED,
-        error=problem,
-        created_by=actor,
-    )
-    try:
-        with transaction.atomic():
-            message.save()
-            if actor is not None:
-                activity_record(
-                    shop=shop,
-                    actor=actor,
-                    kind=ActivityKind.MESSAGE_QUEUED,
-                    target=customer,
-                    target_label=customer.name or customer.phone,
-                    summary=_("%(channel)s to %(recipient)s: %(what)s")
-                    % {"channel": message.get_channel_display(), "recipient": recipient or "—", "what": source_label},
-                    ip=ip,
-                )
-    except IntegrityError:
-        existing = Message.objects.for_shop(shop).get(source=source, customer=customer, channel=channel)
-        return Queued(existing, created=False)
-    if not problem:
-        from messaging.tasks import send_messages
-
-        transaction.on_commit(lambda: send_messages.delay(shop.pk, channel))
-    return Queued(message, created=True)
-
-
-# The outbox ----------------------------------------------------------------------------------
-
-
 def _backoff(attempts: int) -> datetime.timedelta:
     """1, 5, 25 minutes, ... at most 4 hours."""
     return datetime.timedelta(minutes=min(5 ** max(attempts - 1, 0), 240))
-
-
-def unsubscribe_token(customer_id: int) -> str:
-    return signing.Signer(salt="messaging.unsubscribe").sign(str(customer_id))
-
-
-def unsubscribe_customer_id(token: str) -> int | None:
-    try:
-        return int(signing.Signer(salt="messaging.unsubscribe").unsign(token))
-    except (signing.BadSignature, ValueError):
-        return None
-
-
-def unsubscribe_url(customer_id: int) -> str:
-    return settings.SITE_URL + reverse("unsubscribe", args=[unsubscribe_token(customer_id)])
 
 
 def _email_for(message: Message, config: MessagingSettings, shop: Shop) -> EmailMessage:
@@ -442,7 +230,7 @@ def _start(message: Message, token: str) -> bool:
     consents = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), **{accepts: True}))
     if ours.filter(consents).update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
         return True
-    _address, problem = _recipient(Customer.objects.get(pk=message.customer_id), message.channel)
+    _address, problem = recipient_for(Customer.objects.get(pk=message.customer_id), message.channel)
     if problem:
         ours.update(status=Status.SKIPPED, error=problem, lease_token="", lease_until=None)
     return False  # otherwise another worker took it over after our lease ran out
@@ -523,29 +311,3 @@ def outbox_due() -> list[tuple[int, str]]:
         Message.objects.filter(status=Status.QUEUED, lease_until__gte=now).values_list("shop_id", "channel").distinct()
     )
     return [pair for pair in due.values_list("shop_id", "channel").distinct() if pair not in busy]
-
-
-# Unsubscribing -------------------------------------------------------------------------------
-
-
-def email_unsubscribe(*, customer_id: int, ip: str | None) -> Customer | None:
-    """The customer's own "stop sending me emails"; later sends skip them."""
-    with transaction.atomic():
-        customer = Customer.objects.select_for_update().select_related("shop").filter(pk=customer_id).first()
-        if customer is None:
-            return None
-        if customer.accepts_email:
-            Customer.objects.filter(pk=customer.pk).update(accepts_email=False)
-            customer.accepts_email = False
-            activity_record(
-                shop=customer.shop,
-                actor=None,
-                kind=ActivityKind.CUSTOMER_CHANGED,
-                target=customer,
-                target_label=customer.name or customer.phone,
-                summary=_("The customer unsubscribed from emails."),
-                before={"accepts_email": True},
-                after={"accepts_email": False},
-                ip=ip,
-            )
-    return customer
