@@ -21,7 +21,8 @@ from django.conf import settings
 from django.db import connection
 
 from core.db import current_database_url
-from members.models import Customer, ImportJob
+from imports.models import ImportJob
+from members.models import Customer
 from shops.models import ExportJob, Shop, User
 
 ROWS = int(os.environ.get("BENCH_MEMORY_ROWS", 1_000_000))

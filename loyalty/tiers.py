@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.db import array_literal, insert_rows, update_rows
-from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
-from members.models import Customer, OpeningBalance, Order, live_orders_sql
+from loyalty.models import OpeningBalance, Tier, TierChange, TierRecalculation, TierSettings
+from members.models import Customer, Order, live_orders_sql
 from shops.activity import activity_record, changed_values
 from shops.models import ActivityKind, Shop, User
 

@@ -29,8 +29,14 @@ from core.db import MAX_PARAMS, insert_rows, reserve_ids, values_table
 from core.formatting import format_date, format_vnd
 from core.numbers import NumberError, parse_amount
 from core.text import fold, is_email
-from members.imports import ERROR, ImportKind, Outcome, Row, RowError, cell_text, register_import
-from members.models import Customer, ImportJob, OpeningBalance
+from imports.kinds import ERROR, ImportKind, Outcome, Row, RowError, register_import
+from imports.models import ImportJob
+from imports.rows import cell_text
+from loyalty.models import OpeningBalance
+from loyalty.services import members_welcome_points, opening_points_grant
+from loyalty.tiers import UpwardPlacement, customers_refresh_tiers
+from members.locks import customers_lock
+from members.models import Customer
 from members.phones import InvalidPhone, normalize_phone
 from shops.activity import activity_record
 from shops.models import ActivityKind, Shop
@@ -121,20 +127,15 @@ class OpeningImport(ImportKind):
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
         """Set-based, a statement per step for the whole batch, and each customer written
         once: its tier is decided here and goes in with the rest (see the module's docstring)."""
-        from loyalty.services import members_welcome_points, opening_points_grant
-        from loyalty.tiers import UpwardPlacement, customers_refresh_tiers
-
         rows = sorted(rows, key=lambda row: row.key)  # the same lock order in every import
         phones = [row.key for row in rows]
         now = timezone.now()
         # Lock the customers these phones already have: a second import of them waits here.
         before = {
             phone: (pk, member_since, tier_id, spent)
-            for phone, pk, member_since, tier_id, spent in Customer.objects.for_shop(shop)
-            .select_for_update()
-            .filter(phone__any=set(phones))
-            .order_by("pk")
-            .values_list("phone", "pk", "member_since", "tier", F("opening_revenue") + F("total_spent"))
+            for phone, pk, member_since, tier_id, spent in customers_lock(
+                Customer.objects.for_shop(shop).filter(phone__any=set(phones))
+            ).values_list("phone", "pk", "member_since", "tier", F("opening_revenue") + F("total_spent"))
         }
         placement = UpwardPlacement(shop)
         spends = placement.spends({pk: spent for pk, _since, _tier, spent in before.values()})
@@ -290,11 +291,7 @@ def _lock(shop: Shop, phones: list[str]) -> dict[str, int]:
     if not phones:
         return {}
     return dict(
-        Customer.objects.for_shop(shop)
-        .select_for_update()
-        .filter(phone__any=set(phones))
-        .order_by("pk")
-        .values_list("phone", "pk")
+        customers_lock(Customer.objects.for_shop(shop).filter(phone__any=set(phones))).values_list("phone", "pk")
     )
 
 
@@ -364,9 +361,9 @@ register_import(
             SKIPPED: gettext_lazy("Skipped: imported before"),
             ERROR: gettext_lazy("Error"),
         },
-        start_url="members:opening_import",
+        start_url="imports:opening",
         template_name="mau-nhap-du-lieu-dau-ky.xlsx",
-        template_url="members:opening_template",
+        template_url="imports:opening_template",
         intro=(
             gettext_lazy(
                 "Use this only for what customers bought outside Haravan, before the shop sold through it. Orders "
