@@ -19,13 +19,12 @@ before the member had a tier.
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.db import MAX_PARAMS, insert_rows, reserve_ids, values_table
+from core.db import insert_rows, reserve_ids, update_rows, update_rows_returning
 from core.formatting import format_date, format_vnd
 from core.numbers import NumberError, parse_amount
 from core.text import fold, is_email
@@ -301,48 +300,36 @@ def _add_to_existing(shop: Shop, rows: list[tuple], *, now) -> list[tuple[str, i
     or email takes the file's; a customer not yet a member becomes one; a tier given is
     set. Joined on the primary key: by phone, the planner may hash all the shop's customers
     for each batch. Returns (phone, id) of the customers updated."""
-    if not rows:
-        return []
-    meta = Customer._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in ("opening_revenue", "name", "search_name", "email", "tier"))]
-    table = meta.db_table
-    found: list[tuple[str, int]] = []
-    per_batch = MAX_PARAMS // len(fields)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_batch):
-            values, params, (pk, amount, name, search_name, email, tier) = values_table(
-                fields, rows[start : start + per_batch]
-            )
-            cursor.execute(
-                f"UPDATE {table} SET opening_revenue = {table}.opening_revenue + {amount}, "
-                f"name = CASE WHEN {table}.name = '' THEN {name} ELSE {table}.name END, "
-                f"search_name = CASE WHEN {table}.name = '' THEN {search_name} ELSE {table}.search_name END, "
-                f"email = CASE WHEN {table}.email = '' THEN {email} ELSE {table}.email END, "
-                f"member_since = COALESCE({table}.member_since, %s), "
-                f"tier_id = COALESCE({tier}, {table}.tier_id) "
-                f"FROM {values} WHERE {table}.id = {pk} AND {table}.shop_id = %s "
-                f"RETURNING {table}.phone, {table}.id",
-                [connection.ops.adapt_datetimefield_value(now), *params, shop.pk],
-            )
-            found.extend(cursor.fetchall())
-    return found
+    blank_name = "CASE WHEN {table}.name = '' THEN {new} ELSE {old} END"
+    return update_rows_returning(
+        Customer,
+        ["opening_revenue", "name", "search_name", "email", "tier", "member_since"],
+        [(*row, now) for row in rows],
+        expressions={
+            "opening_revenue": "{old} + {new}",
+            "name": blank_name,
+            "search_name": blank_name,
+            "email": "CASE WHEN {old} = '' THEN {new} ELSE {old} END",
+            "tier": "COALESCE({new}, {old})",
+            "member_since": "COALESCE({old}, {new})",
+        },
+        where="{table}.shop_id = %s",
+        where_params=[shop.pk],
+        returning=["phone", "id"],
+    )
 
 
 def _link_balances(job: ImportJob, ids: dict[str, int]) -> None:
     """Point this job's OpeningBalance rows of customers that did not exist before the
     batch at their customers."""
-    fields = [OpeningBalance._meta.get_field("phone"), Customer._meta.pk]
-    table = OpeningBalance._meta.db_table
-    items = list(ids.items())
-    per_batch = MAX_PARAMS // 2
-    with connection.cursor() as cursor:
-        for start in range(0, len(items), per_batch):
-            values, params, (phone, customer_id) = values_table(fields, items[start : start + per_batch])
-            cursor.execute(
-                f"UPDATE {table} SET customer_id = {customer_id} FROM {values} "
-                f"WHERE {table}.shop_id = %s AND {table}.phone = {phone} AND {table}.job_id = %s",
-                [*params, job.shop_id, job.pk],
-            )
+    update_rows(
+        OpeningBalance,
+        ["customer"],
+        list(ids.items()),
+        key="phone",
+        where="{table}.shop_id = %s AND {table}.job_id = %s",
+        where_params=[job.shop_id, job.pk],
+    )
 
 
 register_import(
