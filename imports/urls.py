@@ -8,21 +8,18 @@ from imports import views
 
 app_name = "imports"
 
+
+def _start_pages(address: str, kind: str, name: str) -> list:
+    """A kind's start page and the download of its template."""
+    return [
+        path(address, views.import_start_view, {"kind": kind}, name=name),
+        path(f"{address}template.xlsx", views.import_template_view, {"kind": kind}, name=f"{name}_template"),
+    ]
+
+
 urlpatterns = [
-    path("members/opening-balances/", views.import_start_view, {"kind": "opening"}, name="opening"),
-    path(
-        "members/opening-balances/template.xlsx",
-        views.import_template_view,
-        {"kind": "opening"},
-        name="opening_template",
-    ),
-    path("settings/loyalty/adjustments/", views.import_start_view, {"kind": "points"}, name="adjustments"),
-    path(
-        "settings/loyalty/adjustments/template.xlsx",
-        views.import_template_view,
-        {"kind": "points"},
-        name="adjustments_template",
-    ),
+    *_start_pages("members/opening-balances/", "opening", "opening"),
+    *_start_pages("settings/loyalty/adjustments/", "points", "adjustments"),
     path("members/imports/<int:pk>/", views.import_view, name="job"),
     path("members/imports/<int:pk>/status/", views.import_status_view, name="status"),
     path("members/imports/<int:pk>/confirm/", views.import_confirm_view, name="confirm"),
