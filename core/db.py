@@ -8,7 +8,7 @@ list instead.
 """
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -216,7 +216,16 @@ def update_rows_returning(
     return found
 
 
-def _update_batches(model, fields, rows, key, expressions, where, where_params, returning):
+def _update_batches(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    key: str,
+    expressions: dict[str, str],
+    where: str,
+    where_params: Sequence[Any],
+    returning: str,
+) -> Iterator[Any]:
     """Run the UPDATE of each batch of ``rows``, yielding its cursor once it ran."""
     if not rows or not fields:
         return

@@ -103,6 +103,7 @@ def group_delete_with_lists(*, shop: Shop, actor: User | None, group: CustomerGr
                     "on its page): wait until it is done, then delete."
                 )
             )
+        # A list waiting for its confirmation would add to a group that is gone: cancelled.
         imports_cancel(jobs=lists.filter(status=ImportJob.Status.READY))
         return group_delete(shop=shop, actor=actor, group=group, ip=ip)
 
