@@ -22,9 +22,10 @@ from django.db import connection
 from openpyxl import Workbook
 
 from core.db import current_database_url
+from imports.models import ImportJob
+from imports.services import import_upload
 from loyalty.services import loyalty_defaults_create
-from members.imports import import_upload
-from members.models import Customer, ImportJob
+from members.models import Customer
 from shops.models import Shop, User
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", 100_000))

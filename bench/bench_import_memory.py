@@ -21,8 +21,9 @@ from django.conf import settings
 from django.db import connection
 
 from core.db import current_database_url
+from imports.models import ImportJob
 from loyalty.services import loyalty_defaults_create
-from members.models import Customer, ImportJob
+from members.models import Customer
 from shops.models import ExportJob, Shop, User
 
 ROWS = int(os.environ.get("BENCH_MEMORY_ROWS", 1_000_000))

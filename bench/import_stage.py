@@ -24,7 +24,8 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from members.imports import import_analyse, import_run  # noqa: E402
+from imports.analysis import import_analyse  # noqa: E402
+from imports.services import import_run  # noqa: E402
 from shops.exports import export_run  # noqa: E402
 
 spent: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])

@@ -23,7 +23,7 @@ from django.conf import settings  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
-from members.models import ImportJob  # noqa: E402
+from imports.models import ImportJob  # noqa: E402
 from shops.models import User  # noqa: E402
 
 
@@ -39,7 +39,7 @@ path, user_id = Path(sys.argv[1]), int(sys.argv[2])
 settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]  # the test client's host
 client = Client()
 client.force_login(User.objects.get(pk=user_id))
-client.get(reverse("members:opening_import"))  # templates, URLs and translations loaded
+client.get(reverse("imports:opening"))  # templates, URLs and translations loaded
 boundary = "BenchBoundary7d1f"
 with tempfile.TemporaryFile() as body:
     body.write(
@@ -58,7 +58,7 @@ with tempfile.TemporaryFile() as body:
     started = time.perf_counter()
     response = client.request(
         REQUEST_METHOD="POST",
-        PATH_INFO=reverse("members:opening_import"),
+        PATH_INFO=reverse("imports:opening"),
         CONTENT_TYPE=f"multipart/form-data; boundary={boundary}",
         CONTENT_LENGTH=str(length),
         **{"wsgi.input": body},

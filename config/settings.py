@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "core",
     "shops",
     "members",
+    "imports",
     "loyalty",
     "campaigns",
     "messaging",
@@ -262,7 +263,8 @@ CELERY_BEAT_SCHEDULE = {
     "dashboard-refresh": {"task": "dashboard.tasks.refresh_dashboards", "schedule": 60.0},
     # Messages due (retries, waits after an account problem) and ones left by a dead worker.
     "messaging-outbox": {"task": "messaging.tasks.send_due", "schedule": 60.0},
-    # Files of imports finished IMPORT_FILE_KEEP_DAYS ago (their reports are kept).
+    # Files of imports finished IMPORT_FILE_KEEP_DAYS ago (their reports are kept). The task
+    # (imports.tasks.purge_import_files) keeps the name it had when it lived in members.
     "import-files-purge": {"task": "members.tasks.purge_import_files", "schedule": 3600.0},
 }
 

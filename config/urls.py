@@ -13,6 +13,8 @@ urlpatterns = [
     path("favicon.ico", favicon_view),
     path("", include("shops.urls")),
     path("", include("haravan.urls")),
+    # The import pages keep the addresses they had under /members/ and /settings/loyalty/.
+    path("", include("imports.urls")),
     path("overview/", include("dashboard.urls")),
     path("members/", include("members.urls")),
     path("campaigns/", include("campaigns.urls")),

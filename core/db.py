@@ -8,7 +8,7 @@ list instead.
 """
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -180,27 +180,86 @@ def bulk_update_rows(objects: Sequence[Model], fields: Sequence[str]) -> int:
     return update_rows(type(objects[0]), fields, [[getattr(obj, name) for name in attnames] for obj in objects])
 
 
-def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:
-    """Write ``fields`` of the rows given as (primary key, *values), in one UPDATE … FROM
-    (VALUES …) joined on the primary key per batch. Returns the rows updated."""
+def update_rows(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    key: str = "pk",
+    expressions: dict[str, str] | None = None,
+    where: str = "",
+    where_params: Sequence[Any] = (),
+) -> int:
+    """Write ``fields`` of the rows given as (key, *values), in one UPDATE … FROM (VALUES …)
+    joined on ``key`` (the primary key, or another column that finds each row) per batch.
+    Returns the rows updated. See ``update_rows_returning`` for the options."""
+    updated = 0
+    for cursor in _update_batches(model, fields, rows, key, expressions or {}, where, where_params, ""):
+        updated += cursor.rowcount
+    return updated
+
+
+def update_rows_returning(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    returning: Sequence[str],
+    key: str = "pk",
+    expressions: dict[str, str] | None = None,
+    where: str = "",
+    where_params: Sequence[Any] = (),
+) -> list[tuple]:
+    """``update_rows``, returning the ``returning`` columns of each row updated.
+
+    ``expressions``: a field's SQL where it is not simply set to the value given, with
+    ``{new}`` for the value, ``{old}`` for the column as it was and ``{table}`` for the
+    table (``"{old} + {new}"`` adds to it). ``where``: a condition every row must meet as
+    well (``"{table}.shop_id = %s"``), its parameters in ``where_params``."""
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(f"{table}.{quote(model._meta.get_field(name).column)}" for name in returning)
+    found: list[tuple] = []
+    for cursor in _update_batches(
+        model, fields, rows, key, expressions or {}, where, where_params, f" RETURNING {columns}"
+    ):
+        found.extend(cursor.fetchall())
+    return found
+
+
+def _update_batches(
+    model: type[Model],
+    fields: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    key: str,
+    expressions: dict[str, str],
+    where: str,
+    where_params: Sequence[Any],
+    returning: str,
+) -> Iterator[Any]:
+    """Run the UPDATE of each batch of ``rows``, yielding its cursor once it ran."""
     if not rows or not fields:
-        return 0
+        return
     meta = model._meta
-    columns = [meta.pk, *(meta.get_field(name) for name in fields)]
+    columns = [meta.pk if key == "pk" else meta.get_field(key), *(meta.get_field(name) for name in fields)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
+    condition = f" AND {where.format(table=table)}" if where else ""
     per_batch = max(1, MAX_PARAMS // len(columns)) if connection.vendor != "postgresql" else 50_000
-    updated = 0
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_batch):
             values, params, refs = values_table(columns, _prepared(columns, rows[start : start + per_batch]))
-            assignments = ", ".join(f"{quote(f.column)} = {ref}" for f, ref in zip(columns[1:], refs[1:], strict=True))
-            cursor.execute(
-                f"UPDATE {table} SET {assignments} FROM {values} WHERE {table}.{quote(meta.pk.column)} = {refs[0]}",
-                params,
+            assignments = ", ".join(
+                f"{quote(f.column)} = "
+                + expressions.get(f.name, "{new}").format(new=ref, old=f"{table}.{quote(f.column)}", table=table)
+                for f, ref in zip(columns[1:], refs[1:], strict=True)
             )
-            updated += cursor.rowcount
-    return updated
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} FROM {values} "
+                f"WHERE {table}.{quote(columns[0].column)} = {refs[0]}{condition}{returning}",
+                [*params, *where_params],
+            )
+            yield cursor
 
 
 def reserve_ids(model: type[Model], count: int) -> list[int] | None:

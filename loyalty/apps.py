@@ -7,4 +7,4 @@ class LoyaltyConfig(AppConfig):
     verbose_name = _("Loyalty")
 
     def ready(self) -> None:
-        from loyalty import imports  # noqa: F401  (registers the bulk point adjustments)
+        from loyalty import bulk_adjustments, opening  # noqa: F401  (register their imports)

@@ -189,3 +189,27 @@ class TierRecalculation(ShopOwned):
         if self.status == self.Status.DONE:
             return 100
         return min(99, int(self.done * 100 / self.total)) if self.total else 0
+
+
+class OpeningBalance(ShopOwned):
+    """A phone's opening revenue (DTDauKy), brought in once: the unique constraint on
+    (shop, phone) is what makes every later import of that phone a no-op, even two imports
+    confirmed at the same moment."""
+
+    shop = shop_key(db_index=False)  # (shop, phone) is unique
+    phone = models.CharField(max_length=16)
+    customer = models.ForeignKey(
+        "members.Customer", on_delete=models.PROTECT, null=True, related_name="opening_balances"
+    )
+    job = models.ForeignKey("imports.ImportJob", on_delete=models.PROTECT, related_name="+")
+    row = models.PositiveIntegerField()
+    amount = models.BigIntegerField()
+    created_customer = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "members_openingbalance"  # where it was made, before it moved with its import
+        constraints = [models.UniqueConstraint(fields=["shop", "phone"], name="opening_balance_once_per_phone")]
+
+    def __str__(self) -> str:
+        return f"{self.phone}: {self.amount}"

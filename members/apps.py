@@ -7,10 +7,7 @@ class MembersConfig(AppConfig):
     verbose_name = _("Customers and members")
 
     def ready(self) -> None:
-        from members import opening, phone_lists  # noqa: F401  (register the opening-balance and phone-list imports)
-        from members.import_files import import_report_rows
         from members.selectors import customer_export_rows
         from shops.exports import register_exporter
 
         register_exporter("members", filename_prefix="ho-so-thanh-vien", exporter=customer_export_rows)
-        register_exporter("import_report", filename_prefix="bao-cao-nhap-du-lieu", exporter=import_report_rows)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members import import_views, views
+from members import views
 
 app_name = "members"
 
@@ -19,17 +19,4 @@ urlpatterns = [
     path("groups/<int:pk>/upload/", views.group_upload_view, name="group_upload"),
     path("groups/<int:pk>/delete/", views.group_delete_view, name="group_delete"),
     path("groups/<int:pk>/remove/<int:customer_id>/", views.group_remove_view, name="group_remove"),
-    path("opening-balances/", import_views.import_start_view, {"kind": "opening"}, name="opening_import"),
-    path(
-        "opening-balances/template.xlsx",
-        import_views.import_template_view,
-        {"kind": "opening"},
-        name="opening_template",
-    ),
-    path("imports/<int:pk>/", import_views.import_view, name="import"),
-    path("imports/<int:pk>/status/", import_views.import_status_view, name="import_status"),
-    path("imports/<int:pk>/confirm/", import_views.import_confirm_view, name="import_confirm"),
-    path("imports/<int:pk>/cancel/", import_views.import_cancel_view, name="import_cancel"),
-    path("imports/<int:pk>/resume/", import_views.import_resume_view, name="import_resume"),
-    path("imports/<int:pk>/report/", import_views.import_report_view, name="import_report"),
 ]

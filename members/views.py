@@ -14,6 +14,10 @@ from core.http import client_ip
 from core.pagination import CappedPaginator
 from core.spreadsheets import SpreadsheetError
 from core.text import without_marks
+from imports.models import ImportJob
+from imports.phone_lists import GroupBusy, group_delete_with_lists
+from imports.selectors import group_phone_lists
+from imports.services import import_upload
 from loyalty import membership
 from loyalty.forms import PointsAdjustForm
 from loyalty.services import AdjustmentError, points_adjust
@@ -26,8 +30,7 @@ from members.forms import (
     GroupRulesForm,
     PhoneListForm,
 )
-from members.imports import import_upload
-from members.models import Customer, CustomerGroup, ImportJob
+from members.models import Customer, CustomerGroup
 from members.pages import member_detail_page, member_list_page
 from members.phones import format_phone_national
 from members.selectors import CustomerFilters, customer_filter, group_list, group_members
@@ -39,7 +42,6 @@ from shops.exports import export_request
 from shops.models import User
 
 PAGE_SIZE = 50
-RECENT_UPLOADS = 5
 
 
 @shop_member_required
@@ -219,14 +221,7 @@ def group_detail_view(request, pk: int):
 def _group_page(request, group: CustomerGroup, *, rules_form, upload_form, status: int = 200):
     customers = group_members(group=group).order_by("-pk").only("pk", "name", "phone", "member_since", "total_spent")
     page = CappedPaginator(customers, PAGE_SIZE).get_page(request.GET.get("page"))
-    uploads = (
-        ImportJob.objects.for_shop(request.shop)
-        .filter(group=group)
-        .exclude(status=ImportJob.Status.CANCELLED)
-        .defer("file_content", "report_content")[:RECENT_UPLOADS]
-        if rules_form is None
-        else []
-    )
+    uploads = group_phone_lists(shop=request.shop, group=group) if rules_form is None else []
     return render(
         request,
         "members/group.html",
@@ -248,8 +243,8 @@ def group_delete_view(request, pk: int):
     group = get_object_or_404(CustomerGroup.objects.for_shop(request.shop), pk=pk)
     if request.method == "POST":
         try:
-            size = services.group_delete(shop=request.shop, actor=request.user, group=group, ip=client_ip(request))
-        except services.GroupBusy as error:
+            size = group_delete_with_lists(shop=request.shop, actor=request.user, group=group, ip=client_ip(request))
+        except GroupBusy as error:
             messages.error(request, str(error))
             return redirect("members:group", pk=group.pk)
         messages.success(
@@ -299,7 +294,7 @@ def group_upload_view(request, pk: int):
         except SpreadsheetError as error:
             form.add_error("file", str(error))
         else:
-            return redirect("members:import", pk=job.pk)
+            return redirect("imports:job", pk=job.pk)
     return _group_page(request, group, rules_form=None, upload_form=form, status=400)
 
 

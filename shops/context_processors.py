@@ -7,7 +7,7 @@ SETTINGS_MENU = [
     (_("Loyalty"), "loyalty:settings"),
     (_("Messaging"), "messaging:settings"),
     (_("Haravan"), "haravan:connection"),
-    (_("Opening balances"), "members:opening_import"),
+    (_("Opening balances"), "imports:opening"),
     (_("Shop and staff"), "shops:settings"),
 ]
 MAIN_MENU = [

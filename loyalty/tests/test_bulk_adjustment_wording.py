@@ -6,9 +6,9 @@ import re
 
 from openpyxl import load_workbook
 
+from imports import analysis, services
 from loyalty.tests.test_bulk_adjustments import HEADERS, member
-from members import imports
-from members.tests.test_opening_import import xlsx
+from loyalty.tests.test_opening_import import xlsx
 from shops.exports import export_run
 from shops.models import ExportJob
 
@@ -30,11 +30,11 @@ def _outcomes(owner_client, job) -> list[str]:
 
 def test_the_preview_says_will_be_adjusted_and_the_result_says_adjusted(owner_client, shop, owner):
     member(shop, "+84912345678", "Mai")
-    job = imports.import_upload(
+    job = services.import_upload(
         shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx",
         content=xlsx([["0912345678", "Tặng điểm tri ân", 50], ["0909999999", "Tặng", 10]], headers=HEADERS),
     )  # fmt: skip
-    imports.import_analyse(job_id=job.pk)
+    analysis.import_analyse(job_id=job.pk)
 
     preview = owner_client.get(f"/members/imports/{job.pk}/").content.decode()
     assert _facts(preview, "import-preview") == [("Sẽ điều chỉnh", "1"), ("Lỗi", "1")]
@@ -42,8 +42,8 @@ def test_the_preview_says_will_be_adjusted_and_the_result_says_adjusted(owner_cl
     assert _outcomes(owner_client, job) == ["Sẽ điều chỉnh", "Lỗi"]
 
     job.refresh_from_db()
-    imports.import_confirm(job=job, actor=owner, ip=None)
-    imports.import_run(job_id=job.pk)
+    services.import_confirm(job=job, actor=owner, ip=None)
+    services.import_run(job_id=job.pk)
 
     done = owner_client.get(f"/members/imports/{job.pk}/").content.decode()
     assert _facts(done, "import-result") == [("Đã điều chỉnh", "1"), ("Lỗi", "1")]

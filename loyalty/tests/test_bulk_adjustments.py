@@ -2,26 +2,27 @@ import io
 
 from openpyxl import load_workbook
 
+from imports import analysis, services
+from imports import report as import_report
 from loyalty.membership import members_activate
 from loyalty.models import PointEntry
 from loyalty.services import points_balance_mismatches
-from members import import_report, imports
+from loyalty.tests.test_opening_import import xlsx
 from members.models import Customer
 from members.tests.factories import CustomerFactory
-from members.tests.test_opening_import import xlsx
 
 HEADERS = ["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"]
 
 
 def run(shop, owner, rows):
-    job = imports.import_upload(
+    job = services.import_upload(
         shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx", content=xlsx(rows, headers=HEADERS)
     )
-    imports.import_analyse(job_id=job.pk)
+    analysis.import_analyse(job_id=job.pk)
     job.refresh_from_db()
     preview = (dict(job.preview), {p["row"]: p["reason"] for p in job.problems})
-    imports.import_confirm(job=job, actor=owner, ip=None)
-    imports.import_run(job_id=job.pk)
+    services.import_confirm(job=job, actor=owner, ip=None)
+    services.import_run(job_id=job.pk)
     job.refresh_from_db()
     return job, preview
 
@@ -82,8 +83,8 @@ def test_a_batch_applied_twice_adjusts_once(shop, owner):
     mai = member(shop, "+84912345678", "Mai")
     job, _preview = run(shop, owner, [["0912345678", "Tặng", 50]])
 
-    imports.import_resume(job=job)  # a done job is not taken again
-    imports.import_run(job_id=job.pk)
+    services.import_resume(job=job)  # a done job is not taken again
+    services.import_run(job_id=job.pk)
 
     mai.refresh_from_db()
     assert mai.points_balance == 50 and PointEntry.objects.filter(source="import").count() == 1

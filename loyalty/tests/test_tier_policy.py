@@ -4,12 +4,13 @@ import datetime
 
 import pytest
 
+from imports.models import ImportJob
 from loyalty.membership import members_activate
-from loyalty.models import Tier, TierChange, TierRecalculation, TierSettings
+from loyalty.models import OpeningBalance, Tier, TierChange, TierRecalculation, TierSettings
 from loyalty.orders import order_record
 from loyalty.tests.test_tiers import _tier_post
 from loyalty.tiers import tier_recalculation_run, tier_reviews_start, tier_settings_read, tiers_read
-from members.models import Customer, ImportJob, OpeningBalance
+from members.models import Customer
 from members.records import CustomerData, OrderData
 from shops.models import ActivityEntry
 

@@ -13,9 +13,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from core.db import any_of_sql, insert_rows, update_rows
-from loyalty.models import Tier, TierChange, TierSettings
+from loyalty.models import OpeningBalance, Tier, TierChange, TierSettings
 from loyalty.tiers.reads import tier_settings_read, tiers_read
-from members.models import Customer, OpeningBalance, Order, live_orders_sql
+from members.models import Customer, Order, live_orders_sql
 from shops.models import Shop
 
 TIER_REFRESH_CHUNK = 5_000

@@ -5,7 +5,6 @@ app above it; membership, points and tiers follow in ``loyalty`` (``loyalty.orde
 from members.services.customers import customer_update_contact, customers_upsert
 from members.services.groups import (
     PHONE_HEADERS,
-    GroupBusy,
     group_add_customers,
     group_create,
     group_delete,
@@ -17,7 +16,6 @@ from members.services.orders import PAID_STATUSES, apply_order_totals, customers
 __all__ = [
     "PAID_STATUSES",
     "PHONE_HEADERS",
-    "GroupBusy",
     "apply_order_totals",
     "customer_update_contact",
     "customers_refresh_totals",

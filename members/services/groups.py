@@ -3,11 +3,10 @@
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.formatting import format_int
-from members.models import CustomerGroup, CustomerGroupMember, ImportJob
+from members.models import CustomerGroup, CustomerGroupMember
 from members.selectors import group_members
 from shops.activity import activity_record
 from shops.models import ActivityKind, Shop, User
@@ -26,30 +25,12 @@ def group_update(*, group: CustomerGroup, name: str, rules: dict | None = None) 
     group.save(update_fields=["name", "rules", "updated_at"])
 
 
-class GroupBusy(Exception):
-    """A group is not deleted while a phone list is being read or added to it."""
-
-
 def group_delete(*, shop: Shop, actor: User | None, group: CustomerGroup, ip: str | None = None) -> int:
     """Delete a group (its membership rows, not its customers), logged with what it was.
-    Returns how many customers it held."""
+    Returns how many customers it held. A group's phone lists (imports) are checked first
+    by ``imports.phone_lists.group_delete_with_lists``, which calls this."""
     with transaction.atomic():
-        from members.imports import imports_cancel
-
         group = CustomerGroup.objects.select_for_update().get(pk=group.pk)
-        # Locked, so that no list is confirmed between this check and the deletion.
-        lists = ImportJob.objects.filter(group=group)
-        statuses = set(lists.select_for_update().values_list("status", flat=True))
-        busy = {ImportJob.Status.ANALYSING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.FAILED}
-        if statuses & busy:
-            raise GroupBusy(
-                _(
-                    "A phone list is being read or added to this group, or stopped before it was added (resume it "
-                    "on its page): wait until it is done, then delete."
-                )
-            )
-        # A list waiting for its confirmation would add to a group that is gone: cancelled.
-        imports_cancel(jobs=lists.filter(status=ImportJob.Status.READY))
         size = group_members(group=group).count()
         activity_record(
             shop=shop,

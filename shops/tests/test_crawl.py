@@ -17,9 +17,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from openpyxl import Workbook
 
+from imports import analysis, services
+from imports.models import ImportJob
 from loyalty.services import shop_open
-from members import imports
-from members.models import Customer, CustomerGroup, ImportJob
+from members.models import Customer, CustomerGroup
 from shops.exports import export_run
 from shops.models import ExportJob, Shop, User
 from shops.tests.factories import TEST_PASSWORD, UserFactory
@@ -89,7 +90,7 @@ def _opening_file() -> bytes:
 def _upload(client, url: str, name: str, content: bytes) -> str:
     """Upload a file, let the worker read it, and return the job's page."""
     response = client.post(url, {"file": SimpleUploadedFile(name, content)})
-    imports.import_analyse(job_id=ImportJob.objects.latest("pk").pk)  # the worker
+    analysis.import_analyse(job_id=ImportJob.objects.latest("pk").pk)  # the worker
     return response["Location"]
 
 
@@ -110,7 +111,7 @@ def _a_day_of_work(client) -> list[str]:
     phones = _upload(client, f"/members/groups/{group.pk}/upload/", "ds.xlsx", _sheet(["DienThoai"], ["0912345678"]))
     job_id = int(done.strip("/").split("/")[-1])
     client.post(f"/members/imports/{job_id}/confirm/")
-    imports.import_run(job_id=job_id)
+    services.import_run(job_id=job_id)
     client.post(f"{cancelled}cancel/")
     led_to = [done, waiting, cancelled, refused, points, phones]
     for post in (f"{done}report/", "/settings/activity/export/"):

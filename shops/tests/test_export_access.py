@@ -3,9 +3,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from members import imports
-from members.models import ImportJob
-from members.tests.test_import_pages import xlsx
+from imports import analysis, services
+from imports.models import ImportJob
+from imports.tests.test_import_pages import xlsx
 from shops.exports import export_run
 from shops.models import ExportJob
 
@@ -32,9 +32,9 @@ def import_report(client, owner):
         "/members/opening-balances/", {"file": SimpleUploadedFile("dau-ky.xlsx", xlsx([["Mai", "0912345678", "", 1]]))}
     )
     job = ImportJob.objects.get()
-    imports.import_analyse(job_id=job.pk)
+    analysis.import_analyse(job_id=job.pk)
     client.post(f"/members/imports/{job.pk}/confirm/")
-    imports.import_run(job_id=job.pk)
+    services.import_run(job_id=job.pk)
     client.post(f"/members/imports/{job.pk}/report/")
     client.logout()
     return built(ExportJob.objects.get(kind="import_report"))

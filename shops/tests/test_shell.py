@@ -5,8 +5,9 @@ import re
 
 import pytest
 
+from imports.models import ImportJob
 from loyalty.membership import members_activate
-from members.models import Customer, ImportJob
+from members.models import Customer
 
 
 def active_items(page: str) -> list[str]:

@@ -7,9 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from core import blobs
-from members import import_storage, imports
-from members.models import Customer, ImportJob
-from members.tests.test_opening_import import confirm_and_run, refused, upload
+from imports import services
+from imports import storage as import_storage
+from imports.models import ImportJob
+from loyalty.tests.test_opening_import import confirm_and_run, refused, upload
+from members.models import Customer
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +57,7 @@ def test_a_csv_that_stops_being_utf8_far_down_is_refused_as_not_utf8(shop, owner
 
 
 def test_the_report_reads_the_file_again_after_the_preview(shop, owner):
-    from members.import_report import report_rows
+    from imports.report import report_rows
 
     job = upload(shop, owner, csv_bytes(3), name="dau-ky.csv")
 
@@ -67,7 +69,7 @@ def test_the_report_reads_the_file_again_after_the_preview(shop, owner):
 
 
 def test_a_job_whose_file_was_dropped_reads_as_empty(shop, owner):
-    job = imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.csv", content=csv_bytes(1))
+    job = services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.csv", content=csv_bytes(1))
     ImportJob.objects.filter(pk=job.pk).update(file_content=b"")
 
     with import_storage.import_file_open(job_id=job.pk) as file:

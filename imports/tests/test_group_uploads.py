@@ -11,8 +11,9 @@ from django.utils import timezone
 from conftest import wait_for
 from core.spreadsheets import read_numbered_rows
 from core.tests.bombs import padded_blank_rows_bomb
-from members import imports, tasks
-from members.models import CustomerGroupMember, ImportJob
+from imports import analysis, reading, services, tasks
+from imports.models import ImportJob
+from members.models import CustomerGroupMember
 from members.services import group_create
 from members.tests.factories import CustomerFactory
 from members.tests.test_groups import xlsx
@@ -43,7 +44,7 @@ def no_reading_here(monkeypatch):
     def refuse(**kwargs):
         raise AssertionError("a spreadsheet was read in the web request")
 
-    monkeypatch.setattr(imports, "read_numbered_rows", refuse)
+    monkeypatch.setattr(reading, "read_numbered_rows", refuse)
 
 
 def post_list(client, group, content: bytes, name: str = "ds.xlsx"):
@@ -65,8 +66,8 @@ def test_staff_upload_a_phone_list_see_what_matches_confirm_and_the_customers_ar
     assert (job.kind, job.group, job.status, queued) == ("phones", group, "analysing", [("analyse", job.pk)])
     assert not CustomerGroupMember.objects.exists()
 
-    monkeypatch.setattr(imports, "read_numbered_rows", read_numbered_rows)  # the worker reads the file
-    imports.import_analyse(job_id=job.pk)
+    monkeypatch.setattr(reading, "read_numbered_rows", read_numbered_rows)  # the worker reads the file
+    analysis.import_analyse(job_id=job.pk)
     page = staff_client.get(f"/members/imports/{job.pk}/").content.decode()
     assert 'Khớp khách hàng: thêm vào nhóm</dt><dd data-outcome="matched">3' in page
     assert 'Không khớp khách hàng nào</dt><dd data-outcome="unmatched">1' in page and "0909 000 111" in page
@@ -75,7 +76,7 @@ def test_staff_upload_a_phone_list_see_what_matches_confirm_and_the_customers_ar
     assert not CustomerGroupMember.objects.exists()  # nothing before the confirmation
 
     staff_client.post(f"/members/imports/{job.pk}/confirm/")
-    imports.import_run(job_id=job.pk)
+    services.import_run(job_id=job.pk)
 
     assert {m.customer.name for m in CustomerGroupMember.objects.filter(group=group)} == {"Nguyễn Thị Mai",
                                                                                           "Trần Văn Nam"}  # fmt: skip
@@ -97,9 +98,9 @@ def test_a_list_without_headers_is_read_from_its_first_column(staff_client, shop
 
     post_list(staff_client, group, "\ufeff0987654321;Hoa\n0912345678;Mai\n".encode(), name="ds.csv")
     job = ImportJob.objects.get()
-    imports.import_analyse(job_id=job.pk)
-    imports.import_confirm(job=job, actor=job.uploaded_by, ip=None)
-    imports.import_run(job_id=job.pk)
+    analysis.import_analyse(job_id=job.pk)
+    services.import_confirm(job=job, actor=job.uploaded_by, ip=None)
+    services.import_run(job_id=job.pk)
 
     assert {m.customer.name for m in CustomerGroupMember.objects.filter(group=group)} == {"Lê Thị Hoa",
                                                                                           "Nguyễn Thị Mai"}  # fmt: skip
@@ -128,9 +129,9 @@ def test_a_file_refused_before_it_is_kept_says_why_next_to_the_field(staff_clien
 
 def test_staff_see_a_phone_list_job_but_not_an_owners_opening_import(staff_client, shop, owner, staff, queued):
     group = group_create(shop=shop, name="G", kind="static")
-    phones = imports.import_upload(shop=shop, actor=staff, ip=None, kind="phones", name="a.csv", content=b"1",
+    phones = services.import_upload(shop=shop, actor=staff, ip=None, kind="phones", name="a.csv", content=b"1",
                                    group=group)  # fmt: skip
-    opening = imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="b.csv", content=b"1")
+    opening = services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="b.csv", content=b"1")
 
     assert staff_client.get(f"/members/imports/{phones.pk}/").status_code == 200
     assert staff_client.get(f"/members/imports/{opening.pk}/").status_code == 403

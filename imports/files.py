@@ -1,5 +1,5 @@
 """How long an import keeps its file: a refused or cancelled file is dropped at once (by
-``members.imports``: only the refusal is kept); a finished job keeps its file for
+``imports.services``: only the refusal is kept); a finished job keeps its file for
 IMPORT_FILE_KEEP_DAYS, for its report, then (``import_files_purge``, run by beat) the report's
 rows are kept compressed on the job and the file is dropped. The report reads either. A
 preview left that long without a confirmation is cancelled, and its file dropped."""
@@ -15,9 +15,9 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from members.import_report import report_rows
-from members.imports import imports_cancel
-from members.models import ImportJob
+from imports.models import ImportJob
+from imports.report import report_rows
+from imports.services import imports_cancel
 from shops.models import Shop
 
 _DROPPED = (ImportJob.Status.REFUSED, ImportJob.Status.CANCELLED)

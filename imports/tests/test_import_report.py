@@ -7,10 +7,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from members import imports
+from imports import analysis, services
+from loyalty.tests.test_opening_import import HEADERS, confirm_and_run, upload, xlsx
 from members.models import Customer
 from members.tests.factories import CustomerFactory
-from members.tests.test_opening_import import HEADERS, confirm_and_run, upload, xlsx
 from shops.exports import export_run
 from shops.models import ExportJob
 
@@ -72,7 +72,7 @@ def test_the_preview_report_and_the_points_report_read_the_same_way(owner_client
 
     mai = CustomerFactory(shop=shop, phone="+84912345678", name="Mai")
     members_activate(shop=shop, actor=None, customer_ids=[mai.pk])
-    job = imports.import_upload(
+    job = services.import_upload(
         shop=shop,
         actor=owner,
         ip=None,
@@ -83,7 +83,7 @@ def test_the_preview_report_and_the_points_report_read_the_same_way(owner_client
             headers=["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"],
         ),
     )
-    imports.import_analyse(job_id=job.pk)
+    analysis.import_analyse(job_id=job.pk)
 
     header, rows, _sheet = report(owner_client, job)
 

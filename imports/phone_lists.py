@@ -6,20 +6,26 @@ A list needs no template: the phones are the column headed DienThoai (or another
 phone), else the first column, with or without a row of headers. A phone listed twice is
 added once. Confirming adds the customers the phones match to the group; the preview and the
 report list the phones that match nobody and the cells that are not phones.
+
+A group with lists is deleted here (``group_delete_with_lists``): its lists are checked and
+a waiting one cancelled before members' ``group_delete``, in the same transaction.
 """
 
 from typing import Any
 
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.text import fold
-from members.imports import ERROR, ImportKind, Outcome, Row, RowError, register_import
-from members.models import Customer, CustomerGroupMember, ImportJob
+from imports.kinds import ERROR, ImportKind, Outcome, Row, RowError, register_import
+from imports.models import ImportJob
+from imports.services import imports_cancel
+from members.models import Customer, CustomerGroup, CustomerGroupMember
 from members.phones import InvalidPhone, normalize_phone
-from members.services import PHONE_HEADERS, group_add_customers
-from shops.models import Shop
+from members.services import PHONE_HEADERS, group_add_customers, group_delete
+from shops.models import Shop, User
 
 PHONE = "DienThoai"
 MATCHED = "matched"
@@ -74,6 +80,32 @@ class PhoneListImport(ImportKind):
 
     def start_title(self, job: ImportJob) -> str:
         return job.group.name if job.group_id else _("Customer groups")
+
+
+class GroupBusy(Exception):
+    """A group is not deleted while a phone list is being read or added to it."""
+
+
+def group_delete_with_lists(*, shop: Shop, actor: User | None, group: CustomerGroup, ip: str | None = None) -> int:
+    """Delete a group (``members.services.group_delete``) unless a phone list is being read
+    or added to it (GroupBusy); a list waiting for its confirmation is cancelled, since it
+    would add to a group that is gone. Returns how many customers the group held."""
+    with transaction.atomic():
+        group = CustomerGroup.objects.select_for_update().get(pk=group.pk)
+        # Locked, so that no list is confirmed between this check and the deletion.
+        lists = ImportJob.objects.filter(group=group)
+        statuses = set(lists.select_for_update().values_list("status", flat=True))
+        busy = {ImportJob.Status.ANALYSING, ImportJob.Status.QUEUED, ImportJob.Status.RUNNING, ImportJob.Status.FAILED}
+        if statuses & busy:
+            raise GroupBusy(
+                _(
+                    "A phone list is being read or added to this group, or stopped before it was added (resume it "
+                    "on its page): wait until it is done, then delete."
+                )
+            )
+        # A list waiting for its confirmation would add to a group that is gone: cancelled.
+        imports_cancel(jobs=lists.filter(status=ImportJob.Status.READY))
+        return group_delete(shop=shop, actor=actor, group=group, ip=ip)
 
 
 register_import(

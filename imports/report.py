@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 from django.utils.translation import gettext as _
 
-from members.import_rows import reported_value
-from members.import_storage import import_file_open
-from members.imports import ERROR, ImportKind, Outcome, Row, _chunks, _outcomes, _rows, cell_text, import_kind
-from members.models import ImportJob
+from imports.kinds import ERROR, ImportKind, Outcome, Row, import_kind
+from imports.models import ImportJob
+from imports.reading import chunks, decide_outcomes, read_rows
+from imports.rows import cell_text, reported_value
+from imports.storage import import_file_open
 
 
 def template_xlsx(kind: ImportKind) -> bytes:
@@ -56,8 +57,8 @@ def report_rows(*, job: ImportJob) -> tuple[list[str], int, Iterator[list]]:
     def rows() -> Iterator[list]:
         decide = applied if done else (lambda good: kind.preview(job.shop, good))
         with import_file_open(job_id=job.pk) as file:
-            for batch in _chunks(_rows(kind, job.shop, job, file, job.repeated_keys)):
-                for row, outcome in zip(batch, _outcomes(kind, batch, decide), strict=True):
+            for batch in chunks(read_rows(kind, job.shop, job, file, job.repeated_keys)):
+                for row, outcome in zip(batch, decide_outcomes(kind, batch, decide), strict=True):
                     cells = [cell_text(row.cells.get(h)) for h in kind.headers]
                     read = blank if row.error else _read_cells(kind, row)
                     label = kind.label(outcome.code, applied=done)

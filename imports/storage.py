@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import IO
 
 from core.blobs import blob_open, blob_store, stream_sha256
-from members.models import ImportJob
+from imports.models import ImportJob
 
 file_sha256 = stream_sha256
 

@@ -7,10 +7,13 @@ import pytest
 from django.db import connections
 from openpyxl import Workbook, load_workbook
 
+from core import spreadsheets
+from imports import analysis, kinds, reading, services
+from imports import report as import_report
+from imports.models import ImportJob
 from loyalty.membership import members_activate
-from loyalty.models import EarningSettings, PointEntry
-from members import import_report, imports
-from members.models import Customer, ImportJob, OpeningBalance
+from loyalty.models import EarningSettings, OpeningBalance, PointEntry
+from members.models import Customer
 from members.tests.factories import CustomerFactory
 from shops.models import ActivityEntry, ActivityKind
 
@@ -29,15 +32,15 @@ def xlsx(rows, headers=HEADERS) -> bytes:
 
 
 def upload(shop, owner, content, name="dau-ky.xlsx") -> ImportJob:
-    job = imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name=name, content=content)
-    imports.import_analyse(job_id=job.pk)
+    job = services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name=name, content=content)
+    analysis.import_analyse(job_id=job.pk)
     job.refresh_from_db()
     return job
 
 
 def confirm_and_run(job, owner) -> ImportJob:
-    imports.import_confirm(job=job, actor=owner, ip=None)
-    imports.import_run(job_id=job.pk)
+    services.import_confirm(job=job, actor=owner, ip=None)
+    services.import_run(job_id=job.pk)
     job.refresh_from_db()
     return job
 
@@ -179,18 +182,18 @@ def test_a_member_already_keeps_their_member_since(shop, owner):
 
 def test_a_job_is_confirmed_once_however_often_the_button_is_pressed(shop, owner):
     job = upload(shop, owner, xlsx([["Mai", "0912345678", "", 1]]))
-    imports.import_confirm(job=job, actor=owner, ip=None)
+    services.import_confirm(job=job, actor=owner, ip=None)
 
-    with pytest.raises(imports.ImportStateError):
-        imports.import_confirm(job=job, actor=owner, ip=None)
+    with pytest.raises(services.ImportStateError):
+        services.import_confirm(job=job, actor=owner, ip=None)
 
 
 def test_a_worker_that_dies_mid_import_leaves_it_resumable_and_nothing_twice(shop, owner, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 3)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 3)
     rows = [[f"Khách {i}", f"09012345{i:02d}", "", 1_000_000] for i in range(10)]
     job = upload(shop, owner, xlsx(rows))
-    imports.import_confirm(job=job, actor=owner, ip=None)
-    kind = imports.import_kind("opening")
+    services.import_confirm(job=job, actor=owner, ip=None)
+    kind = kinds.import_kind("opening")
     real_apply = type(kind).apply
     calls = {"n": 0}
 
@@ -202,7 +205,7 @@ def test_a_worker_that_dies_mid_import_leaves_it_resumable_and_nothing_twice(sho
 
     monkeypatch.setattr(type(kind), "apply", dying_apply)
     with pytest.raises(RuntimeError):
-        imports.import_run(job_id=job.pk)
+        services.import_run(job_id=job.pk)
     job.refresh_from_db()
     assert (job.status, job.rows_done, job.cursor) == (
         "running",
@@ -211,8 +214,8 @@ def test_a_worker_that_dies_mid_import_leaves_it_resumable_and_nothing_twice(sho
     )  # two batches in (rows 2-7), the third rolled back
     assert Customer.objects.count() == 6
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 4)  # batches cut elsewhere this time (e.g. a new release)
-    imports.import_run(job_id=job.pk)  # the task delivered again
+    monkeypatch.setattr(reading, "BATCH_SIZE", 4)  # batches cut elsewhere this time (e.g. a new release)
+    services.import_run(job_id=job.pk)  # the task delivered again
 
     job.refresh_from_db()
     assert (job.status, job.rows_done, job.counts) == ("done", 10, {"new": 10})
@@ -222,19 +225,19 @@ def test_a_worker_that_dies_mid_import_leaves_it_resumable_and_nothing_twice(sho
 
 @pytest.mark.django_db(transaction=True)
 def test_two_overlapping_files_confirmed_at_once_apply_each_phone_once(shop, owner, monkeypatch):
-    monkeypatch.setattr(imports, "BATCH_SIZE", 7)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 7)
     first = [[f"A{i}", f"09012340{i:02d}", "", 1_000_000] for i in range(40)]
     second = [[f"B{i}", f"09012340{i:02d}", "", 2_000_000] for i in range(20, 60)]  # 20 phones overlap
     jobs = [upload(shop, owner, xlsx(first)), upload(shop, owner, xlsx(second))]
     for job in jobs:
-        imports.import_confirm(job=job, actor=owner, ip=None)
+        services.import_confirm(job=job, actor=owner, ip=None)
     barrier = threading.Barrier(2)
     errors = []
 
     def work(job_id):
         try:
             barrier.wait()
-            imports.import_run(job_id=job_id)
+            services.import_run(job_id=job_id)
         except Exception as error:  # pragma: no cover - reported below
             errors.append(error)
         finally:
@@ -283,18 +286,18 @@ def test_an_empty_sheet_and_a_sheet_without_rows_are_refused(shop, owner):
 
 def test_not_a_spreadsheet_and_old_xls_files_get_a_message_saying_what_to_do(shop, owner):
     assert "xlsx" in refused(shop, owner, b"\x89PNG\r\n\x1a\n" + b"0" * 100)
-    with pytest.raises(imports.SpreadsheetError, match="xlsx"):
-        imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="cu.xls", content=b"\xd0\xcf")
-    with pytest.raises(imports.SpreadsheetError):
-        imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="anh.png", content=b"x")
+    with pytest.raises(spreadsheets.SpreadsheetError, match="xlsx"):
+        services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="cu.xls", content=b"\xd0\xcf")
+    with pytest.raises(spreadsheets.SpreadsheetError):
+        services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="anh.png", content=b"x")
     assert ImportJob.objects.count() == 1  # the refused .xlsx only: the others were never kept
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_kept(shop, owner, settings):
     settings.IMPORT_MAX_BYTES = 1024
 
-    with pytest.raises(imports.SpreadsheetError, match="MB"):
-        imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.csv", content=b"x" * 2048)
+    with pytest.raises(spreadsheets.SpreadsheetError, match="MB"):
+        services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.csv", content=b"x" * 2048)
     assert not ImportJob.objects.exists()
 
 
@@ -389,7 +392,7 @@ def test_a_phone_repeated_batches_apart_is_an_error_on_every_row_in_preview_comm
     from core import spreadsheets
 
     monkeypatch.setattr(spreadsheets, "CALAMINE_MAX_SHEET_BYTES", -1 if streamed else 2**40)
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(reading, "BATCH_SIZE", 2)
     CustomerFactory(shop=shop, phone="+84912345678", name="Mai")
     rows = [
         ["Mai", "0912345678", "", 100],  # row 2: would add to Mai, but the phone comes again on rows 6 and 7
@@ -422,7 +425,7 @@ def test_a_phone_repeated_batches_apart_is_an_error_on_every_row_in_preview_comm
 
 
 def test_the_problems_shown_are_the_first_ones_in_row_order_even_when_repeats_come_late(shop, owner, monkeypatch):
-    monkeypatch.setattr(imports, "PROBLEMS_SHOWN", 3)
+    monkeypatch.setattr(analysis, "PROBLEMS_SHOWN", 3)
     rows = [["Lặp", "0912345678", "", 1], *[[f"Sai {i}", "1", "", 1] for i in range(5)], ["Lặp", "0912345678", "", 1]]
 
     job = upload(shop, owner, xlsx(rows))
@@ -502,7 +505,7 @@ def test_on_the_12_month_basis_the_import_counts_recent_orders_and_the_amount_on
 def test_a_customer_a_sync_adds_while_the_batch_runs_gets_the_amount_tier_and_balance(shop, owner, monkeypatch):
     """Between the batch's lock and its insert, a Haravan sync may create the same phone:
     the row then completes that customer, as if they had been there."""
-    from members import opening
+    from loyalty import opening
 
     reserve = opening.reserve_ids
 
@@ -529,7 +532,8 @@ def test_a_customer_a_sync_adds_while_the_batch_runs_gets_the_amount_tier_and_ba
 def test_tally_finds_repeated_keys_of_any_shape():
     """The analysis keeps phones as ints in flat arrays; a key that is no E.164 phone has
     a number of its own, and a repeat of either is found, each of its rows an error."""
-    from members.imports import ERROR, Outcome, Row, _Tally, import_kind
+    from imports.analysis import _Tally
+    from imports.kinds import ERROR, Outcome, Row, import_kind
 
     tally = _Tally(import_kind(ImportJob.Kind.OPENING))
     keys = ["+84912345678", "K-1", "+84912345679", "K-1", "+84912345678", "+840123", "+84912345678"]

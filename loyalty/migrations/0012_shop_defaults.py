@@ -22,6 +22,6 @@ def shop_defaults(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("loyalty", "0010_tier_recalculation_upward_only")]
+    dependencies = [("loyalty", "0011_opening_balance_moved_here")]
 
     operations = [migrations.RunPython(shop_defaults, migrations.RunPython.noop)]

@@ -18,11 +18,11 @@ from django.db import connection, transaction
 
 from core.db import insert_rows, values_table
 from core.formatting import format_int, format_vnd
-from members.models import ImportJob, ImportRow
+from imports.models import ImportJob, ImportRow
 from members.phones import format_phone_national
 
 if TYPE_CHECKING:
-    from members.imports import ImportKind, Outcome, Row
+    from imports.kinds import ImportKind, Outcome, Row
 
 PAGE_SIZE = 100
 FLAGGED = "flagged"  # the filter of rows with a flag; never an outcome's code

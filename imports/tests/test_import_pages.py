@@ -4,8 +4,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from members import imports
-from members.models import Customer, ImportJob
+from imports import analysis, services
+from imports.models import ImportJob
+from members.models import Customer
 from shops.models import ExportJob
 
 
@@ -36,7 +37,7 @@ def test_upload_preview_confirm_and_result_pages(owner_client, shop):
     assert response.url == f"/members/imports/{job.pk}/"
     assert "Đang đọc file" in owner_client.get(response.url).content.decode()
 
-    imports.import_analyse(job_id=job.pk)  # the worker
+    analysis.import_analyse(job_id=job.pk)  # the worker
     page = owner_client.get(response.url).content.decode()
     assert "Chưa có gì được ghi" in page and "Xác nhận nhập" in page and "DienThoai" in page
     assert not Customer.objects.exists()
@@ -44,7 +45,7 @@ def test_upload_preview_confirm_and_result_pages(owner_client, shop):
     owner_client.post(f"/members/imports/{job.pk}/confirm/")
     status = owner_client.get(f"/members/imports/{job.pk}/status/").json()
     assert status["status"] == "queued" and status["rows_total"] == 2
-    imports.import_run(job_id=job.pk)  # the worker
+    services.import_run(job_id=job.pk)  # the worker
 
     page = owner_client.get(response.url).content.decode()
     assert "Đã nhập xong" in page and "Tải báo cáo (.xlsx)" in page
@@ -64,7 +65,7 @@ def test_a_refused_upload_says_why_on_the_same_page_and_keeps_nothing(owner_clie
 def test_a_cancelled_preview_cannot_be_confirmed(owner_client):
     post_file(owner_client, xlsx([["Mai", "0912345678", "", 1]]))
     job = ImportJob.objects.get()
-    imports.import_analyse(job_id=job.pk)
+    analysis.import_analyse(job_id=job.pk)
 
     owner_client.post(f"/members/imports/{job.pk}/cancel/")
     owner_client.post(f"/members/imports/{job.pk}/confirm/")
@@ -81,7 +82,7 @@ def test_imports_are_for_the_owner(staff_client, url):
 
 
 def test_another_shops_import_is_not_found(client, other_owner, owner, shop):
-    job = imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.xlsx", content=xlsx([]))
+    job = services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.xlsx", content=xlsx([]))
     client.force_login(other_owner)
 
     assert client.get(f"/members/imports/{job.pk}/").status_code == 404

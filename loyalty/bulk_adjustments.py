@@ -14,10 +14,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.numbers import NumberError, parse_number
+from imports.kinds import ERROR, ImportKind, Outcome, Row, RowError, register_import
+from imports.models import ImportJob
+from imports.rows import cell_text
 from loyalty.models import PointEntry
 from loyalty.services import customers_refresh_points, earning_settings_read, expiry_for
-from members.imports import ERROR, ImportKind, Outcome, Row, RowError, cell_text, register_import
-from members.models import Customer, ImportJob
+from members.locks import customers_lock
+from members.models import Customer
 from members.phones import InvalidPhone, format_phone_national, normalize_phone
 from shops.models import Shop
 
@@ -85,10 +88,7 @@ class PointsImport(ImportKind):
         phones = sorted({row.key for row in rows})
         customers = {
             customer.phone: customer
-            for customer in Customer.objects.for_shop(shop)
-            .select_for_update()
-            .filter(phone__any=set(phones))
-            .order_by("pk")
+            for customer in customers_lock(Customer.objects.for_shop(shop).filter(phone__any=set(phones)))
         }
         outcomes, _balances = self._decide(rows, customers)
         settings = earning_settings_read(shop)
@@ -140,9 +140,9 @@ register_import(
         unique_keys=False,
         outcome_labels={ADJUSTED: gettext_lazy("Adjustment applied"), ERROR: gettext_lazy("Error")},
         preview_labels={ADJUSTED: gettext_lazy("Will be adjusted")},
-        start_url="loyalty:adjustments",
+        start_url="imports:adjustments",
         template_name="mau-dieu-chinh-diem.xlsx",
-        template_url="loyalty:adjustments_template",
+        template_url="imports:adjustments_template",
         intro=(
             gettext_lazy(
                 "Add or take points for many members at once: one row per adjustment, with the member's phone "

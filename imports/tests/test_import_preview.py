@@ -5,10 +5,11 @@ import re
 
 import pytest
 
-from members import import_rows, imports
-from members.models import ImportRow
+from imports import rows as import_rows
+from imports import services
+from imports.models import ImportRow
+from loyalty.tests.test_opening_import import confirm_and_run, upload, xlsx
 from members.tests.factories import CustomerFactory
-from members.tests.test_opening_import import confirm_and_run, upload, xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +116,7 @@ def test_a_large_file_is_paged_by_row_and_a_late_page_costs_what_the_first_does(
 def test_the_preview_rows_go_once_the_import_is_confirmed_or_cancelled(
     shop, owner, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from members import tasks
+    from imports import tasks
 
     monkeypatch.setattr(tasks.drop_import_rows, "delay", tasks.drop_import_rows)  # the worker, here
     kept = upload(shop, owner, xlsx([["Mai", "0912345678", "", 1]]))
@@ -124,7 +125,7 @@ def test_the_preview_rows_go_once_the_import_is_confirmed_or_cancelled(
 
     confirm_and_run(kept, owner)
     with django_capture_on_commit_callbacks(execute=True):
-        imports.import_cancel(job=dropped)
+        services.import_cancel(job=dropped)
 
     assert not ImportRow.objects.exists()
 

@@ -19,18 +19,23 @@ before the member had a tier.
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.db import MAX_PARAMS, insert_rows, reserve_ids, values_table
+from core.db import insert_rows, reserve_ids, update_rows, update_rows_returning
 from core.formatting import format_date, format_vnd
 from core.numbers import NumberError, parse_amount
 from core.text import fold, is_email
-from members.imports import ERROR, ImportKind, Outcome, Row, RowError, cell_text, register_import
-from members.models import Customer, ImportJob, OpeningBalance
+from imports.kinds import ERROR, ImportKind, Outcome, Row, RowError, register_import
+from imports.models import ImportJob
+from imports.rows import cell_text
+from loyalty.models import OpeningBalance
+from loyalty.services import members_welcome_points, opening_points_grant
+from loyalty.tiers import UpwardPlacement, customers_refresh_tiers
+from members.locks import customers_lock
+from members.models import Customer
 from members.phones import InvalidPhone, normalize_phone
 from shops.activity import activity_record
 from shops.models import ActivityKind, Shop
@@ -121,20 +126,15 @@ class OpeningImport(ImportKind):
     def apply(self, shop: Shop, job: ImportJob, rows: list[Row]) -> list[Outcome]:
         """Set-based, a statement per step for the whole batch, and each customer written
         once: its tier is decided here and goes in with the rest (see the module's docstring)."""
-        from loyalty.services import members_welcome_points, opening_points_grant
-        from loyalty.tiers import UpwardPlacement, customers_refresh_tiers
-
         rows = sorted(rows, key=lambda row: row.key)  # the same lock order in every import
         phones = [row.key for row in rows]
         now = timezone.now()
         # Lock the customers these phones already have: a second import of them waits here.
         before = {
             phone: (pk, member_since, tier_id, spent)
-            for phone, pk, member_since, tier_id, spent in Customer.objects.for_shop(shop)
-            .select_for_update()
-            .filter(phone__any=set(phones))
-            .order_by("pk")
-            .values_list("phone", "pk", "member_since", "tier", F("opening_revenue") + F("total_spent"))
+            for phone, pk, member_since, tier_id, spent in customers_lock(
+                Customer.objects.for_shop(shop).filter(phone__any=set(phones))
+            ).values_list("phone", "pk", "member_since", "tier", F("opening_revenue") + F("total_spent"))
         }
         placement = UpwardPlacement(shop)
         spends = placement.spends({pk: spent for pk, _since, _tier, spent in before.values()})
@@ -290,11 +290,7 @@ def _lock(shop: Shop, phones: list[str]) -> dict[str, int]:
     if not phones:
         return {}
     return dict(
-        Customer.objects.for_shop(shop)
-        .select_for_update()
-        .filter(phone__any=set(phones))
-        .order_by("pk")
-        .values_list("phone", "pk")
+        customers_lock(Customer.objects.for_shop(shop).filter(phone__any=set(phones))).values_list("phone", "pk")
     )
 
 
@@ -304,48 +300,36 @@ def _add_to_existing(shop: Shop, rows: list[tuple], *, now) -> list[tuple[str, i
     or email takes the file's; a customer not yet a member becomes one; a tier given is
     set. Joined on the primary key: by phone, the planner may hash all the shop's customers
     for each batch. Returns (phone, id) of the customers updated."""
-    if not rows:
-        return []
-    meta = Customer._meta
-    fields = [meta.pk, *(meta.get_field(name) for name in ("opening_revenue", "name", "search_name", "email", "tier"))]
-    table = meta.db_table
-    found: list[tuple[str, int]] = []
-    per_batch = MAX_PARAMS // len(fields)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_batch):
-            values, params, (pk, amount, name, search_name, email, tier) = values_table(
-                fields, rows[start : start + per_batch]
-            )
-            cursor.execute(
-                f"UPDATE {table} SET opening_revenue = {table}.opening_revenue + {amount}, "
-                f"name = CASE WHEN {table}.name = '' THEN {name} ELSE {table}.name END, "
-                f"search_name = CASE WHEN {table}.name = '' THEN {search_name} ELSE {table}.search_name END, "
-                f"email = CASE WHEN {table}.email = '' THEN {email} ELSE {table}.email END, "
-                f"member_since = COALESCE({table}.member_since, %s), "
-                f"tier_id = COALESCE({tier}, {table}.tier_id) "
-                f"FROM {values} WHERE {table}.id = {pk} AND {table}.shop_id = %s "
-                f"RETURNING {table}.phone, {table}.id",
-                [connection.ops.adapt_datetimefield_value(now), *params, shop.pk],
-            )
-            found.extend(cursor.fetchall())
-    return found
+    blank_name = "CASE WHEN {table}.name = '' THEN {new} ELSE {old} END"
+    return update_rows_returning(
+        Customer,
+        ["opening_revenue", "name", "search_name", "email", "tier", "member_since"],
+        [(*row, now) for row in rows],
+        expressions={
+            "opening_revenue": "{old} + {new}",
+            "name": blank_name,
+            "search_name": blank_name,
+            "email": "CASE WHEN {old} = '' THEN {new} ELSE {old} END",
+            "tier": "COALESCE({new}, {old})",
+            "member_since": "COALESCE({old}, {new})",
+        },
+        where="{table}.shop_id = %s",
+        where_params=[shop.pk],
+        returning=["phone", "id"],
+    )
 
 
 def _link_balances(job: ImportJob, ids: dict[str, int]) -> None:
     """Point this job's OpeningBalance rows of customers that did not exist before the
     batch at their customers."""
-    fields = [OpeningBalance._meta.get_field("phone"), Customer._meta.pk]
-    table = OpeningBalance._meta.db_table
-    items = list(ids.items())
-    per_batch = MAX_PARAMS // 2
-    with connection.cursor() as cursor:
-        for start in range(0, len(items), per_batch):
-            values, params, (phone, customer_id) = values_table(fields, items[start : start + per_batch])
-            cursor.execute(
-                f"UPDATE {table} SET customer_id = {customer_id} FROM {values} "
-                f"WHERE {table}.shop_id = %s AND {table}.phone = {phone} AND {table}.job_id = %s",
-                [*params, job.shop_id, job.pk],
-            )
+    update_rows(
+        OpeningBalance,
+        ["customer"],
+        list(ids.items()),
+        key="phone",
+        where="{table}.shop_id = %s AND {table}.job_id = %s",
+        where_params=[job.shop_id, job.pk],
+    )
 
 
 register_import(
@@ -364,9 +348,9 @@ register_import(
             SKIPPED: gettext_lazy("Skipped: imported before"),
             ERROR: gettext_lazy("Error"),
         },
-        start_url="members:opening_import",
+        start_url="imports:opening",
         template_name="mau-nhap-du-lieu-dau-ky.xlsx",
-        template_url="members:opening_template",
+        template_url="imports:opening_template",
         intro=(
             gettext_lazy(
                 "Use this only for what customers bought outside Haravan, before the shop sold through it. Orders "

@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 
 from core.tests.bombs import padded_blank_rows_bomb
-from members import imports, tasks
-from members.import_files import import_files_purge, import_report_rows
-from members.models import Customer, ImportJob
-from members.tests.test_opening_import import HEADERS, confirm_and_run, upload, xlsx
+from imports import kinds, services, tasks
+from imports.files import import_files_purge, import_report_rows
+from imports.models import ImportJob
+from loyalty.tests.test_opening_import import HEADERS, confirm_and_run, upload, xlsx
+from members.models import Customer
 
 BOMB = "File .xlsx này khi giải nén lớn bất thường"
 
@@ -37,9 +38,9 @@ def test_a_refused_file_is_not_kept(shop, owner):
 def test_a_file_whose_reading_failed_unexpectedly_is_refused_not_kept_and_cannot_be_resumed(
     shop, owner, owner_client, monkeypatch
 ):
-    job = imports.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.xlsx",
+    job = services.import_upload(shop=shop, actor=owner, ip=None, kind="opening", name="a.xlsx",
                                 content=xlsx([["Mai", "0912345678", "", 1]]))  # fmt: skip
-    monkeypatch.setattr(imports.import_kind("opening"), "preview", lambda *args, **kwargs: 1 / 0)
+    monkeypatch.setattr(kinds.import_kind("opening"), "preview", lambda *args, **kwargs: 1 / 0)
 
     with pytest.raises(ZeroDivisionError):
         tasks.analyse_import(job.pk)
