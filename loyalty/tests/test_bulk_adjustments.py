@@ -1,21 +1,17 @@
-import io
-
-from openpyxl import load_workbook
-
+from core.tests.spreadsheets import xlsx_bytes, xlsx_sheet
 from loyalty.models import PointEntry
 from loyalty.services import points_balance_mismatches
 from members import import_report, imports
 from members.models import Customer
 from members.services import members_activate
 from members.tests.factories import CustomerFactory
-from members.tests.test_opening_import import xlsx
 
 HEADERS = ["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"]
 
 
 def run(shop, owner, rows):
     job = imports.import_upload(
-        shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx", content=xlsx(rows, headers=HEADERS)
+        shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx", content=xlsx_bytes(rows, headers=HEADERS)
     )
     imports.import_analyse(job_id=job.pk)
     job.refresh_from_db()
@@ -40,7 +36,7 @@ def member(shop, phone, name, points=0):
 def test_the_template_has_the_three_headers_and_an_example(owner_client):
     response = owner_client.get("/settings/loyalty/adjustments/template.xlsx")
 
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = xlsx_sheet(response.content)
     assert [cell.value for cell in sheet[1]] == HEADERS
     assert sheet["A2"].value == "0912345678" and sheet["A2"].number_format == "@"
 

@@ -1,22 +1,10 @@
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from openpyxl import Workbook
 
 from members import imports
 from members.models import Customer, ImportJob
+from members.tests.test_opening_import import xlsx
 from shops.models import ExportJob
-
-
-def xlsx(rows) -> bytes:
-    workbook = Workbook()
-    workbook.active.append(["HoTen", "DienThoai", "Email", "DTDauKy"])
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def post_file(client, content, name="dau-ky.xlsx"):

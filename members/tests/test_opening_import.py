@@ -5,8 +5,8 @@ import zipfile
 
 import pytest
 from django.db import connections
-from openpyxl import Workbook, load_workbook
 
+from core.tests.spreadsheets import csv_bytes, xlsx_bytes, xlsx_rewritten, xlsx_sheet
 from loyalty.models import EarningSettings, PointEntry
 from members import import_report, imports
 from members.models import Customer, ImportJob, OpeningBalance
@@ -18,14 +18,8 @@ HEADERS = ["HoTen", "DienThoai", "Email", "DTDauKy"]
 
 
 def xlsx(rows, headers=HEADERS) -> bytes:
-    workbook = Workbook()
-    if headers:
-        workbook.active.append(headers)
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """An opening-balance file: the template's headers, then ``rows``."""
+    return xlsx_bytes(rows, headers=headers)
 
 
 def upload(shop, owner, content, name="dau-ky.xlsx") -> ImportJob:
@@ -49,7 +43,7 @@ def problems(job) -> dict[int, str]:
 def test_the_template_has_exactly_the_four_headers_an_example_and_the_phone_column_as_text(owner_client):
     response = owner_client.get("/members/opening-balances/template.xlsx")
 
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = xlsx_sheet(response.content)
     assert [cell.value for cell in sheet[1]] == HEADERS
     assert [cell.value for cell in sheet[2]] == ["Nguyễn Văn A", "0912345678", "nguyenvana@example.com", 1500000]
     assert sheet["B2"].number_format == "@" and sheet["B50"].number_format == "@"
@@ -302,20 +296,8 @@ def test_formulas_are_refused_with_the_cell_named(shop, owner):
     assert "D3" in refused(shop, owner, xlsx([["Mai", "0912345678", "", 1], ["Nam", "0382345678", "", "=D2*2"]]))
 
 
-def _rewrite_sheet(content: bytes, change) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = change(data)
-            target.writestr(item, data)
-    return buffer.getvalue()
-
-
 def test_a_sheet_that_claims_a_million_rows_but_holds_two_is_read_as_two(shop, owner):
-    content = _rewrite_sheet(
+    content = xlsx_rewritten(
         xlsx([["Mai", "0912345678", "", 1], ["Nam", "0382345678", "", 2]]),
         lambda data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data),
     )
@@ -327,7 +309,7 @@ def test_a_sheet_that_claims_a_million_rows_but_holds_two_is_read_as_two(shop, o
 
 
 def test_a_value_far_beyond_the_columns_is_refused_before_calamine_builds_its_grid(shop, owner):
-    content = _rewrite_sheet(
+    content = xlsx_rewritten(
         xlsx([["Mai", "0912345678", "", 1]]),
         lambda data: data.replace(
             b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
@@ -348,7 +330,7 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes(shop, owner):
 
 
 def test_csv_in_utf8_with_a_bom_reads_vietnamese_names(shop, owner):
-    content = 'HoTen,DienThoai,Email,DTDauKy\r\nNguyễn Thị Mai,0912345678,,"1.500.000"\r\n'.encode("utf-8-sig")
+    content = csv_bytes([["Nguyễn Thị Mai", "0912345678", "", "1.500.000"]], headers=HEADERS, encoding="utf-8-sig")
 
     job = confirm_and_run(upload(shop, owner, content, name="dau-ky.csv"), owner)
 
@@ -357,7 +339,7 @@ def test_csv_in_utf8_with_a_bom_reads_vietnamese_names(shop, owner):
 
 
 def test_csv_that_is_not_utf8_says_how_to_save_it(shop, owner):
-    content = "HoTen,DienThoai,Email,DTDauKy\r\nHélène,0912345678,,1\r\n".encode("cp1252")
+    content = csv_bytes([["Hélène", "0912345678", "", 1]], headers=HEADERS, encoding="cp1252")
 
     assert "UTF-8" in refused(shop, owner, content, name="dau-ky.csv")
 

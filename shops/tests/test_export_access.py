@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from members import imports
 from members.models import ImportJob
-from members.tests.test_import_pages import xlsx
+from members.tests.test_opening_import import xlsx
 from shops.exports import export_run
 from shops.models import ExportJob
 
