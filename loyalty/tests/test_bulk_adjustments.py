@@ -1,6 +1,7 @@
 from core.tests.spreadsheets import xlsx_bytes, xlsx_sheet
 from loyalty.models import PointEntry
 from loyalty.services import points_balance_mismatches
+from loyalty.tests.factories import PointEntryFactory
 from members import import_report, imports
 from members.models import Customer
 from members.services import members_activate
@@ -26,9 +27,7 @@ def member(shop, phone, name, points=0):
     customer = CustomerFactory(shop=shop, phone=phone, name=name)
     members_activate(shop=shop, actor=None, customer_ids=[customer.pk])
     if points:
-        PointEntry.objects.create(
-            shop=shop, customer=customer, kind="adjust", points=points, source="staff", source_id="x", key=phone
-        )
+        PointEntryFactory(shop=shop, customer=customer, points=points, source_id="x", key=phone)
         Customer.objects.filter(pk=customer.pk).update(points_balance=points)
     return customer
 

@@ -11,7 +11,7 @@ from loyalty.models import EarningSettings, PointEntry
 from members import import_report, imports
 from members.models import Customer, ImportJob, OpeningBalance
 from members.services import members_activate
-from members.tests.factories import CustomerFactory
+from members.tests.factories import CustomerFactory, OrderFactory
 from shops.models import ActivityEntry, ActivityKind
 
 HEADERS = ["HoTen", "DienThoai", "Email", "DTDauKy"]
@@ -459,7 +459,6 @@ def test_on_the_12_month_basis_the_import_counts_recent_orders_and_the_amount_on
     import datetime
 
     from loyalty.models import TierSettings
-    from members.models import Order
 
     TierSettings.objects.update_or_create(shop=shop, defaults={"basis": TierSettings.Basis.LAST_12_MONTHS})
     recent, old = (CustomerFactory(shop=shop, phone=f"+8438234567{n}") for n in (8, 9))
@@ -467,8 +466,7 @@ def test_on_the_12_month_basis_the_import_counts_recent_orders_and_the_amount_on
     now = datetime.datetime.now(datetime.UTC)
     for number, (customer, days_ago) in enumerate([(recent, 30), (old, 500)]):
         created = now - datetime.timedelta(days=days_ago)
-        Order.objects.create(shop=shop, customer=customer, external_id=str(number), total=4_000_000,
-                             paid_amount=4_000_000, financial_status="paid", created_at=created)  # fmt: skip
+        OrderFactory(shop=shop, customer=customer, external_id=str(number), total=4_000_000, created_at=created)
     Customer.objects.filter(pk__in=[recent.pk, old.pk]).update(total_spent=4_000_000)
 
     content = xlsx([["A", "0382345678", "", 1_500_000], ["B", "0382345679", "", 1_500_000]])
