@@ -166,3 +166,61 @@ def artifacts_dir():
 
     settings.ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
     return settings.ARTIFACTS_DIR
+
+
+@pytest.fixture
+def busy_shop(shop, owner, staff):
+    """The shop as a few weeks of use leave it, for the pages' query budgets: the defaults a
+    new shop gets, members in tiers with orders, points and messages, a static and a rule
+    group, a finished export, a Haravan connection with a sync, and the overview's figures."""
+    import datetime
+    import types
+
+    from django.utils import timezone
+
+    from dashboard.services import dashboard_refresh
+    from haravan.models import HaravanConnection, SyncJob
+    from loyalty.membership import members_activate
+    from loyalty.orders import order_record
+    from loyalty.services import loyalty_defaults_create, points_adjust
+    from members.services import group_add_customers, group_create
+    from members.tests.factories import CustomerFactory, OrderDataFactory
+    from messaging.tests.factories import MessageFactory
+    from shops.exports import export_request, export_run
+
+    loyalty_defaults_create(shop=shop)
+    now = timezone.now()
+    customers = [
+        CustomerFactory(shop=shop, name=name, phone=phone, email=email, city="Hà Nội")
+        for name, phone, email in [
+            ("Nguyễn Thị Mai", "+84912345678", "mai@example.vn"),
+            ("Trần Văn Nam", "+84382345678", ""),
+            ("Lê Thị Hoa", "+84987654321", "hoa@example.vn"),
+            ("Phạm Minh Khoa", "+84901234567", "khoa@example.vn"),
+        ]
+    ]
+    member, *others = customers
+    members_activate(
+        shop=shop, actor=staff, customer_ids=[c.pk for c in customers[:3]], when=now - datetime.timedelta(days=60)
+    )
+    for number, (customer, total, days_ago) in enumerate(
+        [(member, 6_000_000, 40), (member, 1_500_000, 10), (others[0], 800_000, 5), (others[1], 12_000_000, 2)], 1
+    ):
+        created = now - datetime.timedelta(days=days_ago)
+        order_record(shop=shop, data=OrderDataFactory(external_id=str(number), phone=customer.phone, total=total,
+                                                      created_at=created))  # fmt: skip
+    points_adjust(shop=shop, actor=staff, customer_id=member.pk, points=50, reason="Quà tri ân", request_key="b1",
+                  ip=None)  # fmt: skip
+    MessageFactory(shop=shop, customer=member, recipient=member.email, created_by=staff)
+    static = group_create(shop=shop, name="Khách hội chợ", kind="static")
+    group_add_customers(group=static, customer_ids=[member.pk, others[0].pk])
+    rules = group_create(shop=shop, name="VIP Hà Nội", kind="rules", rules={"member": "yes", "city": "hà nội"})
+    export = export_request(shop=shop, actor=owner, ip=None, kind="activity", params={}, required_role="owner")
+    export_run(job_id=export.pk)
+    HaravanConnection.objects.create(shop=shop, store_name="Hoa Mai", access_token="token", client_secret="secret")
+    sync = SyncJob.objects.create(shop=shop, kind=SyncJob.Kind.FULL, status=SyncJob.Status.DONE, finished_at=now)
+    dashboard_refresh(shop=shop)
+    return types.SimpleNamespace(
+        shop=shop, owner=owner, staff=staff, member=member, customers=customers, static_group=static,
+        rules_group=rules, export=export, sync=sync,
+    )  # fmt: skip

@@ -5,24 +5,14 @@ import io
 import os
 import zipfile
 
-from openpyxl import Workbook
-
-SHEET = "xl/worksheets/sheet1.xml"
-
-
-def _workbook(headers: tuple[str, ...]) -> bytes:
-    workbook = Workbook()
-    workbook.active.append(list(headers))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+from core.tests.spreadsheets import SHEET, xlsx_bytes
 
 
 def with_sheet(headers: tuple[str, ...], write_rows, *, level: int = 6, pad_bytes: int = 0) -> bytes:
     """A valid .xlsx whose sheet is the headers' row, then what ``write_rows(stream)`` writes;
     ``pad_bytes`` of random bytes stored (not compressed) beside it keep the file's overall
     compression ratio ordinary."""
-    source = zipfile.ZipFile(io.BytesIO(_workbook(headers)))
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes(headers=headers)))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as target:
         for item in source.infolist():

@@ -8,7 +8,8 @@ import pytest
 
 from core import spreadsheet_limits, spreadsheets
 from core.spreadsheets import SpreadsheetError, read_numbered_rows
-from core.tests.bombs import SHEET, padded_blank_rows_bomb, patch_declared_size, with_sheet
+from core.tests.bombs import padded_blank_rows_bomb, patch_declared_size, with_sheet
+from core.tests.spreadsheets import SHEET, xlsx_bytes
 
 BOMB = "File .xlsx này khi giải nén lớn bất thường"
 BLANK = "Trang tính có hơn 100.000 dòng trống liền nhau"
@@ -133,14 +134,7 @@ def test_a_few_rows_numbered_far_apart_are_refused_before_calamine_builds_a_grid
 
 
 def test_large_shared_strings_are_read_by_the_stream_not_held_by_calamine(monkeypatch):
-    from openpyxl import Workbook
-
-    workbook = Workbook()
-    workbook.active.append(["DienThoai"])
-    workbook.active.append(["0912345678"])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    source = zipfile.ZipFile(buffer)
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["0912345678"]], headers=["DienThoai"])))
     unused = b"".join(b"<si><t>%d</t></si>" % n for n in range(20_000))
     rewritten = io.BytesIO()
     with zipfile.ZipFile(rewritten, "w", zipfile.ZIP_DEFLATED) as target:

@@ -1,25 +1,13 @@
 """The streaming .xlsx reader, used for sheets too large to hold in memory, reads what
 calamine reads, and refuses what the calamine path refuses."""
 
-import io
-import zipfile
-
 import pytest
-from openpyxl import Workbook
 from openpyxl.cell.rich_text import CellRichText, TextBlock
 from openpyxl.cell.text import InlineFont
 
 from core import spreadsheets
 from core.spreadsheets import SpreadsheetError, read_numbered_rows
-
-
-def xlsx(fill, write_only=False) -> bytes:
-    workbook = Workbook(write_only=write_only)
-    sheet = workbook.create_sheet("Sheet") if write_only else workbook.active
-    fill(sheet)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+from core.tests.spreadsheets import xlsx_bytes, xlsx_rewritten
 
 
 def rows(content: bytes, *, streamed: bool, monkeypatch) -> list[tuple[int, list]]:
@@ -58,7 +46,7 @@ def test_the_stream_reads_what_calamine_reads(monkeypatch, write_only):
 
     else:
         fill = fill_shared
-    content = xlsx(fill, write_only=write_only)
+    content = xlsx_bytes(fill=fill, write_only=write_only)
 
     streamed = rows(content, streamed=True, monkeypatch=monkeypatch)
 
@@ -70,7 +58,7 @@ def test_the_stream_reads_what_calamine_reads(monkeypatch, write_only):
 
 
 def test_the_stream_reads_rich_text_gaps_and_row_numbers_as_shown(monkeypatch):
-    streamed = dict(rows(xlsx(fill_shared), streamed=True, monkeypatch=monkeypatch))
+    streamed = dict(rows(xlsx_bytes(fill=fill_shared), streamed=True, monkeypatch=monkeypatch))
 
     assert streamed[3] == ["A & B <c>", 912345679, "", 1500000.5]
     assert 4 not in streamed  # the empty row is not there, and the next keeps its number
@@ -92,7 +80,8 @@ def test_the_stream_refuses_a_formula_naming_its_cell(monkeypatch):
         sheet.append(["HoTen", "DTDauKy"])
         sheet["B5"] = "=1+2"
 
-    assert "B5" in refused(xlsx(fill), monkeypatch) and "công thức" in refused(xlsx(fill), monkeypatch)
+    message = refused(xlsx_bytes(fill=fill), monkeypatch)
+    assert "B5" in message and "công thức" in message
 
 
 def test_the_stream_refuses_a_value_beyond_the_columns_it_reads(monkeypatch):
@@ -101,19 +90,11 @@ def test_the_stream_refuses_a_value_beyond_the_columns_it_reads(monkeypatch):
         sheet["AA3"] = "ghi chú"
         sheet["XFD9"].style = "Comma"  # a styled empty cell far away is harmless
 
-    message = refused(xlsx(fill), monkeypatch)
+    message = refused(xlsx_bytes(fill=fill), monkeypatch)
     assert "AA3" in message and "A đến H" in message
 
 
 def test_the_stream_refuses_broken_xml(monkeypatch):
-    content = xlsx(fill_shared)
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as broken:
-        for info in source.infolist():
-            data = source.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</sheetData>", b"<row><c>")
-            broken.writestr(info, data)
+    content = xlsx_rewritten(xlsx_bytes(fill=fill_shared), lambda data: data.replace(b"</sheetData>", b"<row><c>"))
 
-    assert "bị hỏng" in refused(buffer.getvalue(), monkeypatch)
+    assert "bị hỏng" in refused(content, monkeypatch)

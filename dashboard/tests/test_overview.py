@@ -10,7 +10,7 @@ from loyalty.membership import members_activate
 from loyalty.orders import order_record, orders_record
 from loyalty.services import points_adjust
 from members.models import Customer
-from members.records import CustomerData, OrderData
+from members.tests.factories import OrderDataFactory
 
 HCM = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 MONDAY = datetime.date(2026, 3, 16)  # week 2's Monday
@@ -22,11 +22,8 @@ def local(day: datetime.date, hour: int = 12, minute: int = 0) -> datetime.datet
 
 
 def paid(external_id, phone, created, total=1_000_000, cancelled=None, updated=None):
-    return OrderData(
-        source="haravan", external_id=str(external_id), number=f"#{external_id}", total=total, paid_amount=total,
-        refunded_amount=0, financial_status="paid", created_at=created, updated_at=updated or created,
-        cancelled_at=cancelled, customer=CustomerData(phone=phone),
-    )  # fmt: skip
+    return OrderDataFactory(external_id=str(external_id), phone=phone, total=total, created_at=created,
+                            updated_at=updated or created, cancelled_at=cancelled)  # fmt: skip
 
 
 def phone(index: int) -> str:

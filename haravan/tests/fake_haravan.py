@@ -5,16 +5,12 @@ and malformed JSON."""
 import json
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-
-class QuietHTTPServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a client that timed out and hung up is what some tests do on purpose
+from core.tests.loopback import LoopbackServer, QuietHandler
 
 
-class FakeHaravan:
+class FakeHaravan(LoopbackServer):
     def __init__(self, *, token: str = "test-token", bucket_size: int = 80, drain_per_second: float = 4.0):
         self.token = token
         self.customers: dict[int, dict] = {}
@@ -33,21 +29,7 @@ class FakeHaravan:
         self.requests: list[str] = []
         self.throttled = 0
         self._lock = threading.Lock()
-        self.server = QuietHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def start(self) -> "FakeHaravan":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__()
 
     # Data ------------------------------------------------------------------------------------
 
@@ -110,36 +92,24 @@ class FakeHaravan:
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep test output clean
-                pass
-
-            def _send(self, status: int, body: bytes, headers: dict | None = None):
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(body)
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 parsed = urlparse(self.path)
                 fake.requests.append(parsed.path)
                 if fake.delay_seconds:
                     time.sleep(fake.delay_seconds)
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    return self._send(401, b'{"error":"Unauthorized"}')
+                    return self.send_json(401, b'{"error":"Unauthorized"}')
                 if fake.rate_limit and not fake._take_token():
-                    return self._send(429, b'{"error":"Too many requests"}', {"Retry-After": "0.3"})
+                    return self.send_json(429, b'{"error":"Too many requests"}', {"Retry-After": "0.3"})
                 if fake.fail_after_requests is not None and len(fake.requests) > fake.fail_after_requests:
-                    return self._send(500, b'{"error":"boom"}')
+                    return self.send_json(500, b'{"error":"boom"}')
                 if fake.fail_next:
                     fake.fail_next -= 1
-                    return self._send(500, b'{"error":"boom"}')
+                    return self.send_json(500, b'{"error":"boom"}')
                 if fake.malformed_next:
                     fake.malformed_next -= 1
-                    return self._send(200, b'{"orders": [ {"id": 1, ')
+                    return self.send_json(200, b'{"orders": [ {"id": 1, ')
                 query = parse_qs(parsed.query)
                 routes = {
                     "/com/shop.json": lambda: {"shop": fake.shop},
@@ -150,10 +120,10 @@ class FakeHaravan:
                 }
                 route = routes.get(parsed.path)
                 if route is None:
-                    return self._send(404, b'{"error":"Not found"}')
+                    return self.send_json(404, b'{"error":"Not found"}')
                 headers = {}
                 if fake.report_call_limit:
                     headers["X-Haravan-Api-Call-Limit"] = f"{int(fake._level)}/{fake.bucket_size}"
-                self._send(200, json.dumps(route()).encode(), headers)
+                self.send_json(200, json.dumps(route()).encode(), headers)
 
         return Handler

@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.tests.spreadsheets import xlsx_bytes
 from members.models import CustomerGroupMember
 from members.services import group_create
 from members.tests.factories import CustomerFactory
-from members.tests.test_groups import xlsx
 from shops.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,7 +18,7 @@ def test_staff_upload_a_phone_list_confirm_it_and_find_the_customers_in_the_grou
     CustomerFactory(shop=shop, name="Trần Văn Nam", phone="+84382345678")
     group = group_create(shop=shop, name="Khách hội chợ", kind="static")
     listed = tmp_path / "hoi-cho.xlsx"
-    listed.write_bytes(xlsx([["HoTen", "SoDienThoai"], ["Mai", "0912 345 678"], ["Nam", "0168 234 5678"],
+    listed.write_bytes(xlsx_bytes([["HoTen", "SoDienThoai"], ["Mai", "0912 345 678"], ["Nam", "0168 234 5678"],
                              ["Lạ", "0909 000 111"]]))  # fmt: skip
     log_in(page, "nv.hoamai")
     page.wait_for_url("**/overview/")

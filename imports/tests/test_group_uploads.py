@@ -11,12 +11,12 @@ from django.utils import timezone
 from conftest import wait_for
 from core.spreadsheets import read_numbered_rows
 from core.tests.bombs import padded_blank_rows_bomb
+from core.tests.spreadsheets import csv_bytes, xlsx_bytes
 from imports import analysis, reading, services, tasks
 from imports.models import ImportJob
 from members.models import CustomerGroupMember
 from members.services import group_create
 from members.tests.factories import CustomerFactory
-from members.tests.test_groups import xlsx
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def test_staff_upload_a_phone_list_see_what_matches_confirm_and_the_customers_ar
     staff_client, shop, customers, queued, no_reading_here, django_capture_on_commit_callbacks, monkeypatch
 ):
     group = group_create(shop=shop, name="Danh sách hội chợ", kind="static")
-    content = xlsx([["HoTen", "DienThoai"], ["Mai", "0912 345 678"], ["Nam", 1682345678], ["Lạ", "0909 000 111"],
+    content = xlsx_bytes([["HoTen", "DienThoai"], ["Mai", "0912 345 678"], ["Nam", 1682345678], ["Lạ", "0909 000 111"],
                     ["Sai", "12345"], ["Mai lần 2", "+84912345678"]])  # fmt: skip
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -96,7 +96,8 @@ def test_staff_upload_a_phone_list_see_what_matches_confirm_and_the_customers_ar
 def test_a_list_without_headers_is_read_from_its_first_column(staff_client, shop, customers, queued):
     group = group_create(shop=shop, name="CSV", kind="static")
 
-    post_list(staff_client, group, "\ufeff0987654321;Hoa\n0912345678;Mai\n".encode(), name="ds.csv")
+    content = csv_bytes([["0987654321", "Hoa"], ["0912345678", "Mai"]], delimiter=";", encoding="utf-8-sig")
+    post_list(staff_client, group, content, name="ds.csv")
     job = ImportJob.objects.get()
     analysis.import_analyse(job_id=job.pk)
     services.import_confirm(job=job, actor=job.uploaded_by, ip=None)

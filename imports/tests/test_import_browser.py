@@ -4,6 +4,7 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import wait_for
+from core.tests.spreadsheets import csv_bytes
 from members.models import Customer
 from members.tests.factories import CustomerFactory
 from shops.tests.test_browser import log_in
@@ -74,13 +75,12 @@ def test_the_preview_shows_each_row_as_read_and_flags_a_name_unlike_the_customer
 ):
     CustomerFactory(shop=shop, phone="+84912000111", name="Lê Thị Hoa")  # e.g. synced from Haravan
     filled = tmp_path / "dau-ky.csv"
-    filled.write_text(
-        "HoTen,DienThoai,Email,DTDauKy\r\n"
-        "Trần Văn Nam,0168 234 5678,,1500000\r\n"  # a pre-2018 prefix
-        "Hoa Nguyễn,0912 000 111,,2.000.000 ₫\r\n"  # Lê Thị Hoa's phone, another name
-        "Số Sai,12345,,1\r\n",
-        encoding="utf-8",
-    )
+    rows = [
+        ["Trần Văn Nam", "0168 234 5678", "", "1500000"],  # a pre-2018 prefix
+        ["Hoa Nguyễn", "0912 000 111", "", "2.000.000 ₫"],  # Lê Thị Hoa's phone, another name
+        ["Số Sai", "12345", "", "1"],
+    ]
+    filled.write_bytes(csv_bytes(rows, headers=["HoTen", "DienThoai", "Email", "DTDauKy"]))
     log_in(page, "chu.hoamai")
     page.wait_for_url("**/overview/")
     page.goto("/members/opening-balances/")

@@ -1,23 +1,11 @@
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from openpyxl import Workbook
 
 from imports import analysis, services
 from imports.models import ImportJob
+from loyalty.tests.test_opening_import import xlsx
 from members.models import Customer
 from shops.models import ExportJob
-
-
-def xlsx(rows) -> bytes:
-    workbook = Workbook()
-    workbook.active.append(["HoTen", "DienThoai", "Email", "DTDauKy"])
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def post_file(client, content, name="dau-ky.xlsx"):

@@ -2,11 +2,9 @@
 apostrophe, what they were read as is a phone in text and an amount as a number, and a
 matched row names the customer, who keeps the shop's name."""
 
-import io
-
 import pytest
-from openpyxl import load_workbook
 
+from core.tests.spreadsheets import xlsx_bytes, xlsx_sheet
 from imports import analysis, services
 from loyalty.tests.test_opening_import import HEADERS, confirm_and_run, upload, xlsx
 from members.models import Customer
@@ -22,7 +20,7 @@ def report(owner_client, job):
     owner_client.post(f"/members/imports/{job.pk}/report/")
     export = ExportJob.objects.latest("pk")
     export_run(job_id=export.pk)  # the worker
-    sheet = load_workbook(io.BytesIO(owner_client.get(f"/exports/{export.pk}/download/").getvalue())).active
+    sheet = xlsx_sheet(owner_client.get(f"/exports/{export.pk}/download/").getvalue())
     header, *rows = sheet.values
     return header, rows, sheet
 
@@ -78,7 +76,7 @@ def test_the_preview_report_and_the_points_report_read_the_same_way(owner_client
         ip=None,
         kind="points",
         name="diem.xlsx",
-        content=xlsx(
+        content=xlsx_bytes(
             [["0912345678", "Tặng", 5000], ["0912345678", "Trừ", -5000]],
             headers=["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"],
         ),

@@ -1,14 +1,11 @@
 """The bulk-adjustment preview says what confirming will do ("Sẽ điều chỉnh"); only the
 finished import says it was done ("Đã điều chỉnh")."""
 
-import io
 import re
 
-from openpyxl import load_workbook
-
+from core.tests.spreadsheets import xlsx_bytes, xlsx_rows
 from imports import analysis, services
 from loyalty.tests.test_bulk_adjustments import HEADERS, member
-from loyalty.tests.test_opening_import import xlsx
 from shops.exports import export_run
 from shops.models import ExportJob
 
@@ -24,7 +21,7 @@ def _outcomes(owner_client, job) -> list[str]:
     export = ExportJob.objects.filter(kind="import_report").latest("pk")
     export_run(job_id=export.pk)
     content = owner_client.get(f"/exports/{export.pk}/download/").getvalue()
-    header, *rows = load_workbook(io.BytesIO(content)).active.values
+    header, *rows = xlsx_rows(content)
     return [row[header.index("Kết quả")] for row in rows]
 
 
@@ -32,7 +29,7 @@ def test_the_preview_says_will_be_adjusted_and_the_result_says_adjusted(owner_cl
     member(shop, "+84912345678", "Mai")
     job = services.import_upload(
         shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx",
-        content=xlsx([["0912345678", "Tặng điểm tri ân", 50], ["0909999999", "Tặng", 10]], headers=HEADERS),
+        content=xlsx_bytes([["0912345678", "Tặng điểm tri ân", 50], ["0909999999", "Tặng", 10]], headers=HEADERS),
     )  # fmt: skip
     analysis.import_analyse(job_id=job.pk)
 

@@ -1,13 +1,10 @@
-import io
-
-from openpyxl import load_workbook
-
+from core.tests.spreadsheets import xlsx_bytes, xlsx_sheet
 from imports import analysis, services
 from imports import report as import_report
 from loyalty.membership import members_activate
 from loyalty.models import PointEntry
 from loyalty.services import points_balance_mismatches
-from loyalty.tests.test_opening_import import xlsx
+from loyalty.tests.factories import PointEntryFactory
 from members.models import Customer
 from members.tests.factories import CustomerFactory
 
@@ -16,7 +13,7 @@ HEADERS = ["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"]
 
 def run(shop, owner, rows):
     job = services.import_upload(
-        shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx", content=xlsx(rows, headers=HEADERS)
+        shop=shop, actor=owner, ip=None, kind="points", name="diem.xlsx", content=xlsx_bytes(rows, headers=HEADERS)
     )
     analysis.import_analyse(job_id=job.pk)
     job.refresh_from_db()
@@ -31,9 +28,7 @@ def member(shop, phone, name, points=0):
     customer = CustomerFactory(shop=shop, phone=phone, name=name)
     members_activate(shop=shop, actor=None, customer_ids=[customer.pk])
     if points:
-        PointEntry.objects.create(
-            shop=shop, customer=customer, kind="adjust", points=points, source="staff", source_id="x", key=phone
-        )
+        PointEntryFactory(shop=shop, customer=customer, points=points, source_id="x", key=phone)
         Customer.objects.filter(pk=customer.pk).update(points_balance=points)
     return customer
 
@@ -41,7 +36,7 @@ def member(shop, phone, name, points=0):
 def test_the_template_has_the_three_headers_and_an_example(owner_client):
     response = owner_client.get("/settings/loyalty/adjustments/template.xlsx")
 
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = xlsx_sheet(response.content)
     assert [cell.value for cell in sheet[1]] == HEADERS
     assert sheet["A2"].value == "0912345678" and sheet["A2"].number_format == "@"
 

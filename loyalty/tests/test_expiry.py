@@ -5,6 +5,7 @@ from loyalty.membership import members_activate
 from loyalty.models import EarningSettings, PointEntry
 from loyalty.orders import order_record
 from loyalty.services import expiry_for, points_expire, points_expire_all
+from loyalty.tests.factories import PointEntryFactory
 from loyalty.tests.test_ledger import HOUR, PHONE, T0, order
 from members.models import Customer
 
@@ -33,8 +34,7 @@ def test_points_lapse_oldest_first_once_a_day(shop):
     order_record(shop=shop, data=order("1", total=1_000_000))  # 100 points, lapse 01/12/2026
     later = T0 + 20 * 24 * HOUR
     order_record(shop=shop, data=order("2", total=500_000, created=later, updated=later))  # 50, lapse 21/12
-    PointEntry.objects.create(shop=shop, customer=customer, kind="adjust", points=-30, source="staff",
-                              source_id="x", key="gift", reason="Đổi quà")  # fmt: skip
+    PointEntryFactory(shop=shop, customer=customer, points=-30, source_id="x", key="gift", reason="Đổi quà")
 
     first = points_expire(shop=shop, now=datetime.datetime(2026, 12, 2, 1, 0, tzinfo=HCM))
     again = points_expire(shop=shop, now=datetime.datetime(2026, 12, 2, 20, 0, tzinfo=HCM))

@@ -9,8 +9,9 @@ from loyalty.membership import members_activate
 from loyalty.models import EarningSettings, PointEntry
 from loyalty.orders import order_record
 from loyalty.services import customers_refresh_points, points_balance_mismatches
+from loyalty.tests.factories import PointEntryFactory
 from members.models import Customer
-from members.records import CustomerData, OrderData
+from members.tests.factories import OrderDataFactory
 
 T0 = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.UTC)
 HOUR = datetime.timedelta(hours=1)
@@ -18,11 +19,8 @@ PHONE = "+84912345678"
 
 
 def order(external_id="1", status="paid", total=1_234_000, refunded=0, updated=T0, created=T0, **extra):
-    return OrderData(
-        source="haravan", external_id=external_id, number=f"#{external_id}", total=total,
-        paid_amount=total if status in ("paid", "partially_refunded", "refunded") else 0, refunded_amount=refunded,
-        financial_status=status, created_at=created, updated_at=updated, customer=CustomerData(phone=PHONE), **extra,
-    )  # fmt: skip
+    return OrderDataFactory(external_id=external_id, financial_status=status, total=total, refunded_amount=refunded,
+                            created_at=created, updated_at=updated, phone=PHONE, **extra)  # fmt: skip
 
 
 @pytest.fixture
@@ -92,8 +90,7 @@ def test_a_partial_refund_reverses_pro_rata_and_a_cancellation_the_rest(shop, me
 
 def test_points_already_spent_leave_a_visible_negative_balance(shop, member):
     order_record(shop=shop, data=order(total=1_000_000))
-    PointEntry.objects.create(shop=shop, customer=member, kind="adjust", points=-100, source="staff", source_id="1",
-                              key="gift", reason="Đổi quà")  # fmt: skip
+    PointEntryFactory(shop=shop, customer=member, points=-100, source_id="1", key="gift", reason="Đổi quà")
 
     order_record(shop=shop, data=order(total=1_000_000, status="refunded", refunded=1_000_000, updated=T0 + HOUR))
 

@@ -5,30 +5,24 @@ import zipfile
 
 import pytest
 from django.db import connections
-from openpyxl import Workbook, load_workbook
 
 from core import spreadsheets
+from core.tests.spreadsheets import csv_bytes, xlsx_bytes, xlsx_rewritten, xlsx_sheet
 from imports import analysis, kinds, reading, services
 from imports import report as import_report
 from imports.models import ImportJob
 from loyalty.membership import members_activate
 from loyalty.models import EarningSettings, OpeningBalance, PointEntry
 from members.models import Customer
-from members.tests.factories import CustomerFactory
+from members.tests.factories import CustomerFactory, OrderFactory
 from shops.models import ActivityEntry, ActivityKind
 
 HEADERS = ["HoTen", "DienThoai", "Email", "DTDauKy"]
 
 
 def xlsx(rows, headers=HEADERS) -> bytes:
-    workbook = Workbook()
-    if headers:
-        workbook.active.append(headers)
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """An opening-balance file: the template's headers, then ``rows``."""
+    return xlsx_bytes(rows, headers=headers)
 
 
 def upload(shop, owner, content, name="dau-ky.xlsx") -> ImportJob:
@@ -52,7 +46,7 @@ def problems(job) -> dict[int, str]:
 def test_the_template_has_exactly_the_four_headers_an_example_and_the_phone_column_as_text(owner_client):
     response = owner_client.get("/members/opening-balances/template.xlsx")
 
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = xlsx_sheet(response.content)
     assert [cell.value for cell in sheet[1]] == HEADERS
     assert [cell.value for cell in sheet[2]] == ["Nguyễn Văn A", "0912345678", "nguyenvana@example.com", 1500000]
     assert sheet["B2"].number_format == "@" and sheet["B50"].number_format == "@"
@@ -305,20 +299,8 @@ def test_formulas_are_refused_with_the_cell_named(shop, owner):
     assert "D3" in refused(shop, owner, xlsx([["Mai", "0912345678", "", 1], ["Nam", "0382345678", "", "=D2*2"]]))
 
 
-def _rewrite_sheet(content: bytes, change) -> bytes:
-    source = zipfile.ZipFile(io.BytesIO(content))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
-        for item in source.infolist():
-            data = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = change(data)
-            target.writestr(item, data)
-    return buffer.getvalue()
-
-
 def test_a_sheet_that_claims_a_million_rows_but_holds_two_is_read_as_two(shop, owner):
-    content = _rewrite_sheet(
+    content = xlsx_rewritten(
         xlsx([["Mai", "0912345678", "", 1], ["Nam", "0382345678", "", 2]]),
         lambda data: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', data),
     )
@@ -330,7 +312,7 @@ def test_a_sheet_that_claims_a_million_rows_but_holds_two_is_read_as_two(shop, o
 
 
 def test_a_value_far_beyond_the_columns_is_refused_before_calamine_builds_its_grid(shop, owner):
-    content = _rewrite_sheet(
+    content = xlsx_rewritten(
         xlsx([["Mai", "0912345678", "", 1]]),
         lambda data: data.replace(
             b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
@@ -351,7 +333,7 @@ def test_a_zip_bomb_is_refused_from_its_declared_sizes(shop, owner):
 
 
 def test_csv_in_utf8_with_a_bom_reads_vietnamese_names(shop, owner):
-    content = 'HoTen,DienThoai,Email,DTDauKy\r\nNguyễn Thị Mai,0912345678,,"1.500.000"\r\n'.encode("utf-8-sig")
+    content = csv_bytes([["Nguyễn Thị Mai", "0912345678", "", "1.500.000"]], headers=HEADERS, encoding="utf-8-sig")
 
     job = confirm_and_run(upload(shop, owner, content, name="dau-ky.csv"), owner)
 
@@ -360,7 +342,7 @@ def test_csv_in_utf8_with_a_bom_reads_vietnamese_names(shop, owner):
 
 
 def test_csv_that_is_not_utf8_says_how_to_save_it(shop, owner):
-    content = "HoTen,DienThoai,Email,DTDauKy\r\nHélène,0912345678,,1\r\n".encode("cp1252")
+    content = csv_bytes([["Hélène", "0912345678", "", 1]], headers=HEADERS, encoding="cp1252")
 
     assert "UTF-8" in refused(shop, owner, content, name="dau-ky.csv")
 
@@ -480,7 +462,6 @@ def test_on_the_12_month_basis_the_import_counts_recent_orders_and_the_amount_on
     import datetime
 
     from loyalty.models import TierSettings
-    from members.models import Order
 
     TierSettings.objects.update_or_create(shop=shop, defaults={"basis": TierSettings.Basis.LAST_12_MONTHS})
     recent, old = (CustomerFactory(shop=shop, phone=f"+8438234567{n}") for n in (8, 9))
@@ -488,8 +469,7 @@ def test_on_the_12_month_basis_the_import_counts_recent_orders_and_the_amount_on
     now = datetime.datetime.now(datetime.UTC)
     for number, (customer, days_ago) in enumerate([(recent, 30), (old, 500)]):
         created = now - datetime.timedelta(days=days_ago)
-        Order.objects.create(shop=shop, customer=customer, external_id=str(number), total=4_000_000,
-                             paid_amount=4_000_000, financial_status="paid", created_at=created)  # fmt: skip
+        OrderFactory(shop=shop, customer=customer, external_id=str(number), total=4_000_000, created_at=created)
     Customer.objects.filter(pk__in=[recent.pk, old.pk]).update(total_spent=4_000_000)
 
     content = xlsx([["A", "0382345678", "", 1_500_000], ["B", "0382345679", "", 1_500_000]])

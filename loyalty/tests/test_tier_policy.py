@@ -11,7 +11,7 @@ from loyalty.orders import order_record
 from loyalty.tests.test_tiers import _tier_post
 from loyalty.tiers import tier_recalculation_run, tier_reviews_start, tier_settings_read, tiers_read
 from members.models import Customer
-from members.records import CustomerData, OrderData
+from members.tests.factories import OrderDataFactory
 from shops.models import ActivityEntry
 
 NOW = datetime.datetime.now(datetime.UTC)
@@ -39,11 +39,7 @@ def run_latest_job(shop):
 
 
 def paid_order(external_id, phone, total, created):
-    return OrderData(
-        source="haravan", external_id=external_id, number=f"#{external_id}", total=total, paid_amount=total,
-        refunded_amount=0, financial_status="paid", created_at=created, updated_at=created,
-        customer=CustomerData(phone=phone),
-    )  # fmt: skip
+    return OrderDataFactory(external_id=external_id, phone=phone, total=total, created_at=created)
 
 
 def test_removing_a_tier_previews_and_moves_its_members_to_what_their_spend_reaches(

@@ -1,11 +1,9 @@
 """Headless Chromium: the member pages as staff use them."""
 
-import io
-
 import pytest
-from openpyxl import load_workbook
 from playwright.sync_api import expect
 
+from core.tests.spreadsheets import xlsx_rows
 from members.models import CustomerGroup
 from members.tests.factories import CustomerFactory
 from shops.exports import export_run
@@ -84,5 +82,5 @@ def test_export_a_list_and_open_the_file(page, staff, members, tmp_path):
     path = tmp_path / "export.xlsx"
     download_info.value.save_as(path)
 
-    rows = list(load_workbook(io.BytesIO(path.read_bytes())).active.values)
+    rows = xlsx_rows(path.read_bytes())
     assert [row[0] for row in rows[1:]] == ["Nguyễn Thị Mai", "Lê Thị Hoa", "Trần Văn Nam"]

@@ -5,27 +5,17 @@ from django.db import IntegrityError, transaction
 
 from loyalty.orders import order_record, orders_record
 from members.models import Customer, Order
-from members.records import CustomerData, OrderData
+from members.records import CustomerData
 from members.services import customers_upsert
+from members.tests.factories import OrderDataFactory
 from shops.models import ActivityEntry, ActivityKind
 
 T0 = datetime.datetime(2026, 11, 1, 3, 0, tzinfo=datetime.UTC)
 
 
 def order(external_id, phone="+84912345678", status="paid", total=100_000, updated=T0, **fields):
-    return OrderData(
-        source=Order.Source.HARAVAN,
-        external_id=external_id,
-        number=f"#{external_id}",
-        total=total,
-        paid_amount=total if status == "paid" else 0,
-        refunded_amount=0,
-        financial_status=status,
-        created_at=fields.pop("created_at", T0),
-        updated_at=updated,
-        customer=CustomerData(phone=phone, name="Lan") if phone else None,
-        **fields,
-    )
+    return OrderDataFactory(external_id=external_id, phone=phone, customer_name="Lan", financial_status=status,
+                            total=total, updated_at=updated, **fields)  # fmt: skip
 
 
 def test_the_same_phone_in_two_shops_is_two_customers(shop, other_shop):

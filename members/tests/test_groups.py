@@ -1,9 +1,7 @@
 import datetime
-import io
 
 import pytest
 from django.utils import timezone
-from openpyxl import Workbook
 
 from members.models import CustomerGroup, CustomerGroupMember
 from members.selectors import group_members
@@ -21,15 +19,6 @@ def customers(shop):
                         member_since=now, last_order_at=now - datetime.timedelta(days=200)),
         CustomerFactory(shop=shop, name="Lê Thị Hoa", phone="+84987654321", total_spent=9_000_000, city="Huế"),
     ]  # fmt: skip
-
-
-def xlsx(rows) -> bytes:
-    workbook = Workbook()
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def test_a_rule_group_resolves_its_conditions_when_used(shop, customers):

@@ -8,7 +8,7 @@ from loyalty.membership import members_activate
 from loyalty.orders import order_record
 from loyalty.services import points_adjust
 from members.models import Customer
-from members.records import CustomerData, OrderData
+from members.tests.factories import OrderDataFactory
 from shops.tests.test_browser import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,11 +27,9 @@ def member_with_history(shop, staff):
         [(12_450_000, "paid"), (1_890_000, "partially_refunded"), (389_000, "paid"), (2_250_000, "pending")], 1
     ):
         created = T0 + datetime.timedelta(days=number * 9)
-        order_record(shop=shop, data=OrderData(
-            source="haravan", external_id=str(number), number=f"#HM10{number:03d}", total=total,
-            paid_amount=0 if status == "pending" else total, refunded_amount=500_000 if "refund" in status else 0,
-            financial_status=status, created_at=created, updated_at=created, paid_at=created,
-            customer=CustomerData(phone=PHONE),
+        order_record(shop=shop, data=OrderDataFactory(
+            external_id=str(number), number=f"#HM10{number:03d}", total=total, financial_status=status,
+            refunded_amount=500_000 if "refund" in status else 0, created_at=created, paid_at=created, phone=PHONE,
         ))  # fmt: skip
     points_adjust(
         shop=shop, actor=staff, customer_id=customer.pk, ip=None, points=250, request_key="gift",

@@ -8,23 +8,16 @@ import json
 import socket
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from haravan.tests.fake_haravan import QuietHTTPServer
+from core.tests.loopback import LoopbackServer, QuietHandler, free_port
 
 GMAIL = "shop.hoamai@gmail.com"
 APP_PASSWORD = "qwertyuiopasdfgh"
 APP_PASSWORD_AS_SHOWN = "qwer tyui opas dfgh"  # as Google shows it
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class MailServer:
@@ -84,7 +77,7 @@ class MailServer:
         return [message for message in self.received if address in message["To"]]
 
 
-class FakeVietGuys:
+class FakeVietGuys(LoopbackServer):
     """VietGuys' send API: each POST is recorded (its form fields) and answered with
     ``answer`` (JSON) or ``status``; ``delay_seconds`` holds the answer back."""
 
@@ -97,29 +90,16 @@ class FakeVietGuys:
         self.hang_up = False  # read the request, then close the connection without answering
         self._next_id = 1000
         self._lock = threading.Lock()
-        self.server = QuietHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/api/index.php"
-
-    def start(self) -> "FakeVietGuys":
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return f"{super().url}/api/index.php"
 
     def _handler(self):
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 fields = {key: values[0] for key, values in parse_qs(self.rfile.read(length).decode()).items()}
@@ -142,11 +122,6 @@ class FakeVietGuys:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
-                body = json.dumps(answer).encode()
-                self.send_response(fake.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.send_json(fake.status, json.dumps(answer).encode())
 
         return Handler

@@ -9,6 +9,7 @@ from django.utils import timezone
 from members.tests.factories import CustomerFactory
 from messaging.models import Message, MessagingSettings
 from messaging.services import message_queue, outbox_send, unsubscribe_token
+from messaging.tests.factories import MessageFactory
 from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL, MailServer
 from shops.models import ActivityEntry, ActivityKind
 
@@ -253,11 +254,7 @@ def test_the_member_page_runs_as_many_queries_with_many_messages_as_with_one(sta
     lan = CustomerFactory(shop=shop, email="lan@example.vn")
 
     def queries(count):
-        Message.objects.bulk_create(
-            Message(shop=shop, customer=lan, channel="email", source=f"s{Message.objects.count() + n}",
-                    recipient=lan.email, subject="a", body="b", created_by=staff)
-            for n in range(count)
-        )  # fmt: skip
+        MessageFactory.create_batch(count, shop=shop, customer=lan, subject="a", body="b", created_by=staff)
         with CaptureQueriesContext(connection) as captured:
             assert staff_client.get(f"/members/{lan.pk}/").status_code == 200
         return len(captured)

@@ -2,11 +2,12 @@ import pytest
 from django.core.mail import EmailMessage
 from django.utils import translation
 
+from core.tests.loopback import free_port
 from core.text import without_marks
 from messaging.models import MessagingSettings
 from messaging.senders import EmailSender, Reach, SendError
 from messaging.sms import sms_size
-from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL, free_port
+from messaging.tests.servers import APP_PASSWORD, APP_PASSWORD_AS_SHOWN, GMAIL
 from messaging.vietguys import SmsSender, _request_sent
 
 

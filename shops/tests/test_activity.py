@@ -1,12 +1,11 @@
 import datetime
-import io
 import zoneinfo
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
-from openpyxl import load_workbook
 
+from core.tests.spreadsheets import xlsx_sheet
 from shops.activity import SECRET_MASK, activity_record, mask_secrets
 from shops.exports import export_run
 from shops.models import ActivityEntry, ActivityKind, ExportJob, User
@@ -203,7 +202,7 @@ def test_export_builds_a_spreadsheet_of_the_filtered_log(
     assert "File đã sẵn sàng: 1 dòng" in owner_client.get(f"/exports/{job.pk}/").content.decode()
     download = owner_client.get(f"/exports/{job.pk}/download/")
     assert download["Content-Disposition"].startswith('attachment; filename="nhat-ky-hoat-dong-')
-    sheet = load_workbook(io.BytesIO(download.getvalue())).active
+    sheet = xlsx_sheet(download.getvalue())
     rows = list(sheet.values)
     assert rows[0][:3] == ("Thời gian", "Người thực hiện", "Loại")
     assert rows[1][0] == "10/11/2026 09:00"

@@ -15,8 +15,8 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from openpyxl import Workbook
 
+from core.tests.spreadsheets import xlsx_bytes
 from imports import analysis, services
 from imports.models import ImportJob
 from loyalty.services import shop_open
@@ -72,19 +72,9 @@ def crawl(client, starts: list[str], known: dict[str, int] | None = None) -> dic
     return statuses
 
 
-def _sheet(headers: list[str], *rows: list) -> bytes:
-    workbook = Workbook()
-    workbook.active.append(headers)
-    for row in rows:
-        workbook.active.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
 def _opening_file() -> bytes:
-    return _sheet(["HoTen", "DienThoai", "Email", "DTDauKy"], ["Nguyễn Thị Mai", "0168 234 5678", "mai@example.vn",
-                  "1.500.000"], ["Số sai", "123", "", "1"])  # fmt: skip
+    return xlsx_bytes([["Nguyễn Thị Mai", "0168 234 5678", "mai@example.vn", "1.500.000"], ["Số sai", "123", "", "1"]],
+                      headers=["HoTen", "DienThoai", "Email", "DTDauKy"])  # fmt: skip
 
 
 def _upload(client, url: str, name: str, content: bytes) -> str:
@@ -104,11 +94,13 @@ def _a_day_of_work(client) -> list[str]:
     waiting = _upload(client, "/members/opening-balances/", "dau-ky-2.xlsx", _opening_file())
     cancelled = _upload(client, "/members/opening-balances/", "dau-ky-3.xlsx", _opening_file())
     refused = _upload(client, "/members/opening-balances/", "hong.xlsx", b"not a spreadsheet")
-    adjustments = _sheet(["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"], ["0912345678", "Quà", 50])
+    adjustments = xlsx_bytes([["0912345678", "Quà", 50]], headers=["SoDienThoai", "NoiDungDieuChinh", "DiemDieuChinh"])
     points = _upload(client, "/settings/loyalty/adjustments/", "diem.xlsx", adjustments)
     client.post("/members/groups/", {"name": "Hội chợ tháng 12", "kind": "static"})
     group = CustomerGroup.objects.latest("pk")
-    phones = _upload(client, f"/members/groups/{group.pk}/upload/", "ds.xlsx", _sheet(["DienThoai"], ["0912345678"]))
+    phones = _upload(
+        client, f"/members/groups/{group.pk}/upload/", "ds.xlsx", xlsx_bytes([["0912345678"]], headers=["DienThoai"])
+    )
     job_id = int(done.strip("/").split("/")[-1])
     client.post(f"/members/imports/{job_id}/confirm/")
     services.import_run(job_id=job_id)

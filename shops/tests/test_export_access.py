@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from imports import analysis, services
 from imports.models import ImportJob
-from imports.tests.test_import_pages import xlsx
+from loyalty.tests.test_opening_import import xlsx
 from shops.exports import export_run
 from shops.models import ExportJob
 
