@@ -22,7 +22,7 @@ VISITS = [
           data=lambda rows: {"username": "nv.moi", "last_name": "Phạm", "first_name": "Thu", "role": "staff",
                              "password": "an-honest-Passw0rd-2"}),
     Visit("shops:staff_edit", 6, **STAFF),
-    Visit("shops:staff_edit", 12, "post", label="saved", status=302, **STAFF,
+    Visit("shops:staff_edit", 15, "post", label="saved", status=302, **STAFF,
           data=lambda rows: {"last_name": "Nguyễn", "first_name": "Lan", "role": "staff", "is_active": "on",
                              "email": "lan@example.vn"}),
     Visit("shops:activity", 8),
