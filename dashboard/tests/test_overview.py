@@ -5,7 +5,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import ChangedDay, DailyFigures
-from dashboard.services import dashboard_overview, dashboard_refresh, range_window, rolling_window
+from dashboard.selectors import dashboard_overview, range_window, rolling_window
+from dashboard.services import dashboard_refresh
 from loyalty.services import points_adjust
 from members.models import Customer
 from members.services import CustomerData, OrderData, members_activate, order_upsert, orders_upsert
