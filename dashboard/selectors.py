@@ -23,10 +23,11 @@ with years of orders), the page says so and shows what is stored until beat's re
 """
 
 import datetime
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -67,11 +68,10 @@ def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[d
     lo, hi = _midnight(start, shop), _midnight(end, shop)
     result: dict[datetime.date, Figures] = {}
 
-    def add(rows: QuerySet[Any, dict[str, Any]], day_key: str = "day") -> None:
+    def add(rows: Iterable[Mapping[str, Any]], day_key: str = "day") -> None:
         for row in rows:
-            day = row.pop(day_key)
-            figures = result.setdefault(day, dict.fromkeys(FIGURES, 0))
-            figures.update({name: value or 0 for name, value in row.items()})
+            figures = result.setdefault(row[day_key], dict.fromkeys(FIGURES, 0))
+            figures.update({name: value or 0 for name, value in row.items() if name != day_key})
 
     spend = F("paid_amount") - F("refunded_amount")
     # Whether the customer was a member when they ordered. For a few days, a lookup by key
