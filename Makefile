@@ -34,9 +34,10 @@ test: $(VENV)/.installed-dev ## Install what the tests need and run them
 	@$(PY) scripts/check_browser.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: $(VENV)/.installed-dev ## ruff, and that every model change has its migration
+lint: $(VENV)/.installed-dev ## ruff, mypy (the paths in mypy.ini), and that every model change has its migration
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: $(VENV)/.installed-dev ## Format the code

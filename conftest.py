@@ -53,6 +53,13 @@ def staff_client(client, staff):
 
 
 @pytest.fixture
+def superuser_client(client, db):
+    """The Django admin's user: a superuser of no shop."""
+    client.force_login(UserFactory(shop=None, username="root", is_superuser=True, is_staff=True))
+    return client
+
+
+@pytest.fixture
 def password():
     return TEST_PASSWORD
 

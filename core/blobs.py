@@ -23,6 +23,8 @@ from typing import IO
 from django.db import connection
 from django.db.models import Model
 
+from core.db import column_of
+
 CHUNK_BYTES = 4 * 1024 * 1024
 # Smaller values stay in memory on their way to the reader.
 SPOOL_BYTES = 4 * 1024 * 1024
@@ -46,7 +48,7 @@ def stream_sha256(stream: IO[bytes]) -> str:
 def _where(model: type[Model], field: str) -> tuple[str, str, str]:
     meta = model._meta
     quote = connection.ops.quote_name
-    return quote(meta.db_table), quote(meta.get_field(field).column), quote(meta.pk.column)
+    return quote(meta.db_table), quote(column_of(model, field)), quote(column_of(model, meta.pk.name))
 
 
 def blob_store(*, model: type[Model], field: str, pk: int, stream: IO[bytes], size: int) -> None:
@@ -68,7 +70,7 @@ def blob_store(*, model: type[Model], field: str, pk: int, stream: IO[bytes], si
             cursor.execute("DROP TABLE blob_upload")
         elif connection.vendor == "sqlite" and hasattr(connection.connection, "blobopen"):  # Python 3.11+
             cursor.execute(f"UPDATE {table} SET {column} = zeroblob(%s) WHERE {key} = %s", [size, pk])
-            with connection.connection.blobopen(model._meta.db_table, model._meta.get_field(field).column, pk) as blob:
+            with connection.connection.blobopen(model._meta.db_table, column_of(model, field), pk) as blob:
                 for chunk in _chunks(stream):
                     blob.write(chunk)
         else:

@@ -87,6 +87,25 @@ def current_database_url() -> str:
     return f"postgres://{auth}{db.get('HOST') or 'localhost'}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+def concrete_field(model: type[Model], name: str) -> Field:
+    """The model's field ``name`` that is a column of its table (not a reverse relation)."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, Field) or not field.column:
+        raise TypeError(f"{model._meta.label}.{name} is not a column")
+    return field
+
+
+def column_of(model: type[Model], name: str) -> str:
+    """The column of the model's field ``name``."""
+    return _column(concrete_field(model, name))
+
+
+def _column(field: Field) -> str:
+    if not field.column:  # only a concrete field reaches here; the stubs allow None
+        raise TypeError(f"{field} has no column")
+    return field.column
+
+
 def array_type(field: Field) -> str:
     """The PostgreSQL array type for values of ``field``. Text has no length here: a cast
     to varchar(n) would cut a longer value silently, where the column refuses it."""
@@ -103,7 +122,7 @@ def values_table(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> tupl
     (its columns are called column1, column2…)."""
     quote = connection.ops.quote_name
     if connection.vendor == "postgresql":
-        names = [quote(field.column) for field in fields]
+        names = [quote(_column(field)) for field in fields]
         arrays = ", ".join(f"%s::{array_type(field)}" for field in fields)
         columns = zip(*rows, strict=True) if rows else ([] for _field in fields)
         params = [array_literal(list(column)) for column in columns]
@@ -148,7 +167,7 @@ def array_literal(values: list[Any]) -> str | list[Any]:
 _PREPARED_TYPES = (models.DateTimeField, models.DateField, models.TimeField, models.DecimalField, models.JSONField)
 
 
-def _prepared(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+def _prepared(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
     """The rows with the values of ``_PREPARED_TYPES`` fields as the database takes them. A
     value repeated from the row before (the same ``now`` on every row) is prepared once."""
     preparing = [(index, field) for index, field in enumerate(fields) if isinstance(field, _PREPARED_TYPES)]
@@ -176,8 +195,9 @@ def bulk_update_rows(objects: Sequence[Model], fields: Sequence[str]) -> int:
     if not objects or not fields:
         return 0
     meta = type(objects[0])._meta
-    attnames = [meta.pk.attname, *(meta.get_field(name).attname for name in fields)]
-    return update_rows(type(objects[0]), fields, [[getattr(obj, name) for name in attnames] for obj in objects])
+    model = type(objects[0])
+    attnames = [concrete_field(model, name).attname for name in (meta.pk.name, *fields)]
+    return update_rows(model, fields, [[getattr(obj, name) for name in attnames] for obj in objects])
 
 
 def update_rows(
@@ -241,7 +261,7 @@ def _update_batches(
     if not rows or not fields:
         return
     meta = model._meta
-    columns = [meta.pk if key == "pk" else meta.get_field(key), *(meta.get_field(name) for name in fields)]
+    columns = [concrete_field(model, meta.pk.name if key == "pk" else key), *(concrete_field(model, n) for n in fields)]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     condition = f" AND {where.format(table=table)}" if where else ""
@@ -250,13 +270,13 @@ def _update_batches(
         for start in range(0, len(rows), per_batch):
             values, params, refs = values_table(columns, _prepared(columns, rows[start : start + per_batch]))
             assignments = ", ".join(
-                f"{quote(f.column)} = "
-                + expressions.get(f.name, "{new}").format(new=ref, old=f"{table}.{quote(f.column)}", table=table)
+                f"{quote(_column(f))} = "
+                + expressions.get(f.name, "{new}").format(new=ref, old=f"{table}.{quote(_column(f))}", table=table)
                 for f, ref in zip(columns[1:], refs[1:], strict=True)
             )
             cursor.execute(
                 f"UPDATE {table} SET {assignments} FROM {values} "
-                f"WHERE {table}.{quote(columns[0].column)} = {refs[0]}{condition}{returning}",
+                f"WHERE {table}.{quote(_column(columns[0]))} = {refs[0]}{condition}{returning}",
                 [*params, *where_params],
             )
             yield cursor
@@ -295,21 +315,21 @@ def insert_rows(
         return []
     meta = model._meta
     quote = connection.ops.quote_name
-    given = [meta.get_field(name) for name in fields]
+    given = [concrete_field(model, name) for name in fields]
     same = same or {}
     named = {field.name for field in given} | set(same)
     defaults = [
         field for field in meta.concrete_fields if field.name not in named and not field.primary_key and not field.null
     ]
     # One value for every row: ``same``'s, then the defaults; sent once, as parameters.
-    constant = [meta.get_field(name) for name in same] + defaults
+    constant = [concrete_field(model, name) for name in same] + defaults
     (constant_values,) = _prepared(constant, [[*same.values(), *(field.get_default() for field in defaults)]])
     sql_tail = ""
     if conflict:
-        sql_tail += f" ON CONFLICT ({', '.join(quote(meta.get_field(n).column) for n in conflict)}) DO NOTHING"
+        sql_tail += f" ON CONFLICT ({', '.join(quote(column_of(model, n)) for n in conflict)}) DO NOTHING"
     if returning:
-        sql_tail += f" RETURNING {', '.join(quote(meta.get_field(n).column) for n in returning)}"
-    column_list = ", ".join(quote(field.column) for field in given + constant)
+        sql_tail += f" RETURNING {', '.join(quote(column_of(model, n)) for n in returning)}"
+    column_list = ", ".join(quote(_column(field)) for field in given + constant)
     per_batch = max(1, MAX_PARAMS // len(given)) if connection.vendor != "postgresql" else 50_000
     found: list[tuple] = []
     with connection.cursor() as cursor:

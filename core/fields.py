@@ -14,7 +14,7 @@ class _WrittenIntegerField(forms.IntegerField):
     are read): a number input would refuse the dots people type between thousands."""
 
     widget = forms.TextInput
-    parse = staticmethod(parse_number)
+    parse: "staticmethod[[object], int]" = staticmethod(parse_number)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -29,7 +29,7 @@ class _WrittenIntegerField(forms.IntegerField):
             raise forms.ValidationError(self.invalid_message(error), code="invalid") from None
 
     def invalid_message(self, error: NumberError) -> str:
-        return self.error_messages["invalid"]
+        return str(self.error_messages["invalid"])
 
 
 class AmountField(_WrittenIntegerField):

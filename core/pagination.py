@@ -1,6 +1,8 @@
 from functools import cached_property
+from typing import Any
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 
 
 class CappedPaginator(Paginator):
@@ -9,6 +11,7 @@ class CappedPaginator(Paginator):
     template to say so."""
 
     cap = 10_000
+    object_list: QuerySet[Any]  # a queryset: counting it is what the cap is about
 
     def __init__(self, object_list, per_page, *args, counted: int | None = None, **kwargs):
         """``counted``: the rows the caller found already, up to ``cap`` + 1."""

@@ -18,7 +18,7 @@ import re
 import zipfile
 from array import array
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -221,7 +221,7 @@ def _scan_first_sheet(archive: zipfile.ZipFile, path: str) -> None:
         wide = _WIDE_CELL.search(data)
         if wide:
             reference = _CELL_REF.search(data, wide.start())
-            raise _wide_error((reference[1] + reference[2]).decode())
+            raise _wide_error((reference[1] + reference[2]).decode() if reference else "?")
         tail = data[-512:]
     span.check()
 
@@ -323,7 +323,9 @@ def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, l
     strings = _SharedStrings(archive)
     done: list[tuple[int, list]] = []
     columns: dict[str, int] = {}
-    state = {"row": 0, "cells": [], "column": 0, "type": "n", "ref": "", "text": None, "in_value": False}
+    state: dict[str, Any] = {
+        "row": 0, "cells": [], "column": 0, "type": "n", "ref": "", "text": None, "in_value": False
+    }  # fmt: skip
     counter = RowCounter()
 
     def start(name, attrs):
@@ -355,6 +357,7 @@ def _streamed_rows(archive: zipfile.ZipFile, path: str) -> Iterator[tuple[int, l
                 return
             raw = "".join(parts)
             kind = state["type"]
+            value: str | float | bool
             if kind == "s":
                 value = strings[int(raw)]
             elif kind == "n":

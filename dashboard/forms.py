@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import DateField
-from dashboard.services import MAX_RANGE_DAYS
+from dashboard.selectors import MAX_RANGE_DAYS
 
 
 class RangeForm(forms.Form):

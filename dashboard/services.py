@@ -1,143 +1,38 @@
-"""The overview's figures (Tổng quan), as the support ticket defines them.
+"""Writing the overview's stored figures: ``DailyFigures`` for complete days and the
+``DashboardState`` (how far the days are stored, the members per tier). The reads, and what
+each figure means, are in ``dashboard.selectors``.
 
-- Total members: customers activated as members, at the end of the window.
-- New members: customers activated within the window.
-- New customers: customers whose first order falls within the window, in the ticket's two
-  cases: not a member when they ordered (that order earns no points), or a member already
-  (it earns points).
-- Orders and revenue (paid minus refunded) of the live orders placed within the window, the
-  part of that revenue from members' orders, points earned and points spent.
-
-Windows are whole local days in the shop's time zone: "last 7 days" is today and the six
-days before it, whatever the weekday. Complete days are summed from ``DailyFigures`` (one
-row per shop and day, written by ``dashboard_refresh``); today is computed live. A change to
-a past day (a cancelled order, a first order that moved, a back-dated activation) marks
-that day (``dashboard.changes``) and the next refresh, every minute from beat, recomputes it.
-So the page runs the same few queries for a day or for a year.
+Beat runs ``dashboard_refresh_all`` every minute, for every shop: each new day is stored once
+it is complete, and a change to a past day (a cancelled order, a first order that moved, a
+back-dated activation) marks that day (``dashboard.changes``) and the next refresh
+recomputes it. The page only reads, so a shop nobody has opened the overview of is kept
+current too.
 """
 
 import datetime
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import TruncDate
-from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 
 from dashboard.models import ChangedDay, DailyFigures, DashboardState
-from loyalty.models import PointEntry, Tier
-from members.models import Customer, Order
+from dashboard.selectors import DAY, days_figures, first_day, members_per_tier
 from shops.models import Shop
-
-DAY = datetime.timedelta(days=1)
-FIGURES = (
-    "orders",
-    "revenue",
-    "member_revenue",
-    "new_members",
-    "new_customers_guests",
-    "new_customers_members",
-    "points_earned",
-    "points_spent",
-)
-JOIN_FROM_DAYS = 31
-# A page view computes missing days itself when there are at most this many; more (the
-# first refresh of a shop with years of orders) is a worker's job.
-REFRESH_IN_REQUEST_DAYS = 7
-
-
-def _midnight(day: datetime.date, shop: Shop) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=shop.tzinfo)
-
-
-def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[datetime.date, dict[str, int]]:
-    """The figures of each local day in [start, end), from the orders, customers and ledger:
-    four grouped queries whatever the number of days. Days with nothing are left out."""
-    tz = shop.tzinfo
-    lo, hi = _midnight(start, shop), _midnight(end, shop)
-    result: dict[datetime.date, dict[str, int]] = {}
-
-    def add(rows, day_key: str = "day") -> None:
-        for row in rows:
-            day = row.pop(day_key)
-            figures = result.setdefault(day, dict.fromkeys(FIGURES, 0))
-            figures.update({name: value or 0 for name, value in row.items()})
-
-    spend = F("paid_amount") - F("refunded_amount")
-    # Whether the customer was a member when they ordered. For a few days, a lookup by key
-    # per order (a join had the planner hash every customer of the shop when it guessed
-    # today's orders many); for months of orders, the join.
-    if (end - start).days <= JOIN_FROM_DAYS:
-        member_since = Subquery(Customer.objects.filter(pk=OuterRef("customer_id")).values("member_since")[:1])
-    else:
-        member_since = F("customer__member_since")
-    add(
-        Order.objects.live()
-        .filter(shop=shop, created_at__gte=lo, created_at__lt=hi)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(
-            orders=Count("id"),
-            revenue=Sum(spend),
-            member_revenue=Sum(spend, filter=LessThanOrEqual(member_since, F("created_at"))),
-        )
-        .order_by()
-    )
-    add(
-        Customer.objects.filter(shop=shop, member_since__gte=lo, member_since__lt=hi)
-        .annotate(day=TruncDate("member_since", tzinfo=tz))
-        .values("day")
-        .annotate(new_members=Count("id"))
-        .order_by()
-    )
-    member_then = Q(member_since__lte=F("first_order_at"))
-    add(
-        Customer.objects.filter(shop=shop, first_order_at__gte=lo, first_order_at__lt=hi)
-        .annotate(day=TruncDate("first_order_at", tzinfo=tz))
-        .values("day")
-        .annotate(
-            new_customers_members=Count("id", filter=member_then),
-            new_customers_guests=Count("id", filter=~member_then | Q(member_since__isnull=True)),
-        )
-        .order_by()
-    )
-    add(
-        PointEntry.objects.filter(shop=shop, created_at__gte=lo, created_at__lt=hi)
-        .annotate(day=TruncDate("created_at", tzinfo=tz))
-        .values("day")
-        .annotate(
-            points_earned=Sum("points", filter=Q(points__gt=0)),
-            points_spent=-Sum("points", filter=Q(points__lt=0, kind=PointEntry.Kind.ADJUST)),
-        )
-        .order_by()
-    )
-    return result
 
 
 def _runs(days: list[datetime.date]) -> Iterator[tuple[datetime.date, datetime.date]]:
     """Sorted days as [start, end) runs of consecutive days."""
     start = previous = None
     for day in days:
-        if start is None:
+        if start is None or previous is None:
             start = previous = day
         elif day == previous + DAY:
             previous = day
         else:
             yield start, previous + DAY
             start = previous = day
-    if start is not None:
+    if start is not None and previous is not None:
         yield start, previous + DAY
-
-
-def _first_day(shop: Shop, today: datetime.date) -> datetime.date:
-    first = [
-        Order.objects.filter(shop=shop).aggregate(first=Min("created_at"))["first"],
-        Customer.objects.filter(shop=shop).aggregate(first=Min("member_since"))["first"],
-    ]
-    moments = [moment for moment in first if moment is not None]
-    return min(timezone.localtime(moment, shop.tzinfo).date() for moment in moments) if moments else today
 
 
 def _take_changed_days(shop: Shop) -> set[datetime.date]:
@@ -160,7 +55,7 @@ def dashboard_refresh(*, shop: Shop, now: datetime.datetime | None = None) -> in
         DashboardState.objects.get_or_create(shop=shop)
         state = DashboardState.objects.select_for_update().get(shop=shop)
         days = {day for day in _take_changed_days(shop) if day < today}
-        start = state.complete_before or _first_day(shop, today)
+        start = state.complete_before or first_day(shop, today)
         days.update(start + DAY * offset for offset in range((today - start).days))
         for run_start, run_end in _runs(sorted(days)):
             figures = days_figures(shop, run_start, run_end)
@@ -169,11 +64,7 @@ def dashboard_refresh(*, shop: Shop, now: datetime.datetime | None = None) -> in
                 [DailyFigures(shop=shop, day=day, **values) for day, values in sorted(figures.items())],
                 batch_size=1_000,
             )
-        members = Customer.objects.filter(shop=shop, member_since__isnull=False)
-        state.tiers = {
-            str(tier_id): count
-            for tier_id, count in members.values("tier_id").annotate(n=Count("id")).values_list("tier_id", "n")
-        }
+        state.tiers = members_per_tier(shop)
         state.complete_before = today
         state.refreshed_at = now
         state.save()
@@ -181,127 +72,7 @@ def dashboard_refresh(*, shop: Shop, now: datetime.datetime | None = None) -> in
 
 
 def dashboard_refresh_all() -> None:
-    """Beat's call, every minute: each shop that has a dashboard (someone opened it)."""
-    for state in DashboardState.objects.select_related("shop"):
-        dashboard_refresh(shop=state.shop)
-
-
-# Windows -----------------------------------------------------------------------------------
-
-WINDOW_DAYS = {"today": 1, "7": 7, "30": 30, "90": 90}
-MAX_RANGE_DAYS = 366
-
-
-@dataclass(frozen=True)
-class Window:
-    """Whole local days [start, end)."""
-
-    key: str
-    start: datetime.date
-    end: datetime.date
-
-    @property
-    def days(self) -> int:
-        return (self.end - self.start).days
-
-    @property
-    def last_day(self) -> datetime.date:
-        return self.end - DAY
-
-    def previous(self) -> "Window":
-        return Window(self.key, self.start - DAY * self.days, self.start)
-
-
-def rolling_window(key: str, today: datetime.date) -> Window:
-    """Today and the days before it: "7" on a Monday is last Tuesday to today."""
-    return Window(key, today - DAY * (WINDOW_DAYS[key] - 1), today + DAY)
-
-
-def range_window(first: datetime.date, last: datetime.date) -> Window:
-    return Window("range", first, last + DAY)
-
-
-@dataclass
-class Figure:
-    value: int
-    previous: int
-
-    @property
-    def change(self) -> float | None:
-        """The change from the previous window in percent; None when that was 0."""
-        if not self.previous:
-            return None
-        return (self.value - self.previous) * 100 / self.previous
-
-
-@dataclass
-class Overview:
-    window: Window
-    previous: Window
-    figures: dict[str, Figure]
-    by_day: list[tuple[datetime.date, dict[str, int]]]
-    tiers: list[tuple[str, int]]
-    # Members in no tier at the last refresh (before any tier existed, or not placed yet).
-    unplaced: int
-    refreshed_at: datetime.datetime | None
-    pending: bool = False  # complete days not computed yet (a worker is on it)
-
-
-def dashboard_overview(*, shop: Shop, window: Window, now: datetime.datetime | None = None) -> Overview:
-    """Every figure of the window beside the previous window of the same length, the days
-    for the chart and the members per tier, in a constant number of queries."""
-    from dashboard.tasks import refresh_dashboard
-
-    now = now or timezone.now()
-    today = timezone.localdate(now, shop.tzinfo)
-    state = DashboardState.objects.filter(shop=shop).first()
-    pending = False
-    if state is None or state.complete_before is None or state.complete_before < today:
-        start = state.complete_before if state and state.complete_before else _first_day(shop, today)
-        if (today - start).days <= REFRESH_IN_REQUEST_DAYS:
-            dashboard_refresh(shop=shop, now=now)
-        else:
-            DashboardState.objects.get_or_create(shop=shop)
-            transaction.on_commit(lambda: refresh_dashboard.delay(shop.pk))
-            pending = True
-        state = DashboardState.objects.get(shop=shop)
-    previous = window.previous()
-    stored_end = min(window.end, today)
-    rows = {
-        row["day"]: row
-        for row in DailyFigures.objects.filter(shop=shop, day__gte=previous.start, day__lt=stored_end).values(
-            "day", *FIGURES
-        )
-    }
-    if window.end > today:
-        rows.update({day: {"day": day, **values} for day, values in days_figures(shop, today, today + DAY).items()})
-    totals = DailyFigures.objects.filter(shop=shop).aggregate(
-        at_end=Sum("new_members", filter=Q(day__lt=stored_end)),
-        at_start=Sum("new_members", filter=Q(day__lt=window.start)),
-    )
-    current = dict.fromkeys(FIGURES, 0)
-    before = dict.fromkeys(FIGURES, 0)
-    for day, row in rows.items():
-        target = current if day >= window.start else before
-        for name in FIGURES:
-            target[name] += row.get(name) or 0
-    figures = {name: Figure(current[name], before[name]) for name in FIGURES}
-    today_members = rows.get(today, {}).get("new_members", 0) if window.end > today else 0
-    figures["total_members"] = Figure((totals["at_end"] or 0) + today_members, totals["at_start"] or 0)
-    figures["new_customers"] = Figure(
-        current["new_customers_guests"] + current["new_customers_members"],
-        before["new_customers_guests"] + before["new_customers_members"],
-    )
-    empty = dict.fromkeys(FIGURES, 0)
-    by_day = [
-        (window.start + DAY * offset, rows.get(window.start + DAY * offset, empty)) for offset in range(window.days)
-    ]
-    names = dict(Tier.objects.for_shop(shop).values_list("pk", "name"))
-    tier_order = list(
-        Tier.objects.for_shop(shop).filter(removed_at__isnull=True).order_by("threshold").values_list("pk", flat=True)
-    )
-    counts = {int(pk) if pk != "None" else None: n for pk, n in (state.tiers or {}).items()}
-    tiers = [(names[pk], counts.get(pk, 0)) for pk in tier_order]
-    tiers += [(names[pk], n) for pk, n in counts.items() if pk is not None and pk not in tier_order and n]
-    unplaced = counts.get(None, 0)
-    return Overview(window, previous, figures, by_day, tiers, unplaced, state.refreshed_at, pending)
+    """Beat's call, every minute: every shop (the page reads, and makes no state row of its
+    own, so a shop is refreshed whether or not anyone has opened its overview yet)."""
+    for shop in Shop.objects.order_by("pk"):
+        dashboard_refresh(shop=shop)

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.formatting import format_date, format_int, format_vnd
 from dashboard.charts import day_bars, share_bars
 from dashboard.forms import RangeForm
-from dashboard.services import WINDOW_DAYS, dashboard_overview, range_window, rolling_window
+from dashboard.selectors import WINDOW_DAYS, dashboard_overview, range_window, rolling_window
 from shops.decorators import shop_member_required
 
 DAY_COLUMNS = ("new_members", "new_customers_guests", "new_customers_members", "orders")

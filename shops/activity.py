@@ -57,7 +57,7 @@ def activity_entry(
         actor=actor,
         actor_name=actor.display_name if actor else "",
         kind=kind,
-        target_type=target._meta.model_name if target is not None else target_type,
+        target_type=(target._meta.model_name or "") if target is not None else target_type,
         target_id=str(target.pk) if target is not None else target_id,
         target_label=target_label or (str(target) if target is not None else ""),
         summary=summary,

@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from shops.admin_io import ShopScopedExportMixin
 from shops.models import ActivityEntry, Shop, User
+from shops.resources import ActivityEntryResource
 
 
 @admin.register(Shop)
@@ -26,8 +28,10 @@ class StaffUserAdmin(UserAdmin):
 
 
 @admin.register(ActivityEntry)
-class ActivityEntryAdmin(admin.ModelAdmin):
-    """Read-only: the log is append-only."""
+class ActivityEntryAdmin(ShopScopedExportMixin, admin.ModelAdmin):
+    """Read-only: the log is append-only. Exported one shop at a time, never imported."""
+
+    resource_classes = [ActivityEntryResource]
 
     list_display = ["created_at", "shop", "actor_name", "kind", "summary", "ip"]
     list_filter = ["kind"]

@@ -5,7 +5,8 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.models import ChangedDay, DailyFigures
-from dashboard.services import dashboard_overview, dashboard_refresh, range_window, rolling_window
+from dashboard.selectors import dashboard_overview, range_window, rolling_window
+from dashboard.services import dashboard_refresh
 from loyalty.membership import members_activate
 from loyalty.orders import order_record, orders_record
 from loyalty.services import points_adjust
