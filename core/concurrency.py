@@ -1,7 +1,7 @@
 """Overlapping Python work with the database's."""
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from queue import Empty, Full, Queue
 from typing import TypeVar
 
@@ -12,7 +12,7 @@ T = TypeVar("T")
 _END = object()
 
 
-def read_ahead(items: Iterable[T], *, depth: int = 1) -> Iterator[T]:
+def read_ahead(items: Iterable[T], *, depth: int = 1) -> Generator[T, None, None]:
     """The items of ``items``, produced by a thread up to ``depth`` items ahead of the
     caller: while the caller waits on the database (the driver lets go of the GIL then),
     the next batch is read and parsed.

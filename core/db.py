@@ -238,7 +238,7 @@ def update_rows_returning(
     well (``"{table}.shop_id = %s"``), its parameters in ``where_params``."""
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = ", ".join(f"{table}.{quote(model._meta.get_field(name).column)}" for name in returning)
+    columns = ", ".join(f"{table}.{quote(column_of(model, name))}" for name in returning)
     found: list[tuple] = []
     for cursor in _update_batches(
         model, fields, rows, key, expressions or {}, where, where_params, f" RETURNING {columns}"

@@ -56,7 +56,7 @@ class ImportKind:
     # What the preview says before anything is applied, where the outcome's label speaks
     # of it as done ("Adjustment applied" would claim what has not happened yet).
     preview_labels: dict[str, Any] = field(default_factory=dict)
-    activity_kind: str = ActivityKind.DATA_IMPORT
+    activity_kind: ActivityKind = ActivityKind.DATA_IMPORT
     # The page where this kind of import starts (a URL name), and what it says first.
     start_url: str = ""
     intro: tuple = ()

@@ -24,6 +24,7 @@ the same way for every kind:
 import io
 from collections import Counter
 from contextlib import closing
+from functools import partial
 from typing import IO
 
 from django.conf import settings
@@ -136,7 +137,7 @@ def imports_cancel(*, jobs: QuerySet[ImportJob]) -> int:
         status=ImportJob.Status.CANCELLED, finished_at=now, file_content=b"", file_dropped_at=now
     )
     for job_id in ids:
-        transaction.on_commit(lambda job_id=job_id: drop_import_rows.delay(job_id))
+        transaction.on_commit(partial(drop_import_rows.delay, job_id))
     return cancelled
 
 

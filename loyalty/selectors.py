@@ -60,7 +60,7 @@ def tier_progress(customer: Customer) -> dict[str, Any]:
     higher = [tier for tier in tiers if current is None or tier.threshold > current.threshold]
     following = higher[0] if higher and current is not None else None
     percent = 100
-    if following is not None:
+    if following is not None and current is not None:
         span = following.threshold - current.threshold
         percent = max(0, min(100, int((spend - current.threshold) * 100 / span))) if span else 100
     return {

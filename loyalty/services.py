@@ -69,7 +69,7 @@ def order_points_target(order: Order, customer: Customer, settings: EarningSetti
         return 0  # only members earn, and only on orders placed since they joined
     if not order.is_live:
         return 0
-    multiplier = customer.tier.multiplier if customer.tier_id else Decimal(1)
+    multiplier = customer.tier.multiplier if customer.tier is not None else Decimal(1)
     return points_for_amount(order.paid_amount - order.refunded_amount, settings, multiplier)
 
 
@@ -96,6 +96,8 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
     lines = []
     now = timezone.now()
     for order in orders:
+        if order.customer is None:
+            continue  # (the query asks for orders with a customer)
         delta = order_points_target(order, order.customer, settings) - (posted.get(str(order.pk)) or 0)
         if not delta:
             continue
@@ -120,7 +122,7 @@ def orders_points_sync(*, shop: Shop, order_ids: Iterable[int]) -> None:
     # The same version of an order twice (a repeat, or two workers at once) meets the
     # ledger's unique constraint and adds nothing.
     insert_rows(PointEntry, _LEDGER_FIELDS, lines, conflict=_LEDGER_ONCE)
-    customers_refresh_points(customer_ids={order.customer_id for order in orders})
+    customers_refresh_points(customer_ids={order.customer_id for order in orders if order.customer_id is not None})
 
 
 # What orders_points_sync reads of an order, its customer and their tier.

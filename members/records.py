@@ -54,7 +54,7 @@ class OrdersTouched:
 
     results: list[OrderResult]
     customer_ids: set[int] = field(default_factory=set)
-    moments: list[datetime.datetime] = field(default_factory=list)
+    moments: list[datetime.datetime | None] = field(default_factory=list)
 
     @property
     def changed_order_ids(self) -> list[int]:

@@ -176,7 +176,7 @@ def customer_list(
 
 def _in_order(customers: QuerySet[Customer], *, sort: str, few: bool) -> QuerySet[Customer]:
     column = SORTS.get(sort.lstrip("-"), SORTS[DEFAULT_SORT.lstrip("-")])
-    key = F(column)
+    key: F | Coalesce = F(column)
     if few:
         key = Coalesce(key, Value(_NULL_SORT_FLOOR)) if column in NULLABLE_SORTS else Coalesce(key, key)
     if sort.startswith("-"):

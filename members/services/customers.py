@@ -72,8 +72,8 @@ def customers_upsert(*, shop: Shop, items: list[CustomerData]) -> dict[str, int]
     changed_rows: dict[int, Customer] = {}
     changed_fields: set[str] = set()
     for phone, data in by_phone.items():
-        customer = platform_index.get(data.haravan_id) if data.haravan_id is not None else None
-        customer = customer or phone_index[phone]
+        by_platform = platform_index.get(data.haravan_id) if data.haravan_id is not None else None
+        customer = by_platform or phone_index[phone]
         fields = _apply_contact(customer, data)
         if customer.phone != phone and phone not in phone_index:
             # The platform changed the number: move to it, as no other customer holds it.

@@ -5,11 +5,13 @@ their orders inside the transaction that changes an order, with the customer's r
 so concurrent order events for one customer cannot lose each other's effect.
 """
 
+import datetime
+
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.db import bulk_update_rows, insert_rows
+from core.db import bulk_update_rows, concrete_field, insert_rows
 from members.models import Customer, Order
 from members.records import OrderData, OrderResult, OrdersTouched
 from members.services.customers import customers_upsert
@@ -63,7 +65,7 @@ _ORDER_FIELDS = (
 
 # The columns a new order is written with (every other one has its model default).
 _INSERT_FIELDS = [
-    Order._meta.get_field(name)
+    concrete_field(Order, name)
     for name in ("shop", "source", "external_id", *_ORDER_FIELDS, "customer", "source_updated_at", "updated_at")
 ]
 
@@ -128,24 +130,25 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> OrdersTouched:
             }
     updated_rows = []
     results: dict[tuple[str, str], OrderResult] = {}
-    moments = []  # when the changed orders were placed, for the dashboard's days
+    moments: list[datetime.datetime | None] = []  # when the changed orders were placed, for the dashboard's days
     for key, data in latest.items():
         customer_id = customer_ids.get(data.customer.phone) if data.customer else None
         if key in created:
             results[key] = OrderResult(order_id=created[key], created=True, changed=True)
-            moments.append(new_rows[key].created_at)
-            if new_rows[key].customer_id:
-                touched_customers.add(new_rows[key].customer_id)
+            row = new_rows[key]
+            moments.append(row.created_at)
+            if row.customer_id:
+                touched_customers.add(row.customer_id)
             continue
-        order = existing.get(key)
-        if order is None:
-            order = inserted[key]
-            if order.source_updated_at == data.updated_at and order.number == data.number:
-                results[key] = OrderResult(order_id=order.pk, created=True, changed=True)
-                moments.append(order.created_at)
-                if order.customer_id:
-                    touched_customers.add(order.customer_id)
-                continue
+        stored = existing.get(key)
+        order = stored if stored is not None else inserted[key]
+        if stored is None and order.source_updated_at == data.updated_at and order.number == data.number:
+            # Inserted by another worker with this very version: it counts as created.
+            results[key] = OrderResult(order_id=order.pk, created=True, changed=True)
+            moments.append(order.created_at)
+            if order.customer_id:
+                touched_customers.add(order.customer_id)
+            continue
         if order.source_updated_at and data.updated_at and data.updated_at <= order.source_updated_at:
             results[key] = OrderResult(order_id=order.pk, created=False, changed=False)
             continue
@@ -161,10 +164,10 @@ def orders_upsert(*, shop: Shop, items: list[OrderData]) -> OrdersTouched:
     if updated_rows:
         bulk_update_rows(updated_rows, [*_ORDER_FIELDS, "source_updated_at", "customer", "updated_at"])
     touched = Customer.objects.filter(pk__any=touched_customers)
-    moments += touched.values_list("first_order_at", flat=True) if touched_customers else []
+    moments += list(touched.values_list("first_order_at", flat=True)) if touched_customers else []
     customers_refresh_totals(customer_ids=touched_customers)
     # A first order that moved changes its old and its new day.
-    moments += touched.values_list("first_order_at", flat=True) if touched_customers else []
+    moments += list(touched.values_list("first_order_at", flat=True)) if touched_customers else []
     return OrdersTouched(
         results=[results[(data.source, data.external_id)] for data in items],
         customer_ids=touched_customers,
