@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from core import spreadsheet_limits, spreadsheets
+from core import spreadsheet_limits, spreadsheets, xlsx_sheet
 from core.spreadsheets import SpreadsheetError, read_numbered_rows
 from core.tests.bombs import padded_blank_rows_bomb, patch_declared_size, with_sheet
 from core.tests.spreadsheets import SHEET, xlsx_bytes
@@ -35,7 +35,7 @@ def test_a_sheet_of_blank_rows_padded_to_an_ordinary_ratio_is_refused_before_a_b
     def no_reading(*args):
         raise AssertionError("the sheet was inflated")
 
-    monkeypatch.setattr(spreadsheets, "_chunks", no_reading)
+    monkeypatch.setattr(xlsx_sheet, "_chunks", no_reading)
     monkeypatch.setattr(spreadsheet_limits, "check_inflated", no_reading)
     with pytest.raises(SpreadsheetError, match=BOMB):
         read(content)
@@ -59,7 +59,7 @@ def test_a_sheet_declaring_less_than_it_holds_is_refused_as_a_bomb():
 def test_what_is_inflated_is_bounded_whatever_the_zip_declares(monkeypatch):
     """The stream counts what it inflates (here the bound is lowered below an honest sheet)."""
     monkeypatch.setattr(spreadsheets, "CALAMINE_MAX_SHEET_BYTES", -1)
-    monkeypatch.setattr(spreadsheets, "MAX_SHEET_BYTES", 10_000)
+    monkeypatch.setattr(xlsx_sheet, "MAX_SHEET_BYTES", 10_000)
     content = with_sheet(("DienThoai",), lambda stream: [stream.write(b'<row><c t="n"><v>1</v></c></row>' * 1000)])
 
     with pytest.raises(SpreadsheetError, match=BOMB):
