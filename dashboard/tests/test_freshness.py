@@ -11,7 +11,7 @@ from dashboard.models import DailyFigures, DashboardState
 from dashboard.services import dashboard_refresh
 from dashboard.tasks import refresh_dashboards
 from dashboard.tests.test_overview import HCM, local, paid, phone
-from members.services import order_upsert
+from loyalty.orders import order_record
 
 WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE)\b", re.I)
 
@@ -23,8 +23,8 @@ def _writes(queries: CaptureQueriesContext) -> list[str]:
 def test_the_overview_of_a_shop_never_refreshed_shows_its_last_days_and_writes_nothing(staff_client, shop):
     today = datetime.datetime.now(HCM).date()
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(today - datetime.timedelta(days=2))))
-        order_upsert(shop=shop, data=paid(2, phone(2), datetime.datetime.now(HCM) - datetime.timedelta(minutes=5)))
+        order_record(shop=shop, data=paid(1, phone(1), local(today - datetime.timedelta(days=2))))
+        order_record(shop=shop, data=paid(2, phone(2), datetime.datetime.now(HCM) - datetime.timedelta(minutes=5)))
 
     with CaptureQueriesContext(connection) as queries:
         page = staff_client.get("/overview/").content.decode()
@@ -39,11 +39,11 @@ def test_days_the_last_refresh_did_not_store_are_counted_live_beside_the_stored_
     now = datetime.datetime.now(HCM)
     today = now.date()
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(today - datetime.timedelta(days=5))))
+        order_record(shop=shop, data=paid(1, phone(1), local(today - datetime.timedelta(days=5))))
     dashboard_refresh(shop=shop, now=now - datetime.timedelta(days=3))  # beat stopped three days ago
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(2, phone(2), local(today - datetime.timedelta(days=2))))
-        order_upsert(shop=shop, data=paid(3, phone(3), local(today - datetime.timedelta(days=1))))
+        order_record(shop=shop, data=paid(2, phone(2), local(today - datetime.timedelta(days=2))))
+        order_record(shop=shop, data=paid(3, phone(3), local(today - datetime.timedelta(days=1))))
 
     with CaptureQueriesContext(connection) as queries:
         page = staff_client.get("/overview/").content.decode()
@@ -57,8 +57,8 @@ def test_days_the_last_refresh_did_not_store_are_counted_live_beside_the_stored_
 def test_a_long_history_waits_for_beats_refresh_which_reaches_every_shop(staff_client, shop, other_shop):
     today = datetime.datetime.now(HCM).date()
     with transaction.atomic():
-        order_upsert(shop=shop, data=paid(1, phone(1), local(today - datetime.timedelta(days=40))))
-        order_upsert(shop=other_shop, data=paid(2, phone(2), local(today - datetime.timedelta(days=3))))
+        order_record(shop=shop, data=paid(1, phone(1), local(today - datetime.timedelta(days=40))))
+        order_record(shop=other_shop, data=paid(2, phone(2), local(today - datetime.timedelta(days=3))))
 
     with CaptureQueriesContext(connection) as queries:
         waiting = staff_client.get("/overview/?window=90").content.decode()
@@ -80,7 +80,7 @@ def test_the_overview_page_runs_a_pinned_number_of_queries(staff_client, shop, d
     today = datetime.datetime.now(HCM).date()
     with transaction.atomic():
         for index in range(20):
-            order_upsert(shop=shop, data=paid(index, phone(index), local(today - datetime.timedelta(days=index))))
+            order_record(shop=shop, data=paid(index, phone(index), local(today - datetime.timedelta(days=index))))
     dashboard_refresh(shop=shop)
 
     # The session, the user, their shop; the state, the stored days, four for today, the
