@@ -1,12 +1,6 @@
 from celery import shared_task
 
-from dashboard.services import dashboard_refresh, dashboard_refresh_all
-from shops.models import Shop
-
-
-@shared_task
-def refresh_dashboard(shop_id: int) -> None:
-    dashboard_refresh(shop=Shop.objects.get(pk=shop_id))
+from dashboard.services import dashboard_refresh_all
 
 
 @shared_task
