@@ -8,6 +8,7 @@ TEST_PASSWORD = "an-honest-Passw0rd"
 class ShopFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Shop
+        skip_postgeneration_save = True  # the defaults hook writes other rows, not the shop
 
     name = factory.Sequence(lambda n: f"Cửa hàng {n}")
 
