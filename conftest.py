@@ -189,13 +189,12 @@ def busy_shop(shop, owner, staff):
     from haravan.models import HaravanConnection, SyncJob
     from loyalty.membership import members_activate
     from loyalty.orders import order_record
-    from loyalty.services import loyalty_defaults_create, points_adjust
+    from loyalty.services import points_adjust
     from members.services import group_add_customers, group_create
     from members.tests.factories import CustomerFactory, OrderDataFactory
     from messaging.tests.factories import MessageFactory
     from shops.exports import export_request, export_run
 
-    loyalty_defaults_create(shop=shop)
     now = timezone.now()
     customers = [
         CustomerFactory(shop=shop, name=name, phone=phone, email=email, city="Hà Nội")

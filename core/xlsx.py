@@ -1,6 +1,5 @@
 """Writing spreadsheets for staff: openpyxl's write-only mode, so memory stays flat."""
 
-import io
 from collections.abc import Iterable, Sequence
 from typing import IO
 
@@ -26,15 +25,6 @@ def _cell(sheet, value):
     cell.data_type = "s"  # openpyxl takes a value that starts with "=" for a formula
     cell.quotePrefix = True
     return cell
-
-
-def write_xlsx(
-    *, title: str, header: Sequence[str], rows: Iterable[Sequence], widths: Sequence[int] = ()
-) -> tuple[bytes, int]:
-    """The workbook's bytes and how many data rows it holds."""
-    buffer = io.BytesIO()
-    count = write_xlsx_to(buffer, title=title, header=header, rows=rows, widths=widths)
-    return buffer.getvalue(), count
 
 
 def write_xlsx_to(
