@@ -30,6 +30,9 @@ class MessagingSettings(models.Model):
     sms_brandname = models.CharField(_("brandname"), max_length=11, blank=True)
     # What one SMS part costs the shop, in đồng, to show the cost of a message; 0 = not known.
     sms_part_price = models.PositiveIntegerField(_("price of one SMS part (₫)"), default=0)
+    # Emails a day the account may send (Gmail: about 500 for a personal account, 2,000 for
+    # Google Workspace). Every worker counts against it; one-to-one messages go first.
+    email_daily_quota = models.PositiveIntegerField(_("emails a day"), default=500)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -85,6 +88,14 @@ class Message(ShopOwned):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("content"))
     sms_parts = models.PositiveSmallIntegerField(_("SMS parts"), default=0)
+    # Lower goes first: a member's own one-to-one message (0) ahead of a campaign's (1).
+    priority = models.PositiveSmallIntegerField(default=0)
+    # Advertising (a message with an offer; Decree 91): 3 per recipient and channel per 24
+    # hours, SMS only 07:00-22:00 in the shop's time zone. Otherwise customer care.
+    advertising = models.BooleanField(_("advertising"), default=False)
+    # A registered composer (messaging.composers) writes the subject and body just before the
+    # message is sent, from what is true then: campaigns' messages are queued without a body.
+    composer = models.CharField(max_length=32, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
@@ -112,10 +123,18 @@ class Message(ShopOwned):
             models.Index(fields=["customer", "-created_at"], name="message_customer_time"),
             # The outbox: only waiting messages are indexed, so it stays small.
             models.Index(
-                fields=["shop", "channel", "next_attempt_at"],
+                fields=["shop", "channel", "priority", "next_attempt_at"],
                 condition=Q(status="queued"),
                 name="message_due",
             ),
+            # The advertising cap: what a recipient got on a channel in the last 24 hours.
+            models.Index(
+                fields=["customer", "channel", "sending_at"],
+                condition=Q(advertising=True),
+                name="message_advertising_recent",
+            ),
+            # A campaign's page and report count its messages by state.
+            models.Index(fields=["shop", "source", "channel", "status"], name="message_source_status"),
             models.Index(fields=["sending_at"], condition=Q(status="sending"), name="message_in_flight"),
         ]
 

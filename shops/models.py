@@ -119,6 +119,13 @@ class ActivityKind(models.TextChoices):
     MESSAGING_SETTINGS_CHANGED = "settings.messaging", _("Messaging settings changed")
     MESSAGE_QUEUED = "member.message", _("Message sent to a customer")
     GROUP_DELETED = "group.deleted", _("Customer group deleted")
+    CAMPAIGN_SAVED = "campaign.saved", _("Campaign created or changed")
+    CAMPAIGN_TEST_SENT = "campaign.test_sent", _("Campaign test sent")
+    CAMPAIGN_STARTED = "campaign.started", _("Campaign started")
+    CAMPAIGN_PAUSED = "campaign.paused", _("Campaign paused")
+    CAMPAIGN_RESUMED = "campaign.resumed", _("Campaign resumed")
+    CAMPAIGN_CANCELLED = "campaign.cancelled", _("Campaign cancelled")
+    CAMPAIGN_SETTINGS_CHANGED = "settings.campaigns", _("Campaign settings changed")
 
 
 class ActivityEntry(models.Model):

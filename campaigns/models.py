@@ -1,0 +1,204 @@
+"""Campaigns (Chiến dịch): offers, the campaigns that send them, each campaign's recipients
+and the orders that used its codes.
+
+A campaign's audience is taken once, when it starts, into ``Recipient`` rows (one per
+customer, whatever number of its groups they are in), so that pause, resume, a crash or a
+second start all work from the same list. Each recipient's messages are outbox rows
+(``messaging.Message``, source ``campaign:<id>``), sent at most once per channel.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from shops.models import ShopOwned
+
+
+class Offer(ShopOwned):
+    """Ưu đãi: what a 5-2 campaign gives. Unique codes are Haravan discounts made by a worker
+    ahead of the send; a shared code is typed in (the owner made it in Haravan)."""
+
+    class Kind(models.TextChoices):
+        FIXED_AMOUNT = "fixed_amount", _("Fixed amount off")
+        PERCENTAGE = "percentage", _("Percent off")
+        SHIPPING = "shipping", _("Free shipping")
+
+    class Codes(models.TextChoices):
+        SHARED = "shared", _("One code shared by all recipients")
+        UNIQUE = "unique", _("A unique single-use code per recipient")
+
+    class Validity(models.TextChoices):
+        DATES = "dates", _("Between two dates")
+        DAYS = "days", _("N days from the send")
+
+    kind = models.CharField(_("offer"), max_length=16, choices=Kind.choices, default=Kind.FIXED_AMOUNT)
+    # Whole đồng for a fixed amount, a percent (1-100) for a percentage; 0 for free shipping.
+    value = models.BigIntegerField(_("value"), default=0)
+    # For a percentage: the most it takes off, in đồng; empty = no cap.
+    max_amount = models.BigIntegerField(_("at most (₫)"), null=True, blank=True)
+    minimum_order = models.BigIntegerField(_("minimum order (₫)"), default=0)
+    validity = models.CharField(_("validity"), max_length=8, choices=Validity.choices, default=Validity.DAYS)
+    starts_on = models.DateField(_("valid from"), null=True, blank=True)
+    ends_on = models.DateField(_("valid until"), null=True, blank=True)
+    valid_days = models.PositiveSmallIntegerField(_("valid for (days)"), null=True, blank=True)
+    codes = models.CharField(_("codes"), max_length=8, choices=Codes.choices, default=Codes.UNIQUE)
+    shared_code = models.CharField(_("shared code"), max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+
+    def __str__(self) -> str:
+        return f"offer {self.pk} ({self.kind} {self.value})"
+
+
+class Campaign(ShopOwned):
+    class Kind(models.TextChoices):
+        NOTICE = "notice", _("5-1 Notice")
+        OFFER = "offer", _("5-2 Notice with an offer")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SCHEDULED = "scheduled", _("Scheduled")
+        # The audience is being taken and, for unique codes, the codes made in Haravan.
+        PREPARING = "preparing", _("Preparing")
+        SENDING = "sending", _("Sending")
+        PAUSED = "paused", _("Paused")
+        CANCELLED = "cancelled", _("Cancelled")
+        FINISHED = "finished", _("Finished")
+
+    class Audience(models.TextChoices):
+        ALL = "all", _("All members")
+        TIERS = "tiers", _("Members of some tiers")
+        GROUPS = "groups", _("Customer groups")
+
+    name = models.CharField(_("campaign name"), max_length=200)
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.NOTICE)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
+    audience = models.CharField(_("audience"), max_length=16, choices=Audience.choices, default=Audience.ALL)
+    tier_ids = models.JSONField(default=list, blank=True)
+    group_ids = models.JSONField(default=list, blank=True)
+    send_email = models.BooleanField(_("email"), default=True)
+    send_sms = models.BooleanField(_("SMS"), default=False)
+    email_subject = models.CharField(_("email subject"), max_length=200, blank=True)
+    email_body = models.TextField(_("email content"), blank=True)
+    sms_text = models.TextField(_("SMS content"), blank=True)
+    sms_plain = models.BooleanField(_("SMS without diacritics"), default=False)
+    offer = models.OneToOneField(
+        Offer, on_delete=models.PROTECT, null=True, blank=True, related_name="campaign", verbose_name=_("offer")
+    )
+    # A share of the audience (percent) that gets nothing, chosen by a hash seeded per campaign.
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout (%)"), default=0)
+    holdout_seed = models.CharField(max_length=32, blank=True)
+    # Revenue of recipients' paid orders within this many days of the send counts in the report.
+    revenue_days = models.PositiveSmallIntegerField(_("revenue window (days)"), default=7)
+    send_at = models.DateTimeField(_("send at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # When the audience was put into the outbox: from then on the messages carry the campaign.
+    queued_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # What the workers have done, for the page's progress (kept by the services with F()).
+    recipients_count = models.PositiveIntegerField(default=0)
+    held_out_count = models.PositiveIntegerField(default=0)
+    codes_needed = models.PositiveIntegerField(default=0)
+    codes_made = models.PositiveIntegerField(default=0)
+    codes_failed = models.PositiveIntegerField(default=0)
+    # Why it waits or stopped, as staff read it.
+    state_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        indexes = [
+            models.Index(fields=["shop", "-created_at"], name="campaign_shop_created"),
+            models.Index(fields=["state", "send_at"], name="campaign_state_send_at"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def source(self) -> str:
+        """The outbox's key for this campaign's messages."""
+        return f"campaign:{self.pk}"
+
+    @property
+    def advertising(self) -> bool:
+        """A message with an offer is advertising (Decree 91); a notice is customer care."""
+        return self.kind == self.Kind.OFFER
+
+    @property
+    def channels(self) -> list[str]:
+        return [channel for channel, on in (("email", self.send_email), ("sms", self.send_sms)) if on]
+
+
+class Recipient(models.Model):
+    """One customer of a campaign's audience, taken when it started: held out, or sent to.
+    With unique codes, the recipient's own code and how its making went."""
+
+    class CodeState(models.TextChoices):
+        NONE = "", _("No code")
+        WAITING = "waiting", _("Waiting to be made")
+        MADE = "made", _("Made")
+        FAILED = "failed", _("Could not be made")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="recipients", db_index=False)
+    customer = models.ForeignKey("members.Customer", on_delete=models.CASCADE, related_name="+")
+    held_out = models.BooleanField(_("held out"), default=False)
+    code = models.CharField(_("code"), max_length=64, blank=True)
+    code_state = models.CharField(_("code"), max_length=8, choices=CodeState.choices, blank=True, default="")
+    code_error = models.TextField(blank=True)
+    discount_id = models.BigIntegerField(null=True, blank=True)  # Haravan's id of the discount
+    code_ends_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "customer"], name="recipient_once_per_campaign"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "id"], condition=Q(code_state="waiting"), name="recipient_code_waiting"),
+            models.Index(Lower("code"), name="recipient_code_lower", condition=~Q(code="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}:{self.customer_id}"
+
+
+class CodeUse(models.Model):
+    """An order that used one of a campaign's codes, found in the order's ``discount_codes``.
+    Whether it still counts (paid, not cancelled, less refunds) is read from the order."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="code_uses", db_index=False)
+    order = models.ForeignKey("members.Order", on_delete=models.CASCADE, related_name="+")
+    recipient = models.ForeignKey(Recipient, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    code = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "order"], name="code_use_once_per_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} in order {self.order_id}"
+
+
+class CampaignSettings(models.Model):
+    """A shop's campaign settings (owners change them)."""
+
+    shop = models.OneToOneField("shops.Shop", on_delete=models.CASCADE, related_name="campaign_settings")
+    revenue_days = models.PositiveSmallIntegerField(_("revenue window after a send (days)"), default=7)
+    holdout_percent = models.PositiveSmallIntegerField(_("holdout for campaigns with an offer (%)"), default=10)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"campaign settings of shop {self.shop_id}"
