@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('members', '0021_imports_and_opening_balances_moved_out'),
-        ('shops', '0011_alter_activityentry_kind'),
+        ('shops', '0011_activity_campaigns'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
