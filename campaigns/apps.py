@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CampaignsConfig(AppConfig):
     name = "campaigns"
     verbose_name = _("Campaigns")
+
+    def ready(self) -> None:
+        from campaigns.composer import campaign_messages_compose
+        from messaging.composers import composer_register
+
+        # The outbox asks it for the words of each campaign message just before sending.
+        composer_register("campaign", campaign_messages_compose)

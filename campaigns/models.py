@@ -114,6 +114,9 @@ class Campaign(ShopOwned):
     codes_failed = models.PositiveIntegerField(default=0)
     # Why it waits or stopped, as staff read it.
     state_reason = models.TextField(blank=True)
+    # The worker preparing it (taking the audience, queueing) holds it until then; a worker
+    # that died lets beat hand the work to another once this has passed.
+    worker_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("campaign")

@@ -140,3 +140,19 @@ class Message(ShopOwned):
 
     def __str__(self) -> str:
         return f"{self.channel} to {self.recipient} ({self.status})"
+
+
+class MessageHold(ShopOwned):
+    """Messages of this source wait while the row exists: a paused campaign's. The outbox
+    neither leases nor starts them, so a pause takes effect between two messages, and
+    resuming is deleting the row, whatever the number of messages."""
+
+    shop = shop_key(db_index=False)
+    source = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "source"], name="message_hold_once_per_source")]
+
+    def __str__(self) -> str:
+        return f"hold on {self.source}"

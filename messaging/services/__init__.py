@@ -23,6 +23,7 @@ from messaging.services.accounts import (
     sms_settings_save,
     sms_test_send,
 )
+from messaging.services.holds import messages_drop, messages_hold, messages_release, outbox_wake
 from messaging.services.outbox import (
     SAME_REFUSALS_FOR_THE_ACCOUNT,
     OutboxResult,
@@ -49,6 +50,10 @@ __all__ = [
     "email_test_send",
     "email_unsubscribe",
     "message_queue",
+    "messages_drop",
+    "messages_hold",
+    "messages_release",
+    "outbox_wake",
     "messaging_settings_for",
     "messaging_settings_read",
     "outbox_due",

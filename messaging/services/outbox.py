@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from members.models import Customer
-from messaging.models import Message, MessagingSettings
+from messaging.models import Message, MessageHold, MessagingSettings
 from messaging.selectors import messaging_settings_read
 from messaging.senders import EmailSender, Reach, SendError, sender_header
 from messaging.services.queue import recipient_for
@@ -63,6 +63,7 @@ def _claim(*, shop_id: int, channel: str, token: str, size: int) -> list[Message
     due = (
         Message.objects.filter(shop_id=shop_id, channel=channel, status=Status.QUEUED, next_attempt_at__lte=now)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .exclude(_held())
         .order_by("next_attempt_at", "id")
     )
     with transaction.atomic():
@@ -79,6 +80,11 @@ def _claim(*, shop_id: int, channel: str, token: str, size: int) -> list[Message
         .select_related("customer")
         .order_by("next_attempt_at", "id")
     )
+
+
+def _held() -> Exists:
+    """The message's source is on hold (a paused campaign)."""
+    return Exists(MessageHold.objects.filter(shop_id=OuterRef("shop_id"), source=OuterRef("source")))
 
 
 def _finish(message: Message, status: str, **fields: Any) -> None:
@@ -228,8 +234,11 @@ def _start(message: Message, token: str) -> bool:
     # EXISTS, not a join: a join makes Django write "id IN (SELECT ...)", and PostgreSQL does
     # not check the subquery's status and token again on a row another worker just changed.
     consents = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), **{accepts: True}))
-    if ours.filter(consents).update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
+    if ours.filter(consents).exclude(_held()).update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
         return True
+    if MessageHold.objects.filter(shop_id=message.shop_id, source=message.source).exists():
+        ours.update(lease_token="", lease_until=None)  # paused: it waits for the resume
+        return False
     _address, problem = recipient_for(Customer.objects.get(pk=message.customer_id), message.channel)
     if problem:
         ours.update(status=Status.SKIPPED, error=problem, lease_token="", lease_until=None)
@@ -306,7 +315,7 @@ def outbox_recover() -> int:
 def outbox_due() -> list[tuple[int, str]]:
     """(shop, channel) pairs with messages due and no worker on them."""
     now = timezone.now()
-    due = Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now)
+    due = Message.objects.filter(status=Status.QUEUED, next_attempt_at__lte=now).exclude(_held())
     busy = set(
         Message.objects.filter(status=Status.QUEUED, lease_until__gte=now).values_list("shop_id", "channel").distinct()
     )

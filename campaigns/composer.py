@@ -1,0 +1,129 @@
+"""What a campaign's message says to one customer, written just before it is sent (the
+outbox's "campaign" composer) and for the preview and the test send.
+
+The words come from the campaign's content and what is true at that moment: the customer's
+name, points and tier, their own code. A value the content needs that is missing, with no
+fallback, skips the recipient with the reason (never "Chào ,"); so does a code that could
+not be made.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from campaigns.content import content_render, customer_values, email_compose, sms_compose
+from campaigns.models import Campaign, CampaignSettings, Offer, Recipient
+from loyalty.models import Tier
+from members.models import Customer
+from messaging.composers import Composed
+from messaging.models import Message
+from messaging.services import unsubscribe_url
+
+Channel = Message.Channel
+CodeState = Recipient.CodeState
+
+
+@dataclass(frozen=True)
+class Context:
+    """What composing a campaign's messages needs beyond the customer, read once a batch."""
+
+    campaign: Campaign
+    settings: CampaignSettings
+    tiers: dict[int, str]
+
+
+def context_for(campaign: Campaign) -> Context:
+    shop = campaign.shop
+    return Context(
+        campaign=campaign,
+        settings=CampaignSettings.objects.filter(shop=shop).first() or CampaignSettings(shop=shop),
+        tiers=dict(Tier.objects.for_shop(shop).values_list("pk", "name")),
+    )
+
+
+def _missing(names: list[str]) -> str:
+    return _("No value for %(names)s and no fallback in the content: not sent rather than sent with a gap.") % {
+        "names": ", ".join("{%s}" % name for name in names)
+    }
+
+
+def compose(*, context: Context, customer: Customer, recipient: Recipient | None, channel: str) -> Composed:
+    """One message of the campaign to the customer on the channel. ``recipient`` is None in
+    a preview before the campaign starts: an example code stands in for theirs."""
+    campaign = context.campaign
+    shop = campaign.shop
+    offer = campaign.offer if campaign.kind == Campaign.Kind.OFFER else None
+    code, ends_at = "", None
+    if offer is not None:
+        if offer.codes == Offer.Codes.SHARED:
+            code = offer.shared_code
+        elif recipient is None:
+            code = "VIDU1234"
+        elif recipient.code_state == CodeState.MADE:
+            code, ends_at = recipient.code, recipient.code_ends_at
+        else:
+            reason = recipient.code_error or _("Its promo code was not made.")
+            return Composed(skip=_("The promo code could not be made in Haravan: %(reason)s") % {"reason": reason})
+    link = unsubscribe_url(customer.pk)
+    values = customer_values(
+        customer=customer,
+        shop=shop,
+        tier_name=context.tiers.get(customer.tier_id or 0, ""),
+        recipient_code=code,
+        offer=offer,
+        code_ends_at=ends_at,
+        unsubscribe_url=link,
+    )
+    if channel == Channel.EMAIL:
+        subject = content_render(campaign.email_subject, values=values, escape_html=False)
+        body = content_render(campaign.email_body, values=values, escape_html=False)
+        missing = subject.missing + body.missing
+        if missing:
+            return Composed(skip=_missing(missing))
+        offer_block = None
+        if offer is not None:
+            offer_block = {"code": code, "value": values.get("gia_tri") or "", "valid_until": values.get("han_dung") or ""}
+        subject_text, text, html = email_compose(
+            subject=subject.text, body_text=body.text, shop_name=shop.name, offer_block=offer_block, unsubscribe_url=link
+        )
+        return Composed(subject=subject_text, text=text, html=html)
+    sms = content_render(campaign.sms_text, values=values, escape_html=False)
+    if sms.missing:
+        return Composed(skip=_missing(sms.missing))
+    text = sms_compose(
+        sms.text,
+        advertising=campaign.advertising,
+        plain=campaign.sms_plain,
+        refuse_text=context.settings.sms_refuse_text,
+    )
+    return Composed(text=text)
+
+
+def campaign_messages_compose(messages: Sequence[Message]) -> dict[int, Composed]:
+    """The outbox's composer: a leased batch's messages, by id. Reads each campaign, its
+    recipients of the batch and the shop's tiers once."""
+    campaign_ids = {int(message.source.split(":", 1)[1]) for message in messages}
+    campaigns = Campaign.objects.select_related("shop", "offer").in_bulk(campaign_ids)
+    contexts = {pk: context_for(campaign) for pk, campaign in campaigns.items()}
+    recipients = {
+        (recipient.campaign_id, recipient.customer_id): recipient
+        for recipient in Recipient.objects.filter(
+            campaign_id__in=campaign_ids, customer_id__in={message.customer_id for message in messages}
+        )
+    }
+    composed: dict[int, Composed] = {}
+    with translation.override(settings.LANGUAGE_CODE):
+        for message in messages:
+            campaign_id = int(message.source.split(":", 1)[1])
+            context = contexts.get(campaign_id)
+            recipient = recipients.get((campaign_id, message.customer_id))
+            if context is None or recipient is None or recipient.held_out:
+                composed[message.pk] = Composed(skip=_("Not in this campaign's audience."))
+                continue
+            composed[message.pk] = compose(
+                context=context, customer=message.customer, recipient=recipient, channel=message.channel
+            )
+    return composed

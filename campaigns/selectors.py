@@ -1,0 +1,93 @@
+"""Reads for the campaign pages: the confirmation before a start, and the members a preview
+can be shown for."""
+
+import datetime
+import math
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from campaigns.audience import EMAIL_REACHABLE, SMS_REACHABLE, audience_customers
+from campaigns.content import sms_estimate
+from campaigns.models import Campaign, CampaignSettings, Offer
+from campaigns.sending import HOLDOUT_PRIME, holdout_factors
+from members.models import Customer
+from messaging.selectors import messaging_settings_read
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    recipients: dict[str, int]  # per channel, after the holdout, refusals and missing addresses
+    audience: int
+    held_out: int
+    sms_parts: int  # in all: parts per message times messages
+    sms_cost: int  # đồng; 0 when the price of a part is not set
+    codes_to_create: int
+    quota_days: int  # days the shop's daily email quota needs for the emails
+    finish_estimate: datetime.date | None  # the local day the last email should go
+
+
+def _audience(campaign: Campaign) -> QuerySet[Customer]:
+    return audience_customers(
+        shop=campaign.shop, audience=campaign.audience, tier_ids=campaign.tier_ids, group_ids=campaign.group_ids
+    )
+
+
+def campaign_confirmation(*, campaign: Campaign) -> Confirmation:
+    """What starting the campaign would do, counted in one query over its audience now."""
+    factor, offset = holdout_factors(campaign.holdout_seed)
+    held = Q(holdout_bucket__lt=campaign.holdout_percent)
+    reach = {"email": EMAIL_REACHABLE, "sms": SMS_REACHABLE}
+    channels = campaign.channels
+    any_channel = Q(pk__in=[])
+    for channel in channels:
+        any_channel |= reach[channel]
+    figures = (
+        _audience(campaign)
+        .annotate(holdout_bucket=(F("pk") * factor + offset) % HOLDOUT_PRIME % 100)
+        .aggregate(
+            audience=Count("pk"),
+            held_out=Count("pk", filter=held),
+            email=Count("pk", filter=~held & EMAIL_REACHABLE),
+            sms=Count("pk", filter=~held & SMS_REACHABLE),
+            reachable=Count("pk", filter=~held & any_channel),
+        )
+    )
+    recipients = {channel: figures[channel] for channel in channels}
+    config = messaging_settings_read(campaign.shop)
+    sms_parts = sms_cost = 0
+    if "sms" in recipients:
+        settings = CampaignSettings.objects.filter(shop=campaign.shop).first() or CampaignSettings(shop=campaign.shop)
+        parts, _cost, _encoding = sms_estimate(
+            campaign.sms_text,
+            advertising=campaign.advertising,
+            plain=campaign.sms_plain,
+            refuse_text=settings.sms_refuse_text,
+            part_price=config.sms_part_price,
+        )
+        sms_parts = parts * recipients["sms"]
+        sms_cost = sms_parts * config.sms_part_price
+    offer = campaign.offer
+    unique = campaign.kind == Campaign.Kind.OFFER and offer is not None and offer.codes == Offer.Codes.UNIQUE
+    emails = recipients.get("email", 0)
+    quota = max(config.email_daily_quota, 1)
+    days = math.ceil(emails / quota) if emails else 0
+    start = campaign.send_at or timezone.now()
+    finish = timezone.localtime(start, campaign.shop.tzinfo).date() + datetime.timedelta(days=max(days - 1, 0))
+    return Confirmation(
+        recipients=recipients,
+        audience=figures["audience"],
+        held_out=figures["held_out"],
+        sms_parts=sms_parts,
+        sms_cost=sms_cost,
+        codes_to_create=figures["reachable"] if unique else 0,
+        quota_days=days,
+        finish_estimate=finish if days else None,
+    )
+
+
+def preview_customers(*, campaign: Campaign, limit: int = 20) -> list[Customer]:
+    """Members of the audience to show the preview for: those with the most to show first
+    (an email address, a name)."""
+    return list(_audience(campaign).exclude(name="").order_by("-points_balance", "pk")[:limit])
