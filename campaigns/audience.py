@@ -57,7 +57,8 @@ def audience_count(*, shop: Shop, audience: str, tier_ids: list[int], group_ids:
     """The audience's size and how many of them each channel reaches, in one query."""
     figures = audience_customers(shop=shop, audience=audience, tier_ids=tier_ids, group_ids=group_ids).aggregate(
         total=Count("pk"),
-        email=Count("pk", filter=EMAIL_REACHABLE),
-        sms=Count("pk", filter=SMS_REACHABLE),
+        # Not "email" and "sms": an aggregate of a field's name shadows the field.
+        by_email=Count("pk", filter=EMAIL_REACHABLE),
+        by_sms=Count("pk", filter=SMS_REACHABLE),
     )
-    return AudienceCount(total=figures["total"], email=figures["email"], sms=figures["sms"])
+    return AudienceCount(total=figures["total"], email=figures["by_email"], sms=figures["by_sms"])

@@ -46,7 +46,7 @@ def context_for(campaign: Campaign) -> Context:
 
 def _missing(names: list[str]) -> str:
     return _("No value for %(names)s and no fallback in the content: not sent rather than sent with a gap.") % {
-        "names": ", ".join("{%s}" % name for name in names)
+        "names": ", ".join("{" + name + "}" for name in names)
     }
 
 
@@ -85,9 +85,17 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
             return Composed(skip=_missing(missing))
         offer_block = None
         if offer is not None:
-            offer_block = {"code": code, "value": values.get("gia_tri") or "", "valid_until": values.get("han_dung") or ""}
+            offer_block = {
+                "code": code,
+                "value": values.get("gia_tri") or "",
+                "valid_until": values.get("han_dung") or "",
+            }
         subject_text, text, html = email_compose(
-            subject=subject.text, body_text=body.text, shop_name=shop.name, offer_block=offer_block, unsubscribe_url=link
+            subject=subject.text,
+            body_text=body.text,
+            shop_name=shop.name,
+            offer_block=offer_block,
+            unsubscribe_url=link,
         )
         return Composed(subject=subject_text, text=text, html=html)
     sms = content_render(campaign.sms_text, values=values, escape_html=False)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.content import placeholders_check, sms_refuse_missing
 from campaigns.models import Campaign, CampaignSettings, Offer
-from campaigns.sending import cancelled_reason, campaign_hold
+from campaigns.sending import campaign_hold, cancelled_reason
 from haravan.selectors import connection_read
 from messaging.selectors import messaging_settings_read
 from messaging.services import messages_drop, messages_release, outbox_wake
@@ -117,9 +117,7 @@ def campaign_pause(*, campaign: Campaign, actor: User, ip: str | None) -> Campai
     with transaction.atomic():
         # The row lock orders this against the queueing step (sending._queue_and_send).
         Campaign.objects.select_for_update().get(pk=campaign.pk)
-        if not _move(
-            campaign, from_states=[State.SCHEDULED, State.PREPARING, State.SENDING], state=State.PAUSED
-        ):
+        if not _move(campaign, from_states=[State.SCHEDULED, State.PREPARING, State.SENDING], state=State.PAUSED):
             raise CampaignError(_("Only a scheduled, preparing or sending campaign can be paused."))
         campaign_hold(campaign=campaign)
         _log(campaign, actor=actor, kind=ActivityKind.CAMPAIGN_PAUSED, summary=_("Paused"), ip=ip)

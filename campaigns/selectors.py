@@ -49,12 +49,13 @@ def campaign_confirmation(*, campaign: Campaign) -> Confirmation:
         .aggregate(
             audience=Count("pk"),
             held_out=Count("pk", filter=held),
-            email=Count("pk", filter=~held & EMAIL_REACHABLE),
-            sms=Count("pk", filter=~held & SMS_REACHABLE),
+            # Not "email" and "sms": an aggregate of a field's name shadows the field.
+            by_email=Count("pk", filter=~held & EMAIL_REACHABLE),
+            by_sms=Count("pk", filter=~held & SMS_REACHABLE),
             reachable=Count("pk", filter=~held & any_channel),
         )
     )
-    recipients = {channel: figures[channel] for channel in channels}
+    recipients = {channel: figures[f"by_{channel}"] for channel in channels}
     config = messaging_settings_read(campaign.shop)
     sms_parts = sms_cost = 0
     if "sms" in recipients:

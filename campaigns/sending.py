@@ -24,6 +24,7 @@ import hashlib
 import logging
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone, translation
@@ -98,9 +99,10 @@ def campaign_prepare(*, campaign_id: int) -> str:
     try:
         if not campaign.recipients_count:
             recipients_take(campaign=campaign)
-        if _needs_unique_codes(campaign) and Recipient.objects.filter(
-            campaign=campaign, code_state=CodeState.WAITING
-        ).exists():
+        if (
+            _needs_unique_codes(campaign)
+            and Recipient.objects.filter(campaign=campaign, code_state=CodeState.WAITING).exists()
+        ):
             from campaigns.tasks import make_codes
 
             transaction.on_commit(lambda: make_codes.delay(campaign.pk))
@@ -136,14 +138,22 @@ def recipients_take(*, campaign: Campaign) -> int:
         low = bounds["low"] - 1
         while low < bounds["high"]:
             high = low + TAKE_BATCH
-            ids_sql, ids_params = audience.filter(pk__gt=low, pk__lte=high).values_list("pk").query.sql_with_params()
-            held = "(a.id * %s + %s) %% {prime} %% 100 < %s".format(prime=HOLDOUT_PRIME)
+            try:
+                ids_sql, ids_params = (
+                    audience.filter(pk__gt=low, pk__lte=high).values_list("pk").query.sql_with_params()
+                )
+            except EmptyResultSet:  # an audience that cannot match anyone (no group of the shop)
+                break
+            held = f"(a.id * %s + %s) %% {HOLDOUT_PRIME} %% 100 < %s"
             # Codes only for those a channel reaches: a code nobody can receive is a waste of
             # Haravan's rate limit.
-            reachable = " OR ".join(
-                {"email": "(a.accepts_email AND a.email LIKE '%%_@_%%')", "sms": "a.accepts_sms"}[channel]
-                for channel in campaign.channels
-            ) or "false"
+            reachable = (
+                " OR ".join(
+                    {"email": "(a.accepts_email AND a.email LIKE '%%_@_%%')", "sms": "a.accepts_sms"}[channel]
+                    for channel in campaign.channels
+                )
+                or "false"
+            )
             customers_table = connection.ops.quote_name(Customer._meta.db_table)
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
@@ -168,9 +178,7 @@ def recipients_take(*, campaign: Campaign) -> int:
     total = recipients.count()
     held_out = recipients.filter(held_out=True).count()
     needed = recipients.filter(code_state=CodeState.WAITING).count() if waiting else 0
-    Campaign.objects.filter(pk=campaign.pk).update(
-        recipients_count=total, held_out_count=held_out, codes_needed=needed
-    )
+    Campaign.objects.filter(pk=campaign.pk).update(recipients_count=total, held_out_count=held_out, codes_needed=needed)
     campaign.recipients_count, campaign.held_out_count, campaign.codes_needed = total, held_out, needed
     return total
 

@@ -234,7 +234,11 @@ def _start(message: Message, token: str) -> bool:
     # EXISTS, not a join: a join makes Django write "id IN (SELECT ...)", and PostgreSQL does
     # not check the subquery's status and token again on a row another worker just changed.
     consents = Exists(Customer.objects.filter(pk=OuterRef("customer_id"), **{accepts: True}))
-    if ours.filter(consents).exclude(_held()).update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
+    if (
+        ours.filter(consents)
+        .exclude(_held())
+        .update(status=Status.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1)
+    ):
         return True
     if MessageHold.objects.filter(shop_id=message.shop_id, source=message.source).exists():
         ours.update(lease_token="", lease_until=None)  # paused: it waits for the resume
