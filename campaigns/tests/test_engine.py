@@ -214,3 +214,20 @@ def test_an_unsubscribe_between_queueing_and_sending_is_honoured(shop, owner, me
     assert outbox_send(shop_id=shop.pk, channel="email").sent == 4
     assert mail_server.to(members[0].email) == []
     assert _messages(campaign, customer=members[0]).get().status == Status.SKIPPED
+
+
+def test_one_refused_recipient_neither_holds_back_nor_repeats_the_others(
+    shop, owner, members, email_ready, mail_server
+):
+    mail_server.refuse[members[1].email] = "550 5.1.1 The email account that you tried to reach does not exist."
+    campaign = CampaignFactory(shop=shop)
+    campaign_start(campaign=campaign, actor=owner, ip=None)
+    campaign_prepare(campaign_id=campaign.pk)
+
+    assert outbox_send(shop_id=shop.pk, channel="email").sent == 4
+    assert outbox_send(shop_id=shop.pk, channel="email").sent == 0
+
+    refused = _messages(campaign, customer=members[1]).get()
+    assert refused.status == Status.FAILED and "550" in refused.error
+    for member in members[:1] + members[2:]:
+        assert len(mail_server.to(member.email)) == 1
