@@ -8,7 +8,8 @@ beat hands on when a worker died). The work is done in steps that may each run a
    two of its groups, or a batch taken twice after a crash, is one recipient. The holdout is
    chosen in the same statement by a seeded hash of the customer id;
 2. with unique codes, the codes are made in Haravan by another task (``campaigns.codes``),
-   which calls ``campaign_codes_ready`` when none is waiting;
+   which holds the campaign while it works and calls ``campaign_codes_done`` when none is
+   waiting;
 3. the recipients are put into the outbox, one ``INSERT ... SELECT`` per batch and channel,
    under the outbox's (source, customer, channel) unique constraint: every message once.
    Those the channel cannot reach, or whose code could not be made, are recorded SKIPPED
@@ -96,6 +97,7 @@ def campaign_prepare(*, campaign_id: int) -> str:
     campaign = campaign_claim(campaign_id=campaign_id)
     if campaign is None:
         return "busy"
+    handed_on = False
     try:
         if not campaign.recipients_count:
             recipients_take(campaign=campaign)
@@ -105,22 +107,36 @@ def campaign_prepare(*, campaign_id: int) -> str:
         ):
             from campaigns.tasks import make_codes
 
+            # The lease passes to the code maker, which renews it as it goes and hands the
+            # campaign back (``campaign_codes_done``); if it dies, beat hands it out again.
+            handed_on = True
             transaction.on_commit(lambda: make_codes.delay(campaign.pk))
             return "codes"
         return "queued" if _queue_and_send(campaign) else ""
     finally:
-        _release(campaign)
+        if not handed_on:
+            _release(campaign)
 
 
-def campaign_codes_ready(*, campaign_id: int) -> bool:
-    """Called by the code maker when no code is waiting: queue the messages."""
-    campaign = campaign_claim(campaign_id=campaign_id)
-    if campaign is None:
-        return False
-    try:
-        return _queue_and_send(campaign)
-    finally:
-        _release(campaign)
+def campaign_renew(*, campaign_id: int) -> bool:
+    """The code maker, still at work, keeps the campaign; False once it should stop (the
+    campaign was paused or cancelled)."""
+    return bool(
+        Campaign.objects.filter(pk=campaign_id, state=State.PREPARING).update(
+            worker_until=timezone.now() + WORKER_LEASE
+        )
+    )
+
+
+def campaign_codes_done(*, campaign_id: int, wait: datetime.timedelta | None = None) -> str:
+    """The code maker is done with the campaign: no code waits any more (the messages are
+    queued now), or Haravan stopped it for a while (``wait``: beat hands the campaign out
+    again after it, to go on with the codes left)."""
+    if wait is not None:
+        Campaign.objects.filter(pk=campaign_id).update(worker_until=timezone.now() + wait)
+        return "waiting"
+    Campaign.objects.filter(pk=campaign_id).update(worker_until=None)
+    return campaign_prepare(campaign_id=campaign_id)
 
 
 def recipients_take(*, campaign: Campaign) -> int:
