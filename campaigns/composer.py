@@ -14,7 +14,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from campaigns.content import content_render, customer_values, email_compose, sms_compose
+from campaigns.content import (
+    content_missing_reason,
+    content_render,
+    customer_values,
+    email_compose,
+    email_offer_block,
+    sms_compose,
+)
 from campaigns.models import Campaign, CampaignSettings, Offer, Recipient
 from loyalty.models import Tier
 from members.models import Customer
@@ -42,12 +49,6 @@ def context_for(campaign: Campaign) -> Context:
         settings=CampaignSettings.objects.filter(shop=shop).first() or CampaignSettings(shop=shop),
         tiers=dict(Tier.objects.for_shop(shop).values_list("pk", "name")),
     )
-
-
-def _missing(names: list[str]) -> str:
-    return _("No value for %(names)s and no fallback in the content: not sent rather than sent with a gap.") % {
-        "names": ", ".join("{" + name + "}" for name in names)
-    }
 
 
 def compose(*, context: Context, customer: Customer, recipient: Recipient | None, channel: str) -> Composed:
@@ -82,25 +83,18 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
         body = content_render(campaign.email_body, values=values, escape_html=False)
         missing = subject.missing + body.missing
         if missing:
-            return Composed(skip=_missing(missing))
-        offer_block = None
-        if offer is not None:
-            offer_block = {
-                "code": code,
-                "value": values.get("gia_tri") or "",
-                "valid_until": values.get("han_dung") or "",
-            }
-        subject_text, text, html = email_compose(
+            return Composed(skip=content_missing_reason(missing))
+        email = email_compose(
             subject=subject.text,
             body_text=body.text,
             shop_name=shop.name,
-            offer_block=offer_block,
+            offer_block=email_offer_block(offer=offer, values=values),
             unsubscribe_url=link,
         )
-        return Composed(subject=subject_text, text=text, html=html)
+        return Composed(subject=email.subject, text=email.text, html=email.html)
     sms = content_render(campaign.sms_text, values=values, escape_html=False)
     if sms.missing:
-        return Composed(skip=_missing(sms.missing))
+        return Composed(skip=content_missing_reason(sms.missing))
     text = sms_compose(
         sms.text,
         advertising=campaign.advertising,

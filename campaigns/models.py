@@ -201,6 +201,15 @@ class CampaignSettings(models.Model):
     shop = models.OneToOneField("shops.Shop", on_delete=models.CASCADE, related_name="campaign_settings")
     revenue_days = models.PositiveSmallIntegerField(_("revenue window after a send (days)"), default=7)
     holdout_percent = models.PositiveSmallIntegerField(_("holdout for campaigns with an offer (%)"), default=10)
+    # Decree 91: an advertising SMS ends with how to refuse. There is no shortcode to text a
+    # refusal to, so it is the shop's own words; empty until the owner writes them, and an SMS
+    # campaign with an offer cannot start before (campaigns.content.sms_refuse_missing).
+    sms_refuse_text = models.CharField(
+        _("how to refuse advertising SMS"),
+        max_length=60,
+        blank=True,
+        help_text=_("Put at the end of every SMS with an offer, such as “Tu choi QC: goi 0901234567”."),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -60,14 +60,14 @@ def campaign_confirmation(*, campaign: Campaign) -> Confirmation:
     sms_parts = sms_cost = 0
     if "sms" in recipients:
         settings = CampaignSettings.objects.filter(shop=campaign.shop).first() or CampaignSettings(shop=campaign.shop)
-        parts, _cost, _encoding = sms_estimate(
+        estimate = sms_estimate(
             campaign.sms_text,
             advertising=campaign.advertising,
             plain=campaign.sms_plain,
             refuse_text=settings.sms_refuse_text,
             part_price=config.sms_part_price,
         )
-        sms_parts = parts * recipients["sms"]
+        sms_parts = estimate.parts * recipients["sms"]
         sms_cost = sms_parts * config.sms_part_price
     offer = campaign.offer
     unique = campaign.kind == Campaign.Kind.OFFER and offer is not None and offer.codes == Offer.Codes.UNIQUE
