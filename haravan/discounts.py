@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from haravan.client import HaravanClient, HaravanError
+from haravan.client import MAX_BACKOFF_SECONDS, HaravanClient, HaravanError
 
 logger = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ def discount_ensure(*, client: HaravanClient, spec: DiscountSpec, may_exist: boo
                 return _checked(client=client, spec=spec, discount=found)
             if attempts >= client.max_attempts:
                 raise
-            client.sleep(min(30.0, 0.5 * 2**attempts))
+            client.sleep(min(MAX_BACKOFF_SECONDS, settings.HARAVAN_BACKOFF_SECONDS * 2**attempts))
             continue
         stored = answer.get("discount")
         if not isinstance(stored, dict) or not stored.get("id"):
