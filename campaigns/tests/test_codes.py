@@ -1,6 +1,10 @@
 import datetime
+import threading
 import zoneinfo
 
+import pytest
+from django.db import connection as db_connection
+from django.db import connections
 from django.utils import translation
 
 from campaigns.codes import ALPHABET, BATCH, _claim, code_name, codes_make, offer_window
@@ -224,3 +228,32 @@ def test_a_paused_campaign_makes_no_codes(shop, connection, fake_haravan):
 
     assert codes_make(campaign_id=campaign.pk).waiting == 2
     assert not fake_haravan.discounts
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(db_connection.vendor != "postgresql", reason="SQLite runs one code worker at a time")
+def test_two_workers_at_once_make_each_code_once(shop, connection, fake_haravan):
+    campaign = CampaignFactory(shop=shop)
+    waiting(campaign, BATCH * 2)
+    results, errors = [], []
+
+    def worker():
+        try:
+            results.append(codes_make(campaign_id=campaign.pk))
+        except Exception as error:  # reported below, not lost in the thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert not errors
+    assert sum(result.made for result in results) == BATCH * 2
+    assert fake_haravan.discount_creates == BATCH * 2 and len(fake_haravan.discounts) == BATCH * 2
+    campaign.refresh_from_db()
+    assert campaign.codes_made == BATCH * 2
+    assert states(campaign) == ["made"] * BATCH * 2
