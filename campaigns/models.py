@@ -162,6 +162,9 @@ class Recipient(models.Model):
     code_error = models.TextField(blank=True)
     discount_id = models.BigIntegerField(null=True, blank=True)  # Haravan's id of the discount
     code_ends_at = models.DateTimeField(null=True, blank=True)
+    # When a worker last took this code to make it (campaigns.codes): it holds it for a lease,
+    # and once set, a create may have reached Haravan, so the code is looked up before another.
+    code_tried_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

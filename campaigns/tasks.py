@@ -1,19 +1,42 @@
+"""Campaigns' tasks: thin, idempotent (the rows' states and the campaign's lease guard the
+work, so each may run twice)."""
+
 from celery import shared_task
 
-from campaigns.sending import campaign_prepare, campaigns_due, campaigns_finish
+from campaigns.codes import codes_make
+from campaigns.sending import campaign_codes_done, campaign_prepare, campaign_renew, campaigns_due, campaigns_finish
+
+# One run makes codes for at most this long, then hands over to a fresh task: a long
+# campaign never holds a worker (or a broker's visibility timeout) for its 40 minutes.
+CODES_RUN_SECONDS = 120.0
+# A run stopped by Haravan (down, its bucket) tries again after this long.
+CODES_RETRY_SECONDS = 120
 
 
 @shared_task
 def prepare_campaign(campaign_id: int) -> None:
-    """Takes the audience and queues the messages; the campaign's lease guards the work,
-    so running this twice is safe."""
+    """Takes the audience and queues the messages, or hands the campaign to the code maker."""
     campaign_prepare(campaign_id=campaign_id)
+
+
+@shared_task(bind=True, max_retries=None)
+def make_codes(self, campaign_id: int) -> None:
+    """Makes the campaign's codes in Haravan, run after run, holding the campaign meanwhile;
+    when none waits, its messages are queued."""
+    if not campaign_renew(campaign_id=campaign_id):
+        return  # paused or cancelled: resuming hands it out again
+    result = codes_make(campaign_id=campaign_id, budget_seconds=CODES_RUN_SECONDS)
+    if result.done:
+        campaign_codes_done(campaign_id=campaign_id)
+    elif result.retry:
+        # Rows are claimed, so a second task for the same campaign is harmless.
+        raise self.retry(countdown=0 if result.budget_spent else CODES_RETRY_SECONDS)
 
 
 @shared_task
 def campaigns_tick() -> None:
     """Beat, every minute: scheduled campaigns whose time has come, preparing ones that no
-    live worker holds, and sending ones with nothing left to send."""
+    live worker holds (a lost task, a dead worker), and sending ones with nothing left."""
     for campaign_id in campaigns_due():
         prepare_campaign.delay(campaign_id)
     campaigns_finish()

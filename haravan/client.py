@@ -3,7 +3,9 @@
 Haravan allows a burst of about 80 requests, draining 4 per second, and answers 429 when the
 bucket is full: the client waits (Retry-After, or a second) and asks again. Timeouts, dropped
 connections, 5xx answers and bodies that are not JSON are retried with backoff up to a
-ceiling; then ``HaravanError`` says, in words a shop owner can act on, what is wrong.
+ceiling; then ``HaravanError`` says, in words a shop owner can act on, what is wrong. Writes
+(POST) are not retried after a failure that may have been applied: the caller looks first
+(``haravan.discounts``).
 """
 
 import logging
@@ -23,11 +25,15 @@ MAX_BACKOFF_SECONDS = 30.0
 
 
 class HaravanError(Exception):
-    def __init__(self, message: str, *, retryable: bool, status: int | None = None):
+    """``retryable``: trying again later may work. ``maybe_applied``: a write whose answer
+    was lost (a timeout, a dropped connection, a 5xx): Haravan may have done it."""
+
+    def __init__(self, message: str, *, retryable: bool, status: int | None = None, maybe_applied: bool = False):
         super().__init__(message)
         self.message = message
         self.retryable = retryable
         self.status = status
+        self.maybe_applied = maybe_applied
 
 
 class HaravanClient:
@@ -56,25 +62,63 @@ class HaravanClient:
         self.session.close()
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: dict[str, Any], *, retry_unsafe: bool = False) -> dict[str, Any]:
+        """POST ``body``. A timeout, a dropped connection, a 5xx or an unreadable answer may
+        come after Haravan applied the request (nothing in its API makes a create
+        idempotent), so by default they are not retried here: they raise a retryable
+        ``HaravanError`` with ``maybe_applied`` set, and the caller looks before it tries
+        again. A 429 is always waited for and retried: Haravan applied nothing."""
+        return self.request("POST", path, body=body, retry_unsafe=retry_unsafe)
+
+    def put(self, path: str, body: dict[str, Any] | None = None, *, retry_unsafe: bool = True) -> dict[str, Any]:
+        """PUT: Haravan's PUTs (enable, disable) set a state, so repeating one is harmless."""
+        return self.request("PUT", path, body=body, retry_unsafe=retry_unsafe)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
+        retry_unsafe: bool = True,
+    ) -> dict[str, Any]:
+        """One call, with the bucket's 429s waited for and, when ``retry_unsafe`` (always
+        for a GET), timeouts, dropped connections, 5xx answers and broken JSON retried with
+        backoff up to ``max_attempts``."""
         url = f"{self.base_url}{path}"
+        writing = method != "GET"
         failures = 0
         rate_limited = 0
         while True:
             problem: HaravanError
             try:
                 self.requests_made += 1
-                response = self.session.get(url, params=params, timeout=(min(self.timeout, 10), self.timeout))
+                response = self.session.request(
+                    method, url, params=params, json=body, timeout=(min(self.timeout, 10), self.timeout)
+                )
+            except requests.ConnectTimeout:
+                # Never connected: nothing reached Haravan, so even a create may be repeated.
+                problem = HaravanError(
+                    _("Could not reach Haravan (%(host)s). Check the server's internet connection.")
+                    % {"host": self.base_url},
+                    retryable=True,
+                )
             except requests.Timeout:
                 problem = HaravanError(
                     _("Haravan did not answer within %(seconds)d seconds. Try again later.")
                     % {"seconds": self.timeout},
                     retryable=True,
+                    maybe_applied=writing,
                 )
             except requests.ConnectionError:
                 problem = HaravanError(
                     _("Could not reach Haravan (%(host)s). Check the server's internet connection.")
                     % {"host": self.base_url},
                     retryable=True,
+                    maybe_applied=writing,
                 )
             else:
                 if response.status_code == 429:
@@ -94,6 +138,13 @@ class HaravanClient:
                             "Haravan refused the access token (HTTP %(status)d). Create a new token in Haravan "
                             "(Apps › Private apps) with read access to customers and orders, and save it here."
                         )
+                        % {"status": response.status_code}
+                        if not writing
+                        else _(
+                            "Haravan refused to let this app change discounts (HTTP %(status)d). In Haravan "
+                            "(Apps › Private apps), give the token write access to discounts "
+                            "(com.write_discounts), and save it here."
+                        )
                         % {"status": response.status_code},
                         retryable=False,
                         status=response.status_code,
@@ -110,6 +161,7 @@ class HaravanClient:
                         % {"status": response.status_code},
                         retryable=True,
                         status=response.status_code,
+                        maybe_applied=writing,
                     )
                 elif response.status_code >= 400:
                     raise HaravanError(
@@ -120,25 +172,23 @@ class HaravanClient:
                     )
                 else:
                     try:
-                        body = response.json()
+                        answer = response.json()
                     except ValueError:
-                        problem = HaravanError(
-                            _("Haravan answered with something that is not JSON. Try again later."),
-                            retryable=True,
-                            status=response.status_code,
-                        )
-                    else:
-                        if isinstance(body, dict):
-                            self._pace(response)
-                            return body
-                        problem = HaravanError(
-                            _("Haravan answered with something that is not JSON. Try again later."),
-                            retryable=True,
-                            status=response.status_code,
-                        )
+                        answer = None
+                    if isinstance(answer, dict):
+                        self._pace(response)
+                        return answer
+                    problem = HaravanError(
+                        _("Haravan answered with something that is not JSON. Try again later."),
+                        retryable=True,
+                        status=response.status_code,
+                        maybe_applied=writing,
+                    )
             failures += 1
-            logger.warning("Haravan GET %s failed (%d/%d): %s", path, failures, self.max_attempts, problem.message)
-            if failures >= self.max_attempts:
+            logger.warning(
+                "Haravan %s %s failed (%d/%d): %s", method, path, failures, self.max_attempts, problem.message
+            )
+            if (problem.maybe_applied and not retry_unsafe) or failures >= self.max_attempts:
                 raise problem
             self.sleep(min(MAX_BACKOFF_SECONDS, settings.HARAVAN_BACKOFF_SECONDS * 2**failures))
 

@@ -2,6 +2,7 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils.translation import gettext as _
 
+from campaigns.usage import code_uses_record
 from haravan import services
 from haravan.client import HaravanError
 
@@ -20,7 +21,9 @@ def check_connection(connection_id: int) -> None:
 
 @shared_task
 def run_sync(job_id: int) -> None:
-    services.sync_run(job_id=job_id)
+    # The orders each page recorded are checked for campaign codes above Haravan's layer:
+    # campaigns imports haravan (for its discounts), so haravan's services cannot import it.
+    services.sync_run(job_id=job_id, orders_recorded=code_uses_record)
 
 
 @shared_task
@@ -33,7 +36,7 @@ def process_webhook(self, event_id: int) -> None:
     """Apply a stored event. A transient error is retried with backoff (5 s, 10 s, ... at
     most 5 minutes, 5 times); any other is recorded on the event as its failure at once."""
     try:
-        services.webhook_process(event_id=event_id)
+        services.webhook_process(event_id=event_id, orders_recorded=code_uses_record)
     except Exception as error:
         services.webhook_fail(event_id=event_id, error=_("Processing failed: %(error)s") % {"error": error})
         if isinstance(error, TRANSIENT_ERRORS):

@@ -15,3 +15,6 @@ def members(shop):
         CustomerFactory(shop=shop, name=f"Nguyễn Thị {name}", email=f"{name.lower()}@example.vn", member_since=joined)
         for name in ["Lan", "Huệ", "Mai", "Cúc", "Đào"]
     ]
+
+
+from haravan.tests.conftest import connection, fake_haravan  # noqa: F401, E402  (the fake Haravan on loopback)

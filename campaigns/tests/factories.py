@@ -1,6 +1,8 @@
+import datetime
 import secrets
 
 import factory
+from django.utils import timezone
 
 from campaigns.models import Campaign, Offer, Recipient
 from members.tests.factories import CustomerFactory
@@ -52,5 +54,16 @@ class RecipientFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Recipient
 
-    campaign = factory.SubFactory(CampaignFactory)
+    campaign = factory.SubFactory("campaigns.tests.factories.OfferCampaignFactory")
     customer = factory.SubFactory(CustomerFactory, shop=factory.SelfAttribute("..campaign.shop"))
+
+
+class OfferCampaignFactory(CampaignFactory):
+    """A 5-2 campaign with unique codes, its audience taken (preparing), to be sent tomorrow."""
+
+    name = "Tri ân khách hàng"
+    kind = Campaign.Kind.OFFER
+    state = Campaign.State.PREPARING
+    offer = factory.SubFactory(OfferFactory, shop=factory.SelfAttribute("..shop"))
+    send_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=1))
+    started_at = factory.LazyFunction(timezone.now)

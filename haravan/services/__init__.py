@@ -17,6 +17,7 @@ from haravan.services.connection import (
 from haravan.services.sync import SyncError, incremental_sync_all, sync_resume, sync_run, sync_start
 from haravan.services.webhooks import (
     WEBHOOK_BATCH,
+    OrdersRecorded,
     WebhookOutcome,
     webhook_fail,
     webhook_process,
@@ -27,6 +28,7 @@ from haravan.services.webhooks import (
 
 __all__ = [
     "WEBHOOK_BATCH",
+    "OrdersRecorded",
     "SyncError",
     "WebhookOutcome",
     "client_for",

@@ -18,6 +18,7 @@ from haravan.mapping import customer_data, order_data
 from haravan.models import HaravanConnection, SyncJob
 from haravan.selectors import connection_read
 from haravan.services.connection import client_for, connection_for
+from haravan.services.webhooks import OrdersRecorded
 from loyalty.orders import orders_record
 from members.services import customers_upsert
 from shops.activity import activity_record
@@ -86,9 +87,10 @@ def sync_resume(*, shop: Shop, job_id: int, actor: User, ip: str | None) -> Sync
     return job
 
 
-def sync_run(*, job_id: int) -> None:
+def sync_run(*, job_id: int, orders_recorded: OrdersRecorded | None = None) -> None:
     """Fetch page after page; each page and its cursor commit together, so a repeat or a
-    resume never writes anything twice."""
+    resume never writes anything twice. ``orders_recorded`` is told each page's orders, in
+    the page's transaction."""
     claimed = SyncJob.objects.filter(pk=job_id, status__in=[SyncJob.Status.PENDING, SyncJob.Status.RUNNING]).update(
         status=SyncJob.Status.RUNNING
     )
@@ -116,7 +118,7 @@ def sync_run(*, job_id: int) -> None:
                     job.orders_total = client.count("orders", updated_at_min=since)
                     SyncJob.objects.filter(pk=job_id).update(orders_total=job.orders_total)
                 for page in client.pages("orders", since_id=job.orders_cursor, updated_at_min=since):
-                    _sync_orders_page(job, page)
+                    _sync_orders_page(job, page, orders_recorded)
         finally:
             client.close()
     except HaravanError as error:
@@ -145,11 +147,13 @@ def _sync_customers_page(job: SyncJob, page: list[dict[str, Any]]) -> None:
         )
 
 
-def _sync_orders_page(job: SyncJob, page: list[dict[str, Any]]) -> None:
+def _sync_orders_page(job: SyncJob, page: list[dict[str, Any]], orders_recorded: OrdersRecorded | None) -> None:
     with transaction.atomic():
         items = [order_data(payload) for payload in page]
         unattached = sum(1 for data in items if data.customer is None)
-        orders_record(shop=job.shop, items=items)
+        results = orders_record(shop=job.shop, items=items)
+        if results and orders_recorded is not None:
+            orders_recorded(shop=job.shop, order_ids=sorted({result.order_id for result in results}))
         job.orders_cursor = max(int(item["id"]) for item in page)
         SyncJob.objects.filter(pk=job.pk).update(
             orders_cursor=job.orders_cursor,

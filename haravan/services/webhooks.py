@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
@@ -24,6 +25,14 @@ from members.services import customers_upsert
 from shops.models import Shop
 
 logger = logging.getLogger(__name__)
+
+
+class OrdersRecorded(Protocol):
+    """What the caller above does with the orders a batch (of webhooks, or a sync's page)
+    recorded, in the same transaction: the tasks pass ``campaigns.usage.code_uses_record``.
+    Haravan cannot import campaigns, which makes its codes through Haravan."""
+
+    def __call__(self, *, shop: Shop, order_ids: list[int]) -> object: ...
 
 
 @dataclass(frozen=True)
@@ -80,12 +89,13 @@ def webhook_receive(
 WEBHOOK_BATCH = 200
 
 
-def webhook_process(*, event_id: int) -> None:
+def webhook_process(*, event_id: int, orders_recorded: OrdersRecorded | None = None) -> None:
     """Apply a stored event, together with the shop's other waiting events (up to
     WEBHOOK_BATCH, oldest first) in one set-based pass: a burst of webhooks costs a few
     queries per page, not per event. Rows another worker is applying are skipped; a processed
     event is left alone. If the batch fails, this event is applied alone, so one bad event
-    cannot hold the others back."""
+    cannot hold the others back. ``orders_recorded`` is told the orders each batch
+    recorded, in its transaction."""
     # Most calls find their event applied already by an earlier batch. That check is most of
     # a worker's time per webhook, so it reads two columns in plain SQL (no payload, no shop,
     # no ORM query to build): a third of what the ORM's lookup costs.
@@ -111,7 +121,7 @@ def webhook_process(*, event_id: int) -> None:
                     .filter(pk=event_id)
                     .exclude(status=WebhookEvent.Status.PROCESSED)
                 )
-            _apply_events(shop, sorted(waiting, key=lambda event: event.pk))
+            _apply_events(shop, sorted(waiting, key=lambda event: event.pk), orders_recorded)
     except Exception:
         logger.exception("Haravan webhook batch for shop %s failed; applying event %s alone", shop.pk, event_id)
         with transaction.atomic():
@@ -120,15 +130,17 @@ def webhook_process(*, event_id: int) -> None:
                 .filter(pk=event_id)
                 .exclude(status=WebhookEvent.Status.PROCESSED)
             )
-            _apply_events(shop, list(alone))
+            _apply_events(shop, list(alone), orders_recorded)
 
 
-def _apply_events(shop: Shop, events: list[WebhookEvent]) -> None:
+def _apply_events(shop: Shop, events: list[WebhookEvent], orders_recorded: OrdersRecorded | None) -> None:
     if not events:
         return
     customers = [customer_data(e.payload) for e in events if topic_kind(e.topic) == "customer"]
     customers_upsert(shop=shop, items=[data for data in customers if data is not None])
-    orders_record(shop=shop, items=[order_data(e.payload) for e in events if topic_kind(e.topic) == "order"])
+    results = orders_record(shop=shop, items=[order_data(e.payload) for e in events if topic_kind(e.topic) == "order"])
+    if results and orders_recorded is not None:
+        orders_recorded(shop=shop, order_ids=sorted({result.order_id for result in results}))
     WebhookEvent.objects.filter(pk__in=[e.pk for e in events]).update(
         status=WebhookEvent.Status.PROCESSED, processed_at=timezone.now(), error=""
     )

@@ -1,8 +1,12 @@
 """A fake Haravan REST API on loopback, for tests and benchmarks: real HTTP, paging by
 since_id and updated_at_min, a leaky bucket that answers 429, and switches for slow answers
-and malformed JSON."""
+and malformed JSON. Discounts: create (a code is unique, case-insensitively; starts_at must
+not be past), look up by code, read by id, enable and disable, with switches for a create
+that is stored but whose answer is lost, and one stored with other values than asked."""
 
+import datetime
 import json
+import re
 import threading
 import time
 from urllib.parse import parse_qs, urlparse
@@ -28,6 +32,15 @@ class FakeHaravan(LoopbackServer):
         self.report_call_limit = True  # send X-Haravan-Api-Call-Limit, as Haravan does
         self.requests: list[str] = []
         self.throttled = 0
+        self.throttle_next = 0  # answer this many requests 429 with Retry-After, bucket or not
+        self.discounts: dict[int, dict] = {}
+        self.discount_creates = 0  # POSTs that stored a discount
+        # The next creates are stored, then their answer is lost: "drop" (the connection is
+        # closed), "500", or "slow" (answered after lost_answer_delay, past the client's timeout).
+        self.lose_next_creates: list[str] = []
+        self.lost_answer_delay = 1.0
+        self.differ_next_create: dict = {}  # stored over what the next create asked
+        self._next_discount_id = 1000001
         self._lock = threading.Lock()
         super().__init__()
 
@@ -89,24 +102,84 @@ class FakeHaravan(LoopbackServer):
     def _count(self, items: dict[int, dict], query: dict) -> int:
         return len(self._listing(items, {**query, "limit": ["1000000000"], "since_id": ["0"]}))
 
+    def _discount_store(self, asked: dict) -> tuple[int, dict]:
+        code = str(asked.get("code") or "").strip()
+        if not code:
+            return 422, {"errors": {"code": ["can't be blank"]}}
+        if any(d["code"].lower() == code.lower() for d in self.discounts.values()):
+            return 422, {"errors": {"code": ["has already been taken"]}}
+        starts = _parse_time(asked.get("starts_at"))
+        ends = _parse_time(asked.get("ends_at"))
+        now = datetime.datetime.now(datetime.UTC)
+        if starts is not None and starts < now - datetime.timedelta(seconds=5):
+            return 422, {"errors": {"starts_at": ["must be greater than current date"]}}
+        if ends is not None and ends < now:
+            return 422, {"errors": {"ends_at": ["must be greater than current date"]}}
+        with self._lock:
+            discount_id = self._next_discount_id
+            self._next_discount_id += 1
+        discount = {
+            "id": discount_id,
+            "code": code,
+            "discount_type": asked.get("discount_type") or "fixed_amount",
+            "value": float(asked.get("value") or 0),
+            "minimum_order_amount": float(asked.get("minimum_order_amount") or 0),
+            "usage_limit": asked.get("usage_limit"),
+            "once_per_customer": bool(asked.get("once_per_customer")),
+            "applies_once": bool(asked.get("applies_once")),
+            # Haravan answers in UTC, whatever offset it was sent.
+            "starts_at": _utc_text(starts),
+            "ends_at": _utc_text(ends),
+            "status": "enabled",
+            "times_used": 0,
+            "applies_to_resource": None,
+            "created_at": _utc_text(now),
+            **self.differ_next_create,
+        }
+        self.differ_next_create = {}
+        self.discounts[discount_id] = discount
+        self.discount_creates += 1
+        return 201, {"discount": discount}
+
     def _handler(self):
         fake = self
 
         class Handler(QuietHandler):
-            def do_GET(self):
-                parsed = urlparse(self.path)
-                fake.requests.append(parsed.path)
+            def _admitted(self, parsed) -> bool:
+                """The checks every request meets first; False once it has been answered."""
+                fake.requests.append(f"{self.command} {parsed.path}" if self.command != "GET" else parsed.path)
                 if fake.delay_seconds:
                     time.sleep(fake.delay_seconds)
                 if self.headers.get("Authorization") != f"Bearer {fake.token}":
-                    return self.send_json(401, b'{"error":"Unauthorized"}')
+                    self.send_json(401, b'{"error":"Unauthorized"}')
+                    return False
+                if fake.throttle_next:
+                    fake.throttle_next -= 1
+                    fake.throttled += 1
+                    self.send_json(429, b'{"error":"Too many requests"}', {"Retry-After": "0.3"})
+                    return False
                 if fake.rate_limit and not fake._take_token():
-                    return self.send_json(429, b'{"error":"Too many requests"}', {"Retry-After": "0.3"})
+                    self.send_json(429, b'{"error":"Too many requests"}', {"Retry-After": "0.3"})
+                    return False
                 if fake.fail_after_requests is not None and len(fake.requests) > fake.fail_after_requests:
-                    return self.send_json(500, b'{"error":"boom"}')
+                    self.send_json(500, b'{"error":"boom"}')
+                    return False
                 if fake.fail_next:
                     fake.fail_next -= 1
-                    return self.send_json(500, b'{"error":"boom"}')
+                    self.send_json(500, b'{"error":"boom"}')
+                    return False
+                return True
+
+            def _answer(self, status: int, payload: dict) -> None:
+                headers = {}
+                if fake.report_call_limit:
+                    headers["X-Haravan-Api-Call-Limit"] = f"{int(fake._level)}/{fake.bucket_size}"
+                self.send_json(status, json.dumps(payload).encode(), headers)
+
+            def do_GET(self):
+                parsed = urlparse(self.path)
+                if not self._admitted(parsed):
+                    return
                 if fake.malformed_next:
                     fake.malformed_next -= 1
                     return self.send_json(200, b'{"orders": [ {"id": 1, ')
@@ -117,13 +190,67 @@ class FakeHaravan(LoopbackServer):
                     "/com/orders.json": lambda: {"orders": fake._listing(fake.orders, query)},
                     "/com/customers/count.json": lambda: {"count": fake._count(fake.customers, query)},
                     "/com/orders/count.json": lambda: {"count": fake._count(fake.orders, query)},
+                    "/com/discounts.json": lambda: {"discounts": fake._discounts_by_code(query)},
                 }
                 route = routes.get(parsed.path)
+                one = re.fullmatch(r"/com/discounts/(\d+)\.json", parsed.path)
+                if one and int(one[1]) in fake.discounts:
+                    return self._answer(200, {"discount": fake.discounts[int(one[1])]})
                 if route is None:
                     return self.send_json(404, b'{"error":"Not found"}')
-                headers = {}
-                if fake.report_call_limit:
-                    headers["X-Haravan-Api-Call-Limit"] = f"{int(fake._level)}/{fake.bucket_size}"
-                self.send_json(200, json.dumps(route()).encode(), headers)
+                self._answer(200, route())
+
+            def do_POST(self):
+                parsed = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length)
+                if not self._admitted(parsed):
+                    return
+                if parsed.path != "/com/discounts.json":
+                    return self.send_json(404, b'{"error":"Not found"}')
+                try:
+                    asked = json.loads(raw)["discount"]
+                except (ValueError, KeyError, TypeError):
+                    return self.send_json(400, b'{"error":"Bad request"}')
+                status, payload = fake._discount_store(asked)
+                if status == 201 and fake.lose_next_creates:
+                    how = fake.lose_next_creates.pop(0)
+                    if how == "500":
+                        return self.send_json(500, b'{"error":"boom"}')
+                    if how == "slow":
+                        time.sleep(fake.lost_answer_delay)
+                    else:  # "drop": hang up without a word
+                        self.close_connection = True
+                        return
+                self._answer(status, payload)
+
+            def do_PUT(self):
+                parsed = urlparse(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                if not self._admitted(parsed):
+                    return
+                found = re.fullmatch(r"/com/discounts/(\d+)/(enable|disable)\.json", parsed.path)
+                if not found or int(found[1]) not in fake.discounts:
+                    return self.send_json(404, b'{"error":"Not found"}')
+                discount = fake.discounts[int(found[1])]
+                discount["status"] = "enabled" if found[2] == "enable" else "disabled"
+                self._answer(200, {"discount": discount})
 
         return Handler
+
+    def _discounts_by_code(self, query: dict) -> list[dict]:
+        code = (query.get("code") or [""])[0].strip().lower()
+        return [d for _id, d in sorted(self.discounts.items()) if not code or d["code"].lower() == code]
+
+
+def _parse_time(value) -> datetime.datetime | None:
+    if not value:
+        return None
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _utc_text(moment: datetime.datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -234,11 +234,11 @@ def _processing_that_raises(monkeypatch, *errors):
     calls = []
     real = services.webhook_process
 
-    def processing(*, event_id):
+    def processing(*, event_id, **options):
         calls.append(event_id)
         if len(calls) <= len(errors):
             raise errors[len(calls) - 1]
-        real(event_id=event_id)
+        real(event_id=event_id, **options)
 
     monkeypatch.setattr(services, "webhook_process", processing)
     return calls
