@@ -197,7 +197,7 @@ def _claim(campaign_id: int) -> list[_Claimed]:
             Recipient.objects.select_for_update(skip_locked=True)
             .filter(free, campaign_id=campaign_id, code_state=Recipient.CodeState.WAITING, held_out=False)
             .order_by("id")
-            .values_list("id", "code", "code_tried_at")[:BATCH]
+            .values_list("id", "code", "code_tried_at", "customer_id")[:BATCH]
         )
         if not candidates:
             return []
@@ -207,7 +207,18 @@ def _claim(campaign_id: int) -> list[_Claimed]:
                 "pk", flat=True
             )
         )
-    return [_Claimed(pk, code, tried_before=tried is not None) for pk, code, tried in candidates if pk in mine]
+        # The engine takes the audience without names (a million HMACs would slow the
+        # start): each code is named when it is first claimed, the same name every time.
+        unnamed = [row for row in candidates if row[0] in mine and not row[1]]
+        if unnamed:
+            campaign = Campaign.objects.only("pk", "shop_id", "name").get(pk=campaign_id)
+            named = {pk: code_name(campaign=campaign, customer_id=customer_id) for pk, _c, _t, customer_id in unnamed}
+            for pk, code in named.items():
+                Recipient.objects.filter(pk=pk, code="").update(code=code)
+            candidates = [(pk, named.get(pk, code), tried, customer) for pk, code, tried, customer in candidates]
+    return [
+        _Claimed(pk, code, tried_before=tried is not None) for pk, code, tried, _customer in candidates if pk in mine
+    ]
 
 
 def _release(rows: list[_Claimed]) -> None:

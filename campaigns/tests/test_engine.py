@@ -231,3 +231,28 @@ def test_one_refused_recipient_neither_holds_back_nor_repeats_the_others(
     assert refused.status == Status.FAILED and "550" in refused.error
     for member in members[:1] + members[2:]:
         assert len(mail_server.to(member.email)) == 1
+
+
+def test_unique_codes_are_made_before_anything_is_sent_and_each_message_carries_its_own(
+    shop, owner, members, email_ready, connection, fake_haravan, mail_server
+):
+    from campaigns.codes import codes_make
+    from campaigns.sending import campaign_codes_done
+
+    campaign = CampaignFactory(shop=shop, with_offer=True, holdout_percent=0)
+    campaign_start(campaign=campaign, actor=owner, ip=None)
+
+    assert campaign_prepare(campaign_id=campaign.pk) == "codes"
+    assert not _messages(campaign).exists()  # nothing queued while codes are made
+    assert campaign_prepare(campaign_id=campaign.pk) == "busy"  # the code maker holds it
+    assert codes_make(campaign_id=campaign.pk).done
+    assert campaign_codes_done(campaign_id=campaign.pk) == "queued"
+
+    campaign.refresh_from_db()
+    assert (campaign.codes_needed, campaign.codes_made, campaign.codes_failed) == (5, 5, 0)
+    codes = dict(Recipient.objects.filter(campaign=campaign).values_list("customer_id", "code"))
+    assert len(set(codes.values())) == 5 and {d["code"] for d in fake_haravan.discounts.values()} == set(codes.values())
+    assert outbox_send(shop_id=shop.pk, channel="email").sent == 5
+    for member in members:
+        (received,) = mail_server.to(member.email)
+        assert codes[member.pk] in received.get_body(("plain",)).get_content()
