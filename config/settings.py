@@ -307,7 +307,18 @@ MESSAGING_SENDING_STALE_SECONDS = 10 * 60  # SENDING this long: its worker died 
 MESSAGING_MAX_ATTEMPTS = 5  # for temporary refusals (4xx), with backoff
 MESSAGING_ACCOUNT_WAIT_MINUTES = 10  # wrong password, server down: every message waits this long
 MESSAGING_QUOTA_WAIT_MINUTES = 60  # Gmail's daily limit, counted over a rolling 24 hours
-MESSAGING_GIVE_UP_HOURS = 72  # a message still waiting this long after it was queued fails
+MESSAGING_GIVE_UP_HOURS = 72  # a one-to-one message still waiting this long after it was queued fails
+# Each provider's rate for one shop's account, across every worker and host (0: no limit).
+# Gmail publishes a daily quota (500, or 2,000 for Workspace), no rate: at 10/s a day's
+# 2,000 take under 4 minutes, and Gmail's throttling of bursts (421 "try again later") is
+# not provoked. VietGuys publishes none either; 20/s is well under what a brandname route
+# takes, and a sequential HTTP worker rarely reaches it.
+MESSAGING_EMAIL_PER_SECOND = float(os.environ.get("MESSAGING_EMAIL_PER_SECOND", 10))
+MESSAGING_SMS_PER_SECOND = float(os.environ.get("MESSAGING_SMS_PER_SECOND", 20))
+# SENT marks are written together, every this many messages or seconds: a message marked
+# SENDING whose worker died before its SENT mark becomes UNKNOWN, which stays true.
+MESSAGING_SENT_MARKS_EVERY = 50
+MESSAGING_SENT_MARKS_SECONDS = 0.5
 
 # Exports larger than this many rows are refused with a message to narrow the filter.
 EXPORT_MAX_ROWS = int(os.environ.get("EXPORT_MAX_ROWS", 1_000_000))

@@ -39,3 +39,8 @@ try:
 except OSError:  # not Linux: Linux's default and the BSDs' (49152-65535) together
     _low, _high = 32768, 65535
 SMTP_ALLOWED_PORTS = SMTP_ALLOWED_PORTS | frozenset(range(_low, _high + 1))
+
+# The providers' rates are enforced in every test that sends (the slots are taken), at a
+# pace that does not slow the suite; one test sets its own to see the pacing.
+MESSAGING_EMAIL_PER_SECOND = float(os.environ.get("MESSAGING_EMAIL_PER_SECOND", 1000))
+MESSAGING_SMS_PER_SECOND = float(os.environ.get("MESSAGING_SMS_PER_SECOND", 1000))

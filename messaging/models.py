@@ -156,3 +156,40 @@ class MessageHold(ShopOwned):
 
     def __str__(self) -> str:
         return f"hold on {self.source}"
+
+
+class SendingDay(ShopOwned):
+    """How many messages a shop's channel handed over on one local day (the shop's time
+    zone): the daily quota (``MessagingSettings.email_daily_quota``) shared by every worker
+    and host. A batch reserves its share with a conditional UPDATE that never goes past the
+    quota, and gives back what it did not hand over (messaging.services.limits)."""
+
+    shop = shop_key(db_index=False)  # the unique constraint leads with the shop
+    channel = models.CharField(max_length=8, choices=Message.Channel.choices)
+    day = models.DateField()
+    used = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "channel", "day"], name="sending_day_once_per_shop_channel_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} of shop {self.shop_id} on {self.day}: {self.used}"
+
+
+class SendingPace(ShopOwned):
+    """The provider's rate for a shop's account, across every worker and host: the next
+    free sending slot. A worker moves it forward by its batch's share (``count / rate``
+    seconds) with a compare-and-swap UPDATE, then sends each message of the batch no
+    earlier than its own slot (messaging.services.limits)."""
+
+    shop = shop_key(db_index=False)
+    channel = models.CharField(max_length=8, choices=Message.Channel.choices)
+    next_slot_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "channel"], name="sending_pace_once_per_shop_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.channel} of shop {self.shop_id}: next slot {self.next_slot_at}"

@@ -15,6 +15,7 @@ from email.headerregistry import Address
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.core.mail.message import sanitize_address
 from django.utils.translation import gettext as _
 
 from messaging.destinations import DestinationRefused, email_backend
@@ -202,18 +203,6 @@ class EmailSender:
             self.backend.connection = None
             self.open = False
 
-    def _check_alive(self) -> None:
-        """A server may drop a connection left idle: a NOOP finds out before a message is
-        handed over, so that a broken line then really means "maybe delivered"."""
-        if not self.open:
-            return
-        try:
-            code, _text = self.backend.connection.noop()
-        except (smtplib.SMTPException, OSError):
-            code = 0
-        if code != 250:
-            self.close()
-
     def connect(self) -> None:
         if self.open:
             return
@@ -225,25 +214,76 @@ class EmailSender:
         self.open = True
 
     def send(self, message: EmailMessage) -> None:
+        """Hand one message over. The envelope (MAIL, RCPT) comes first: a line found broken
+        there (a server drops a connection left idle) carried nothing of the message, so it
+        is opened again and the envelope repeated once. Only a failure from DATA on means
+        "it may have arrived". This replaces a NOOP before every message."""
         try:
-            message.message()  # a header that cannot be written fails here, before anything is sent
+            encoding = message.encoding or settings.DEFAULT_CHARSET
+            sender = sanitize_address(message.from_email, encoding)
+            recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+            # Built once, here: a header that cannot be written fails before anything is sent.
+            data = message.message().as_bytes(linesep="\r\n")
         except ValueError as error:
             raise SendError(
                 Reach.MESSAGE, _("This message cannot be sent as written: %(error)s") % {"error": error}
             ) from error
-        self._check_alive()
-        self.connect()
+        for attempt in (1, 2):
+            self.connect()
+            try:
+                self._envelope(sender, recipients, len(data))
+                break
+            except (smtplib.SMTPServerDisconnected, ConnectionError, TimeoutError) as error:
+                self.close()
+                if attempt == 2:
+                    raise smtp_error(error, self.config, connecting=True) from error
+            except (smtplib.SMTPException, OSError) as error:
+                raise self._failed(error) from error
         try:
-            self.backend.send_messages([message])
-        except ValueError as error:  # an address Django cannot write: checked before anything is sent
-            raise SendError(
-                Reach.MESSAGE, _("This message cannot be sent as written: %(error)s") % {"error": error}
-            ) from error
+            code, answer = self.backend.connection.data(data)
+            if code != 250:
+                self._reset(code)
+                raise smtplib.SMTPDataError(code, answer)
         except (smtplib.SMTPException, OSError) as error:
-            failure = smtp_error(error, self.config, connecting=False)
-            if failure.reach is not Reach.MESSAGE:
-                self.close()  # gone or not to be trusted: a fresh connection next time
-            raise failure from error
+            raise self._failed(error) from error
+
+    def _envelope(self, sender: str, recipients: list[str], size: int) -> None:
+        """MAIL and RCPT as smtplib's ``sendmail`` says them, raising its exceptions."""
+        connection = self.backend.connection
+        connection.ehlo_or_helo_if_needed()
+        options = [f"size={size}"] if connection.does_esmtp and connection.has_extn("size") else []
+        code, answer = connection.mail(sender, options)
+        if code != 250:
+            self._reset(code)
+            raise smtplib.SMTPSenderRefused(code, answer, sender)
+        refused = {}
+        for recipient in recipients:
+            code, answer = connection.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, answer)
+                if code == 421:
+                    self._reset(code)
+                    raise smtplib.SMTPRecipientsRefused(refused)
+        if len(refused) == len(recipients):
+            self._reset(0)
+            raise smtplib.SMTPRecipientsRefused(refused)
+
+    def _reset(self, code: int) -> None:
+        """After a refusal: a 421 closes the connection; anything else resets the transaction."""
+        connection = self.backend.connection
+        try:
+            if code == 421:
+                connection.close()
+            else:
+                connection.rset()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
+
+    def _failed(self, error: Exception) -> SendError:
+        failure = smtp_error(error, self.config, connecting=False)
+        if failure.reach is not Reach.MESSAGE:
+            self.close()  # gone or not to be trusted: a fresh connection next time
+        return failure
 
 
 def sender_header(config: MessagingSettings) -> str:

@@ -1,11 +1,17 @@
 """Holding a source's messages (a paused campaign) and letting them go again."""
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from messaging.models import Message, MessageHold
 from shops.models import Shop
 
 Status = Message.Status
+
+
+def held() -> Exists:
+    """For a filter on messages: the message's source is on hold (a paused campaign)."""
+    return Exists(MessageHold.objects.filter(shop_id=OuterRef("shop_id"), source=OuterRef("source")))
 
 
 def messages_hold(*, shop: Shop, source: str) -> None:
