@@ -21,6 +21,7 @@ from campaigns.content import (
     email_compose,
     email_offer_block,
     sms_compose,
+    sms_refuse_missing,
 )
 from campaigns.models import Campaign, CampaignSettings, Offer, Recipient
 from loyalty.models import Tier
@@ -95,6 +96,10 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
     sms = content_render(campaign.sms_text, values=values, escape_html=False)
     if sms.missing:
         return Composed(skip=content_missing_reason(sms.missing))
+    if campaign.advertising and (refuse := sms_refuse_missing(context.settings)):
+        # The owner emptied it after the start: the law's words are missing, so it waits
+        # for nobody and is skipped with what to fix.
+        return Composed(skip=refuse)
     text = sms_compose(
         sms.text,
         advertising=campaign.advertising,

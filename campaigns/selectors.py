@@ -45,7 +45,7 @@ def campaign_confirmation(*, campaign: Campaign) -> Confirmation:
         any_channel |= reach[channel]
     figures = (
         _audience(campaign)
-        .annotate(holdout_bucket=(F("pk") * factor + offset) % HOLDOUT_PRIME % 100)
+        .annotate(holdout_bucket=(F("pk") * factor + offset) % HOLDOUT_PRIME * 100 / HOLDOUT_PRIME)
         .aggregate(
             audience=Count("pk"),
             held_out=Count("pk", filter=held),

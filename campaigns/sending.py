@@ -42,8 +42,9 @@ logger = logging.getLogger(__name__)
 State = Campaign.State
 CodeState = Recipient.CodeState
 
-# The holdout hash: (id * a + b) mod a prime, then mod 100, with a and b drawn from the
-# campaign's seed. Integer arithmetic that PostgreSQL and SQLite compute alike (ids below
+# The holdout hash: (id * a + b) mod a prime, scaled to 0-99, with a and b drawn from the
+# campaign's seed. Scaled, not "mod 100": on consecutive ids the step a mod 100 could visit
+# a few buckets only (a multiple of 50 visits two), so a 10 % holdout could take nobody. Integer arithmetic that PostgreSQL and SQLite compute alike (ids below
 # 2^31 times a factor below 2^31 stay inside 64 bits), so the choice is made in SQL.
 HOLDOUT_PRIME = 2_147_483_647
 # Customer ids per INSERT ... SELECT: large enough that a million customers is twenty
@@ -64,7 +65,7 @@ def holdout_factors(seed: str) -> tuple[int, int]:
 def is_held_out(*, campaign: Campaign, customer_id: int) -> bool:
     """Whether the customer falls in the campaign's holdout (the SQL below, in Python)."""
     factor, offset = holdout_factors(campaign.holdout_seed)
-    return (customer_id * factor + offset) % HOLDOUT_PRIME % 100 < campaign.holdout_percent
+    return (customer_id * factor + offset) % HOLDOUT_PRIME * 100 // HOLDOUT_PRIME < campaign.holdout_percent
 
 
 def _needs_unique_codes(campaign: Campaign) -> bool:
@@ -160,7 +161,7 @@ def recipients_take(*, campaign: Campaign) -> int:
                 )
             except EmptyResultSet:  # an audience that cannot match anyone (no group of the shop)
                 break
-            held = f"(a.id * %s + %s) %% {HOLDOUT_PRIME} %% 100 < %s"
+            held = f"(a.id * %s + %s) %% {HOLDOUT_PRIME} * 100 / {HOLDOUT_PRIME} < %s"
             # Codes only for those a channel reaches: a code nobody can receive is a waste of
             # Haravan's rate limit.
             reachable = (

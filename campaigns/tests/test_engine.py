@@ -256,3 +256,13 @@ def test_unique_codes_are_made_before_anything_is_sent_and_each_message_carries_
     for member in members:
         (received,) = mail_server.to(member.email)
         assert codes[member.pk] in received.get_body(("plain",)).get_content()
+
+
+@pytest.mark.parametrize(
+    "seed",
+    ["seed-228", "seed-411", "seed-663", "seed-924", "seed-1037", "seed-1148", *(f"seed-{n}" for n in range(20))],
+)
+def test_the_holdout_takes_its_share_of_consecutive_ids_whatever_the_seed(seed):
+    campaign = Campaign(holdout_percent=10, holdout_seed=seed)
+    held = sum(is_held_out(campaign=campaign, customer_id=customer_id) for customer_id in range(1, 2001))
+    assert 140 <= held <= 260  # 10 % of 2,000 is 200
