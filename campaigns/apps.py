@@ -8,7 +8,12 @@ class CampaignsConfig(AppConfig):
 
     def ready(self) -> None:
         from campaigns.composer import campaign_messages_compose
+        from campaigns.report import campaign_recipient_rows
         from messaging.composers import composer_register
+        from shops.exports import register_exporter
 
         # The outbox asks it for the words of each campaign message just before sending.
         composer_register("campaign", campaign_messages_compose)
+        register_exporter(
+            "campaign_recipients", filename_prefix="chien-dich-nguoi-nhan", exporter=campaign_recipient_rows
+        )
