@@ -11,9 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from campaigns.codes import offer_window
 from campaigns.content import (
     content_missing_reason,
     content_render,
@@ -69,6 +70,10 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
         else:
             reason = recipient.code_error or _("Its promo code was not made.")
             return Composed(skip=_("The promo code could not be made in Haravan: %(reason)s") % {"reason": reason})
+        if ends_at is None and offer.validity == Offer.Validity.DAYS:
+            # A shared code, or a preview before the codes: N days from the send.
+            send_at = campaign.send_at or campaign.started_at or timezone.now()
+            ends_at = offer_window(offer=offer, shop=shop, send_at=send_at)[1]
     link = unsubscribe_url(customer.pk)
     values = customer_values(
         customer=customer,

@@ -108,7 +108,7 @@ def _reasons(rows: Iterable[Mapping[str, Any]]) -> tuple[ReasonCount, ...]:
 def _code_uses(campaign_ids: Iterable[int]) -> Any:
     """The uses that still count: the order is live and paid for more than was refunded."""
     return CodeUse.objects.filter(
-        campaign_id__any=set(campaign_ids),
+        campaign_id__in=set(campaign_ids),
         order__cancelled_at__isnull=True,
         order__paid_amount__gt=F("order__refunded_amount"),
     ).exclude(order__financial_status=Order.FinancialStatus.VOIDED)

@@ -13,7 +13,10 @@ from campaigns.content import sms_estimate
 from campaigns.models import Campaign, CampaignSettings, Offer
 from campaigns.sending import HOLDOUT_PRIME, holdout_factors
 from members.models import Customer
+from messaging.models import Message, SendingDay
 from messaging.selectors import messaging_settings_read
+from messaging.services import limits
+from shops.models import Shop
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,8 @@ def campaign_confirmation(*, campaign: Campaign) -> Confirmation:
     offer = campaign.offer
     unique = campaign.kind == Campaign.Kind.OFFER and offer is not None and offer.codes == Offer.Codes.UNIQUE
     emails = recipients.get("email", 0)
-    quota = max(config.email_daily_quota, 1)
-    days = math.ceil(emails / quota) if emails else 0
-    start = campaign.send_at or timezone.now()
-    finish = timezone.localtime(start, campaign.shop.tzinfo).date() + datetime.timedelta(days=max(days - 1, 0))
+    start = max(campaign.send_at or timezone.now(), timezone.now())
+    days, finish = email_days(shop=campaign.shop, emails=emails, quota=config.email_daily_quota, start=start)
     return Confirmation(
         recipients=recipients,
         audience=figures["audience"],
@@ -84,8 +85,30 @@ def campaign_confirmation(*, campaign: Campaign) -> Confirmation:
         sms_cost=sms_cost,
         codes_to_create=figures["reachable"] if unique else 0,
         quota_days=days,
-        finish_estimate=finish if days else None,
+        finish_estimate=finish,
     )
+
+
+def email_days(*, shop: Shop, emails: int, quota: int, start: datetime.datetime) -> tuple[int, datetime.date | None]:
+    """How many of the shop's local days ``emails`` more need under its daily quota, and the
+    day the last should go: what is left of the start day's quota (what workers used of it),
+    after the emails already waiting in the outbox, which go first."""
+    if not emails:
+        return 0, None
+    first_day = limits.local_day(shop=shop, now=start)
+    if not quota:  # the shop's own server: no daily limit
+        return 1, first_day
+    used = (
+        SendingDay.objects.filter(shop=shop, channel=Message.Channel.EMAIL, day=first_day)
+        .values_list("used", flat=True)
+        .first()
+        or 0
+    )
+    waiting = Message.objects.for_shop(shop).filter(channel=Message.Channel.EMAIL, status=Message.Status.QUEUED).count()
+    left_today = max(quota - used, 0)
+    total = waiting + emails
+    days = 1 if total <= left_today else 1 + math.ceil((total - left_today) / quota)
+    return days, first_day + datetime.timedelta(days=days - 1)
 
 
 def preview_customers(*, campaign: Campaign, limit: int = 20) -> list[Customer]:

@@ -44,7 +44,8 @@ CodeState = Recipient.CodeState
 
 # The holdout hash: (id * a + b) mod a prime, scaled to 0-99, with a and b drawn from the
 # campaign's seed. Scaled, not "mod 100": on consecutive ids the step a mod 100 could visit
-# a few buckets only (a multiple of 50 visits two), so a 10 % holdout could take nobody. Integer arithmetic that PostgreSQL and SQLite compute alike (ids below
+# a few buckets only (a multiple of 50 visits two), so a 10 % holdout could take nobody.
+# Integer arithmetic that PostgreSQL and SQLite compute alike (ids below
 # 2^31 times a factor below 2^31 stay inside 64 bits), so the choice is made in SQL.
 HOLDOUT_PRIME = 2_147_483_647
 # Customer ids per INSERT ... SELECT: large enough that a million customers is twenty

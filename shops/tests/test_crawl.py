@@ -33,6 +33,7 @@ PER_SHAPE = 3
 EVERY_KIND_OF_PAGE = (
     "/members/N/", "/members/groups/", "/members/imports/N/", "/exports/N/", "/settings/activity/N/",
     "/settings/loyalty/tiers/", "/settings/messaging/", "/settings/haravan/", "/settings/shop/",
+    "/campaigns/N/", "/campaigns/new/", "/campaigns/N/preview/", "/campaigns/settings/",
 )  # fmt: skip
 HREF = re.compile(r'href="([^"#]+)')
 
@@ -105,7 +106,13 @@ def _a_day_of_work(client) -> list[str]:
     client.post(f"/members/imports/{job_id}/confirm/")
     services.import_run(job_id=job_id)
     client.post(f"{cancelled}cancel/")
-    led_to = [done, waiting, cancelled, refused, points, phones]
+    # A campaign written as a draft: its page, preview and confirmation.
+    campaign = client.post("/campaigns/new/", {
+        "name": "Chào tháng 12", "kind": "notice", "audience": "all", "send_email": "on", "email_subject": "Chào {ten|bạn}",
+        "email_body": "Cửa hàng {ten_shop} có hàng mới.", "holdout_percent": "0", "send_now": "1", "next": "confirm",
+    })  # fmt: skip
+    assert campaign.status_code == 302, campaign.context["form"].errors
+    led_to = [done, waiting, cancelled, refused, points, phones, campaign["Location"]]
     for post in (f"{done}report/", "/settings/activity/export/"):
         response = client.post(post, {})
         export_run(job_id=ExportJob.objects.latest("pk").pk)  # the worker

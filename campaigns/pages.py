@@ -1,0 +1,97 @@
+"""What the campaign pages show, read in one call per page (the views stay thin)."""
+
+from typing import Any
+
+from django.core.paginator import Paginator
+
+from campaigns.content import PLACEHOLDERS
+from campaigns.editing import campaign_settings_read
+from campaigns.lifecycle import campaign_problems
+from campaigns.models import Campaign
+from campaigns.preview import campaign_preview
+from campaigns.report import campaign_list_figures, campaign_report
+from campaigns.selectors import campaign_confirmation, preview_customers
+from haravan.selectors import connection_read
+from loyalty.models import Tier
+from members.models import Customer, CustomerGroup
+from messaging.selectors import messaging_settings_read
+from shops.models import Shop
+
+State = Campaign.State
+LIVE = (State.PREPARING, State.SENDING)
+
+
+def campaign_list_page(*, shop: Shop, number: str | None, per_page: int) -> dict[str, Any]:
+    campaigns = Campaign.objects.for_shop(shop).select_related("offer").order_by("-created_at", "-pk")
+    page = Paginator(campaigns, per_page).get_page(number)
+    figures = campaign_list_figures(list(page.object_list))
+    return {"page": page, "rows": [(campaign, figures.get(campaign.pk)) for campaign in page.object_list]}
+
+
+def audience_label(campaign: Campaign) -> str:
+    """ "All members", or the tiers' or groups' names."""
+    if campaign.audience == Campaign.Audience.TIERS:
+        names = Tier.objects.for_shop(campaign.shop).filter(pk__in=campaign.tier_ids).values_list("name", flat=True)
+    elif campaign.audience == Campaign.Audience.GROUPS:
+        names = (
+            CustomerGroup.objects.for_shop(campaign.shop)
+            .filter(pk__in=campaign.group_ids)
+            .values_list("name", flat=True)
+        )
+    else:
+        return str(campaign.get_audience_display())
+    return ", ".join(sorted(names)) or "—"
+
+
+def campaign_form_page(*, shop: Shop) -> dict[str, Any]:
+    """What the form says beside its fields: which channels are set up, whether unique
+    codes can be made, and the shop's campaign settings."""
+    config = messaging_settings_read(shop)
+    return {
+        "email_ready": config.email_ready,
+        "sms_ready": config.sms_ready,
+        "haravan_connected": bool(connection_read(shop).access_token),
+        "campaign_settings": campaign_settings_read(shop),
+        "sms_part_price": config.sms_part_price,
+        "placeholders": list(PLACEHOLDERS.values()),
+    }
+
+
+def campaign_detail_page(*, campaign: Campaign) -> dict[str, Any]:
+    report = None if campaign.state in (State.DRAFT, State.SCHEDULED) else campaign_report(campaign)
+    return {
+        "campaign": campaign,
+        "audience_label": audience_label(campaign),
+        "report": report,
+        "live": campaign.state in LIVE,
+        "problems": campaign_problems(campaign=campaign) if campaign.state == State.DRAFT else [],
+        "codes_percent": int(100 * campaign.codes_made / campaign.codes_needed) if campaign.codes_needed else 0,
+    }
+
+
+def campaign_confirm_page(*, campaign: Campaign) -> dict[str, Any]:
+    return {
+        "campaign": campaign,
+        "audience_label": audience_label(campaign),
+        "confirmation": campaign_confirmation(campaign=campaign),
+        "problems": campaign_problems(campaign=campaign),
+        "config": messaging_settings_read(campaign.shop),
+    }
+
+
+def campaign_preview_page(*, campaign: Campaign, customer_id: str | None) -> dict[str, Any]:
+    """The preview for a real member of the audience: the one asked for, or the first."""
+    customers = preview_customers(campaign=campaign)
+    chosen: Customer | None = None
+    if customer_id and customer_id.isdigit():
+        chosen = next((customer for customer in customers if customer.pk == int(customer_id)), None)
+        if chosen is None:
+            chosen = Customer.objects.for_shop(campaign.shop).filter(pk=int(customer_id)).first()
+    if chosen is None and customers:
+        chosen = customers[0]
+    return {
+        "campaign": campaign,
+        "customers": customers,
+        "chosen": chosen,
+        "preview": campaign_preview(campaign=campaign, customer=chosen) if chosen else {},
+    }
