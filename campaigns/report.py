@@ -108,7 +108,7 @@ def _reasons(rows: Iterable[Mapping[str, Any]]) -> tuple[ReasonCount, ...]:
 def _code_uses(campaign_ids: Iterable[int]) -> Any:
     """The uses that still count: the order is live and paid for more than was refunded."""
     return CodeUse.objects.filter(
-        campaign_id__in=set(campaign_ids),
+        campaign_id__in=list(campaign_ids),
         order__cancelled_at__isnull=True,
         order__paid_amount__gt=F("order__refunded_amount"),
     ).exclude(order__financial_status=Order.FinancialStatus.VOIDED)
@@ -310,11 +310,13 @@ def campaign_recipient_rows(*, shop: Shop, params: dict[str, Any]) -> tuple[list
             )  # fmt: skip
             if not chunk:
                 return
-            after = chunk[-1][0]
+            first, after = after, chunk[-1][0]
             sent: dict[tuple[int, str], tuple[str, str]] = {
                 (customer_id, channel): (status, error)
                 for customer_id, channel, status, error in Message.objects.filter(
-                    shop=shop, source=campaign.source, customer_id__any={row[1] for row in chunk}
+                    shop=shop,
+                    source=campaign.source,
+                    customer_id__in=recipients.filter(pk__gt=first, pk__lte=after).values("customer_id"),
                 ).values_list("customer_id", "channel", "status", "error")
             }
             for _pk, customer_id, name, phone, email, held_out, code, code_state in chunk:
