@@ -109,7 +109,8 @@ def _a_day_of_work(client) -> list[str]:
     # A campaign written as a draft: its page, preview and confirmation.
     campaign = client.post("/campaigns/new/", {
         "name": "Chào tháng 12", "kind": "notice", "audience": "all", "send_email": "on",
-        "email_subject": "Chào {ten|bạn}", "email_body": "Cửa hàng {ten_shop} có hàng mới.", "holdout_percent": "0", "send_now": "1", "next": "confirm",
+        "email_subject": "Chào {ten|bạn}", "email_body": "Cửa hàng {ten_shop} có hàng mới.",
+        "holdout_percent": "0", "send_now": "1", "next": "confirm",
     })  # fmt: skip
     assert campaign.status_code == 302, campaign.context["form"].errors
     led_to = [done, waiting, cancelled, refused, points, phones, campaign["Location"]]
