@@ -25,7 +25,12 @@ def campaign_list_page(*, shop: Shop, number: str | None, per_page: int) -> dict
     campaigns = Campaign.objects.for_shop(shop).select_related("offer").order_by("-created_at", "-pk")
     page = Paginator(campaigns, per_page).get_page(number)
     figures = campaign_list_figures(list(page.object_list))
-    return {"page": page, "rows": [(campaign, figures.get(campaign.pk)) for campaign in page.object_list]}
+    rows = []
+    for campaign in page.object_list:
+        row = figures.get(campaign.pk)
+        sent = [(channel, row.sent.get(channel, 0) if row else 0) for channel in campaign.channels]
+        rows.append((campaign, row, sent))
+    return {"page": page, "rows": rows}
 
 
 def audience_label(campaign: Campaign) -> str:
