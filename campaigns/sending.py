@@ -177,7 +177,7 @@ def recipients_take(*, campaign: Campaign) -> int:
                 cursor.execute(
                     f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error) "
                     f"SELECT %s, a.id, {held}, '', CASE WHEN {held} OR NOT ({reachable}) THEN '' ELSE %s END, '' "
-                    f"FROM {customers_table} a WHERE a.id IN ({ids_sql}) "
+                    f"FROM {customers_table} a WHERE a.id > %s AND a.id <= %s AND a.id IN ({ids_sql}) "
                     "ON CONFLICT (campaign_id, customer_id) DO NOTHING",
                     [
                         campaign.pk,
@@ -188,6 +188,8 @@ def recipients_take(*, campaign: Campaign) -> int:
                         offset,
                         campaign.holdout_percent,
                         waiting,
+                        low,
+                        high,
                         *ids_params,
                     ],
                 )
