@@ -188,7 +188,7 @@ def export_view(request, pk: int):
         actor=request.user,
         ip=client_ip(request),
         kind="campaign_recipients",
-        params={"campaign_id": campaign.pk},
+        params={"campaign": campaign.pk},
         required_role=User.Role.STAFF,
     )
     return redirect("shops:export", pk=job.pk)

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from campaigns.models import Campaign, CampaignSettings, Offer
+from campaigns.models import Campaign, CampaignSettings, Offer, Recipient
 from campaigns.tests.factories import CampaignFactory
 from members.models import CustomerGroup, CustomerGroupMember
 from messaging.models import Message
@@ -221,3 +221,21 @@ def test_settings_are_the_owners_and_a_change_is_logged(staff_client, owner, sho
     assert (settings.revenue_days, settings.holdout_percent, settings.sms_refuse_text) == (14, 20, "Tu choi QC: 0901")
     entry = ActivityEntry.objects.get(kind=ActivityKind.CAMPAIGN_SETTINGS_CHANGED)
     assert entry.after == {"revenue_days": 14, "holdout_percent": 20, "sms_refuse_text": "Tu choi QC: 0901"}
+
+
+def test_staff_export_the_recipients_through_the_export_job(staff_client, shop, members):
+    from shops.exports import export_run
+    from shops.models import ExportJob
+
+    campaign = CampaignFactory(shop=shop, state=Campaign.State.FINISHED)
+    Recipient.objects.bulk_create(Recipient(campaign=campaign, customer=member) for member in members)
+
+    response = staff_client.post(f"/campaigns/{campaign.pk}/export/")
+
+    job = ExportJob.objects.get()
+    assert response["Location"] == f"/exports/{job.pk}/"
+    assert (job.kind, job.params) == ("campaign_recipients", {"campaign": campaign.pk})
+    export_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert job.status == ExportJob.Status.DONE and job.row_count == len(members)
+    assert staff_client.get(f"/exports/{job.pk}/download/").status_code == 200
