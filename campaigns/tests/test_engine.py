@@ -123,14 +123,14 @@ def test_a_campaign_starts_once(shop, owner, staff, members, email_ready):
     campaign = CampaignFactory(shop=shop)
     campaign_start(campaign=campaign, actor=owner, ip=None)
 
-    with pytest.raises(CampaignError, match="already been started"):
+    with pytest.raises(CampaignError, match="đã được bắt đầu"):
         campaign_start(campaign=Campaign.objects.get(pk=campaign.pk), actor=staff, ip=None)
 
 
 def test_a_campaign_that_cannot_send_does_not_start(shop, owner, members):
     campaign = CampaignFactory(shop=shop, email_body="Chào {ten}", send_sms=False)
 
-    with pytest.raises(CampaignError, match="Email sending is not set up"):
+    with pytest.raises(CampaignError, match="Chưa cấu hình gửi email"):
         campaign_start(campaign=campaign, actor=owner, ip=None)
     campaign.refresh_from_db()
     assert campaign.state == Campaign.State.DRAFT

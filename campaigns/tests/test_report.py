@@ -267,7 +267,7 @@ def test_the_export_lists_every_recipient_with_each_channel(shop, owner, owner_c
     rows = xlsx_rows(owner_client.get(f"/exports/{job.pk}/download/").getvalue())
     assert len(rows[0]) == 10  # six columns, then status and reason for email and for SMS
     assert rows[1:] == [
-        ("Trần Lan", "0912 345 678", "lan@example.vn", "Không", "TRIAN-LAN", "Made", "Đã gửi", None, "Đã gửi", None),
+        ("Trần Lan", "0912 345 678", "lan@example.vn", "Không", "TRIAN-LAN", "Đã tạo", "Đã gửi", None, "Đã gửi", None),
         ("Lê Huệ", "0987 654 321", None, "Không", None, None, "Đã bỏ qua", "Không có địa chỉ email",
          "Không gửi được", "Số không hợp lệ"),
         ("Đỗ Mai", "0901 111 222", None, "Có", None, None, None, None, None, None),
