@@ -6,7 +6,7 @@ SETTINGS_MENU = [
     (_("Activity log"), "shops:activity"),
     (_("Loyalty"), "loyalty:settings"),
     (_("Messaging"), "messaging:settings"),
-    (_("Campaigns"), "campaigns:settings"),
+    (_("Campaign settings"), "campaigns:settings"),
     (_("Haravan"), "haravan:connection"),
     (_("Opening balances"), "imports:opening"),
     (_("Shop and staff"), "shops:settings"),

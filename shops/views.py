@@ -25,15 +25,6 @@ from shops.forms import (
 from shops.models import ExportJob, User
 
 
-def not_built_page(title, description, *, owner_only: bool = False):
-    """A page of the menu whose feature is not built yet: it says so plainly."""
-
-    def view(request):
-        return render(request, "core/not_built.html", {"title": title, "description": description})
-
-    return (owner_required if owner_only else shop_member_required)(view)
-
-
 def _safe_next(request, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
