@@ -117,6 +117,10 @@ class Campaign(ShopOwned):
     # The worker preparing it (taking the audience, queueing) holds it until then; a worker
     # that died lets beat hand the work to another once this has passed.
     worker_until = models.DateTimeField(null=True, blank=True)
+    # A large campaign's report as last counted (campaigns.report_snapshot): its page reads
+    # this instead of counting a million messages at each view.
+    report_json = models.JSONField(null=True, blank=True, editable=False)
+    report_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("campaign")

@@ -9,7 +9,8 @@ from campaigns.editing import campaign_settings_read
 from campaigns.lifecycle import campaign_problems
 from campaigns.models import Campaign
 from campaigns.preview import campaign_preview
-from campaigns.report import campaign_list_figures, campaign_report
+from campaigns.report import campaign_list_figures
+from campaigns.report_snapshot import campaign_report_read
 from campaigns.selectors import campaign_confirmation, preview_customers
 from haravan.selectors import connection_read
 from loyalty.models import Tier
@@ -63,9 +64,12 @@ def campaign_form_page(*, shop: Shop) -> dict[str, Any]:
 
 
 def campaign_detail_page(*, campaign: Campaign) -> dict[str, Any]:
-    report = None if campaign.state in (State.DRAFT, State.SCHEDULED) else campaign_report(campaign)
+    report, counted_at = None, None
+    if campaign.state not in (State.DRAFT, State.SCHEDULED):
+        report, counted_at = campaign_report_read(campaign)
     return {
         "campaign": campaign,
+        "counted_at": counted_at,
         "audience_label": audience_label(campaign),
         "report": report,
         "live": campaign.state in LIVE,

@@ -4,6 +4,7 @@ work, so each may run twice)."""
 from celery import shared_task
 
 from campaigns.codes import codes_make
+from campaigns.report_snapshot import campaign_reports_refresh
 from campaigns.sending import campaign_codes_done, campaign_prepare, campaign_renew, campaigns_due, campaigns_finish
 
 # One run makes codes for at most this long, then hands over to a fresh task: a long
@@ -40,3 +41,10 @@ def campaigns_tick() -> None:
     for campaign_id in campaigns_due():
         prepare_campaign.delay(campaign_id)
     campaigns_finish()
+    refresh_campaign_reports.delay()
+
+
+@shared_task
+def refresh_campaign_reports() -> None:
+    """Large campaigns' reports counted for their pages (campaigns.report_snapshot)."""
+    campaign_reports_refresh()
