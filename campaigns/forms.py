@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.content import placeholders_check
+from campaigns.editing import CAMPAIGN_FIELDS, OFFER_FIELDS
 from campaigns.models import Campaign, CampaignSettings, Offer
 from core.fields import AmountField, DateField
 from loyalty.models import Tier
@@ -114,33 +115,14 @@ class CampaignForm(forms.Form):
                 "offer_codes": Offer.Codes.UNIQUE,
                 "offer_minimum_order": 0,
             }
-        initial = {
-            name: getattr(campaign, name)
-            for name in (
-                "name",
-                "kind",
-                "audience",
-                "tier_ids",
-                "group_ids",
-                "send_email",
-                "send_sms",
-                "email_subject",
-                "email_body",
-                "sms_text",
-                "sms_plain",
-                "holdout_percent",
-            )
-        }
+        initial = {name: getattr(campaign, name) for name in CAMPAIGN_FIELDS}
         initial["send_now"] = "0" if campaign.send_at else "1"
         if campaign.send_at:
             local = timezone.localtime(campaign.send_at, shop.tzinfo)
             initial["send_date"], initial["send_time"] = local.date(), local.time().replace(second=0, microsecond=0)
         offer = campaign.offer
         if offer is not None:
-            for name in ("kind", "value", "max_amount", "minimum_order", "validity", "valid_days", "codes"):
-                initial[f"offer_{name}"] = getattr(offer, name)
-            initial.update(offer_starts_on=offer.starts_on, offer_ends_on=offer.ends_on)
-            initial["offer_shared_code"] = offer.shared_code
+            initial.update({f"offer_{name}": getattr(offer, name) for name in OFFER_FIELDS})
         return initial
 
     def clean(self):

@@ -239,3 +239,23 @@ def test_staff_export_the_recipients_through_the_export_job(staff_client, shop, 
     job.refresh_from_db()
     assert job.status == ExportJob.Status.DONE and job.row_count == len(members)
     assert staff_client.get(f"/exports/{job.pk}/download/").status_code == 200
+
+
+def test_a_draft_is_edited_with_what_it_holds_and_the_change_is_logged(staff_client, shop):
+    staff_client.post("/campaigns/new/", form_data(kind="offer", email_body="Mã {ma_uu_dai}", holdout_percent="10"))
+    campaign = Campaign.objects.get()
+
+    form = staff_client.get(f"/campaigns/{campaign.pk}/edit/").context["form"]
+    assert (form.initial["offer_value"], form.initial["holdout_percent"], form.initial["kind"]) == (50_000, 10, "offer")
+    staff_client.post(f"/campaigns/{campaign.pk}/edit/", form_data(name="Mừng Tết 2027"))  # now a notice
+
+    campaign.refresh_from_db()
+    assert (campaign.name, campaign.kind, campaign.offer, campaign.holdout_percent) == (
+        "Mừng Tết 2027",
+        "notice",
+        None,
+        0,
+    )
+    assert not Offer.objects.exists()
+    changed = ActivityEntry.objects.filter(kind=ActivityKind.CAMPAIGN_SAVED).latest("pk")
+    assert changed.after["name"] == "Mừng Tết 2027" and changed.before["kind"] == "offer"
