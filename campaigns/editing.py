@@ -69,7 +69,9 @@ def campaign_save(
             )
             before: dict[str, Any] = {}
         else:
-            campaign = Campaign.objects.select_for_update(of=("self",)).select_related("offer").get(pk=campaign.pk, shop=shop)
+            campaign = (
+                Campaign.objects.select_for_update(of=("self",)).select_related("offer").get(pk=campaign.pk, shop=shop)
+            )
             if campaign.state != Campaign.State.DRAFT:
                 raise CampaignError(_("This campaign has started: it can no longer be changed."))
             before = _snapshot(campaign)
