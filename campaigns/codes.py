@@ -50,7 +50,12 @@ START_MARGIN = datetime.timedelta(minutes=1)
 # What a run may still do when Haravan has a problem: these stop the run for the whole
 # campaign (the token, the address), the rest fail just the one code.
 STOPPING_STATUSES = (401, 403, 404)
-MAKEABLE_STATES = (Campaign.State.SCHEDULED, Campaign.State.PREPARING, Campaign.State.SENDING)
+MAKEABLE_STATES = (
+    Campaign.State.SCHEDULED,
+    Campaign.State.PREPARING,
+    Campaign.State.SENDING,
+    Campaign.State.ACTIVE,  # an automation that is on
+)
 
 
 @dataclass(frozen=True)
@@ -67,13 +72,15 @@ class CodesResult:
         return self.waiting == 0
 
 
-def code_name(*, campaign: Campaign, customer_id: int) -> str:
+def code_name(*, campaign: Campaign, customer_id: int, occasion: str = "") -> str:
     """A recipient's code: the campaign's initials (or "KM", khuyến mãi) and a keyed hash of
-    (shop, campaign, customer). The same every time it is asked, so a retry makes the same
-    code; unguessable without the deployment's SECRET_KEY; easy to read aloud."""
+    (shop, campaign, customer, and an automation's occasion: a birthday's year). The same
+    every time it is asked, so a retry makes the same code; unguessable without the
+    deployment's SECRET_KEY; easy to read aloud."""
     initials = "".join(word[0] for word in fold(campaign.name).upper().split() if word[0] in ALPHABET)[:2]
     prefix = initials if len(initials) == 2 else "KM"
-    message = f"campaign-code:{campaign.shop_id}:{campaign.pk}:{customer_id}".encode()
+    key = f"{campaign.shop_id}:{campaign.pk}:{customer_id}" + (f":{occasion}" if occasion else "")
+    message = f"campaign-code:{key}".encode()
     digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
     number = int.from_bytes(digest[:5], "big")  # 40 bits: 8 characters of 5 bits
     chars = [ALPHABET[(number >> (5 * index)) & 31] for index in range(CODE_HASH_LENGTH)]
@@ -103,6 +110,7 @@ class _Claimed:
     id: int
     code: str
     tried_before: bool
+    send_at: datetime.datetime | None = None  # an automation's recipient: when its message goes
 
 
 def codes_make(*, campaign_id: int, budget_seconds: float | None = None) -> CodesResult:
@@ -124,7 +132,7 @@ def codes_make(*, campaign_id: int, budget_seconds: float | None = None) -> Code
                 "or use a shared code made in Haravan."
             ),
         )
-    if ends_at <= now + START_MARGIN:
+    if ends_at <= now + START_MARGIN and not campaign.automated:
         return _fail_all(campaign, _("The offer's validity ended before its codes could be made."))
     connection = HaravanConnection.objects.filter(shop_id=campaign.shop_id).exclude(access_token="").first()
     if connection is None:
@@ -149,6 +157,12 @@ def codes_make(*, campaign_id: int, budget_seconds: float | None = None) -> Code
                     _release(rows[index:])
                     stopped, retry, budget_spent = _("The codes are being made in several runs."), True, True
                     break
+                if campaign.automated:
+                    # Each recipient's window starts at its own send (a birthday's day).
+                    starts_at, ends_at = offer_window(offer=offer, shop=campaign.shop, send_at=row.send_at or now)
+                    if ends_at <= timezone.now() + START_MARGIN:
+                        failed += _failed(campaign_id, row, _("The offer's validity ended before its code was made."))
+                        continue
                 spec = DiscountSpec(
                     code=row.code,
                     discount_type=offer.kind,
@@ -167,7 +181,7 @@ def codes_make(*, campaign_id: int, budget_seconds: float | None = None) -> Code
                         # This row keeps its stamp (a create may have gone through: the next
                         # run looks it up); the others are handed back untouched.
                         _release(rows[index + 1 :])
-                        _release([_Claimed(row.id, row.code, tried_before=True)])
+                        _release([_Claimed(row.id, row.code, tried_before=True, send_at=row.send_at)])
                         stopped, retry = error.message, error.retryable
                         break
                     failed += _failed(campaign_id, row, error.message)
@@ -197,7 +211,7 @@ def _claim(campaign_id: int) -> list[_Claimed]:
             Recipient.objects.select_for_update(skip_locked=True)
             .filter(free, campaign_id=campaign_id, code_state=Recipient.CodeState.WAITING, held_out=False)
             .order_by("id")
-            .values_list("id", "code", "code_tried_at", "customer_id")[:BATCH]
+            .values_list("id", "code", "code_tried_at", "customer_id", "occasion", "send_at")[:BATCH]
         )
         if not candidates:
             return []
@@ -212,12 +226,17 @@ def _claim(campaign_id: int) -> list[_Claimed]:
         unnamed = [row for row in candidates if row[0] in mine and not row[1]]
         if unnamed:
             campaign = Campaign.objects.only("pk", "shop_id", "name").get(pk=campaign_id)
-            named = {pk: code_name(campaign=campaign, customer_id=customer_id) for pk, _c, _t, customer_id in unnamed}
+            named = {
+                pk: code_name(campaign=campaign, customer_id=customer_id, occasion=occasion)
+                for pk, _c, _t, customer_id, occasion, _s in unnamed
+            }
             for pk, code in named.items():
                 Recipient.objects.filter(pk=pk, code="").update(code=code)
-            candidates = [(pk, named.get(pk, code), tried, customer) for pk, code, tried, customer in candidates]
+            candidates = [(pk, named.get(pk, code), *rest) for pk, code, *rest in candidates]
     return [
-        _Claimed(pk, code, tried_before=tried is not None) for pk, code, tried, _customer in candidates if pk in mine
+        _Claimed(pk, code, tried_before=tried is not None, send_at=send_at)
+        for pk, code, tried, _customer, _occasion, send_at in candidates
+        if pk in mine
     ]
 
 

@@ -58,7 +58,7 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
     a preview before the campaign starts: an example code stands in for theirs."""
     campaign = context.campaign
     shop = campaign.shop
-    offer = campaign.offer if campaign.kind == Campaign.Kind.OFFER else None
+    offer = campaign.offer if campaign.has_offer else None
     code, ends_at = "", None
     if offer is not None:
         if offer.codes == Offer.Codes.SHARED:
@@ -72,7 +72,7 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
             return Composed(skip=_("The promo code could not be made in Haravan: %(reason)s") % {"reason": reason})
         if ends_at is None and offer.validity == Offer.Validity.DAYS:
             # A shared code, or a preview before the codes: N days from the send.
-            send_at = campaign.send_at or campaign.started_at or timezone.now()
+            send_at = (recipient and recipient.send_at) or campaign.send_at or campaign.started_at or timezone.now()
             ends_at = offer_window(offer=offer, shop=shop, send_at=send_at)[1]
     link = unsubscribe_url(customer.pk)
     values = customer_values(
@@ -121,9 +121,11 @@ def campaign_messages_compose(messages: Sequence[Message]) -> dict[int, Composed
     campaigns = Campaign.objects.select_related("shop", "offer").in_bulk(campaign_ids)
     contexts = {pk: context_for(campaign) for pk, campaign in campaigns.items()}
     recipients = {
-        (recipient.campaign_id, recipient.customer_id): recipient
+        (recipient.campaign_id, recipient.customer_id, recipient.occasion): recipient
         for recipient in Recipient.objects.filter(
-            campaign_id__in=campaign_ids, customer_id__in={message.customer_id for message in messages}
+            campaign_id__in=campaign_ids,
+            customer_id__in={message.customer_id for message in messages},
+            occasion__in={message.occasion for message in messages},
         )
     }
     composed: dict[int, Composed] = {}
@@ -131,7 +133,7 @@ def campaign_messages_compose(messages: Sequence[Message]) -> dict[int, Composed
         for message in messages:
             campaign_id = int(message.source.split(":", 1)[1])
             context = contexts.get(campaign_id)
-            recipient = recipients.get((campaign_id, message.customer_id))
+            recipient = recipients.get((campaign_id, message.customer_id, message.occasion))
             if context is None or recipient is None or recipient.held_out:
                 composed[message.pk] = Composed(skip=_("Not in this campaign's audience."))
                 continue

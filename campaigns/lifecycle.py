@@ -33,7 +33,7 @@ def campaign_problems(*, campaign: Campaign) -> list[str]:
     if not campaign.channels:
         problems.append(_("Choose at least one channel: email or SMS."))
     config = messaging_settings_read(shop)
-    with_offer = campaign.kind == Campaign.Kind.OFFER
+    with_offer = campaign.has_offer
     if campaign.send_email:
         if not config.email_ready:
             problems.append(_("Email sending is not set up: an owner enters the Gmail settings under Messaging."))

@@ -10,7 +10,7 @@ second start all work from the same list. Each recipient's messages are outbox r
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -60,6 +60,10 @@ class Campaign(ShopOwned):
     class Kind(models.TextChoices):
         NOTICE = "notice", _("5-1 Notice")
         OFFER = "offer", _("5-2 Notice with an offer")
+        # Automations (campaigns.automations): run by beat, each occasion once.
+        BIRTHDAY = "birthday", _("5-3 Birthday")
+        THANK_YOU = "thank_you", _("5-4 Thank-you")
+        WIN_BACK = "win_back", _("5-5 Purchase reminder")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -70,6 +74,8 @@ class Campaign(ShopOwned):
         PAUSED = "paused", _("Paused")
         CANCELLED = "cancelled", _("Cancelled")
         FINISHED = "finished", _("Finished")
+        # An automation that is on: beat runs it (off, it is PAUSED, or a DRAFT never turned on).
+        ACTIVE = "active", _("On")
 
     class Audience(models.TextChoices):
         ALL = "all", _("All members")
@@ -121,6 +127,12 @@ class Campaign(ShopOwned):
     # this instead of counting a million messages at each view.
     report_json = models.JSONField(null=True, blank=True, editable=False)
     report_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # An automation's settings (each kind reads the ones it needs; campaigns.automations).
+    run_hour = models.PositiveSmallIntegerField(_("run at (hour, shop time)"), default=9)
+    lead_days = models.PositiveSmallIntegerField(_("days ahead"), default=0)
+    wait_hours = models.PositiveSmallIntegerField(_("hours after the order is paid"), default=24)
+    idle_days = models.PositiveSmallIntegerField(_("days without an order"), default=90)
+    gift_points = models.PositiveIntegerField(_("birthday points"), default=0)
 
     class Meta:
         verbose_name = _("campaign")
@@ -139,13 +151,47 @@ class Campaign(ShopOwned):
         return f"campaign:{self.pk}"
 
     @property
+    def automated(self) -> bool:
+        return self.kind in AUTOMATED_KINDS
+
+    @property
+    def has_offer(self) -> bool:
+        """A 5-2 notice has its offer; an automation may have one."""
+        return self.kind == self.Kind.OFFER or (self.automated and self.offer_id is not None)
+
+    @property
     def advertising(self) -> bool:
         """A message with an offer is advertising (Decree 91); a notice is customer care."""
-        return self.kind == self.Kind.OFFER
+        return self.has_offer
 
     @property
     def channels(self) -> list[str]:
         return [channel for channel, on in (("email", self.send_email), ("sms", self.send_sms)) if on]
+
+
+AUTOMATED_KINDS = (
+    Campaign.Kind.BIRTHDAY,
+    Campaign.Kind.THANK_YOU,
+    Campaign.Kind.WIN_BACK,
+)
+
+
+class AutomationRun(models.Model):
+    """One day's run of a daily automation (birthday, reminder, points expiring), in the
+    shop's local calendar: made once per (automation, day), so two beats or a repeated run
+    select nobody twice, and a day missed is seen and caught up within the limit."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="runs", db_index=False)
+    day = models.DateField(_("day"))
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    selected = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="automation_run_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} on {self.day}"
 
 
 class Recipient(models.Model):
@@ -169,12 +215,38 @@ class Recipient(models.Model):
     # When a worker last took this code to make it (campaigns.codes): it holds it for a lease,
     # and once set, a create may have reached Haravan, so the code is looked up before another.
     code_tried_at = models.DateTimeField(null=True, blank=True)
+    # An automation's occasion: what it is sent once for ("2026" a birthday's year,
+    # "o<order>" a thank-you, "w<date>" a reminder since that last order...); empty for a
+    # broadcast, which reaches each customer once. The outbox key carries it too.
+    occasion = models.CharField(max_length=40, blank=True, default="", db_default="")
+    run = models.ForeignKey(AutomationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # What the automation's message is about, checked again in the statement that starts it
+    # (campaigns.automations.ELIGIBLE_SQL): the order still paid and not cancelled; the last
+    # order still the one it was; the member still in the tier.
+    order = models.ForeignKey("members.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    last_order_at = models.DateTimeField(null=True, blank=True)
+    tier = models.ForeignKey("loyalty.Tier", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # When its messages go (an automation's; a broadcast's go when it is queued), and when
+    # they were put into the outbox.
+    send_at = models.DateTimeField(null=True, blank=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "customer"], name="recipient_once_per_campaign"),
+            models.UniqueConstraint(
+                fields=["campaign", "customer", "occasion"], name="recipient_once_per_campaign_occasion"
+            ),
+            models.UniqueConstraint(
+                fields=["campaign", "order"], condition=Q(order__isnull=False), name="recipient_once_per_order"
+            ),
         ]
         indexes = [
+            # An automation's recipients waiting to be queued (their codes made or not needed).
+            models.Index(
+                fields=["campaign", "send_at"], condition=Q(queued_at__isnull=True), name="recipient_to_queue"
+            ),
+            models.Index(fields=["campaign", "created_at"], name="recipient_campaign_created"),
             models.Index(fields=["campaign", "id"], condition=Q(code_state="waiting"), name="recipient_code_waiting"),
             models.Index(Lower("code"), name="recipient_code_lower", condition=~Q(code="")),
         ]

@@ -73,7 +73,7 @@ def campaign_confirmation(*, campaign: Campaign) -> Confirmation:
         sms_parts = estimate.parts * recipients["sms"]
         sms_cost = sms_parts * config.sms_part_price
     offer = campaign.offer
-    unique = campaign.kind == Campaign.Kind.OFFER and offer is not None and offer.codes == Offer.Codes.UNIQUE
+    unique = campaign.has_offer and offer is not None and offer.codes == Offer.Codes.UNIQUE
     emails = recipients.get("email", 0)
     start = max(campaign.send_at or timezone.now(), timezone.now())
     days, finish = email_days(shop=campaign.shop, emails=emails, quota=config.email_daily_quota, start=start)

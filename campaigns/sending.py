@@ -71,7 +71,7 @@ def is_held_out(*, campaign: Campaign, customer_id: int) -> bool:
 
 def _needs_unique_codes(campaign: Campaign) -> bool:
     offer = campaign.offer
-    return campaign.kind == Campaign.Kind.OFFER and offer is not None and offer.codes == Offer.Codes.UNIQUE
+    return campaign.has_offer and offer is not None and offer.codes == Offer.Codes.UNIQUE
 
 
 def campaign_claim(*, campaign_id: int) -> Campaign | None:
@@ -178,7 +178,7 @@ def recipients_take(*, campaign: Campaign) -> int:
                     f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error) "
                     f"SELECT %s, a.id, {held}, '', CASE WHEN {held} OR NOT ({reachable}) THEN '' ELSE %s END, '' "
                     f"FROM {customers_table} a WHERE a.id > %s AND a.id <= %s AND a.id IN ({ids_sql}) "
-                    "ON CONFLICT (campaign_id, customer_id) DO NOTHING",
+                    "ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING",
                     [
                         campaign.pk,
                         factor,
@@ -260,7 +260,7 @@ def messages_queue(*, campaign: Campaign) -> int:
                     f"CASE WHEN {problem} IS NULL THEN %s ELSE %s END, 0, %s, '', COALESCE({problem}, ''), '', %s "
                     f"FROM {recipients_table} r JOIN {customers_table} c ON c.id = r.customer_id "
                     "WHERE r.campaign_id = %s AND r.held_out = %s AND r.id > %s AND r.id <= %s "
-                    "ON CONFLICT (shop_id, source, customer_id, channel) DO NOTHING",
+                    "ON CONFLICT (shop_id, source, customer_id, channel, occasion) DO NOTHING",
                     [
                         campaign.shop_id,
                         channel,

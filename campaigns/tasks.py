@@ -2,8 +2,11 @@
 work, so each may run twice)."""
 
 from celery import shared_task
+from django.utils import timezone
 
+from campaigns.automations import automation_run, automations_due
 from campaigns.codes import codes_make
+from campaigns.models import Campaign
 from campaigns.report_snapshot import campaign_reports_refresh
 from campaigns.sending import campaign_codes_done, campaign_prepare, campaign_renew, campaigns_due, campaigns_finish
 
@@ -42,6 +45,33 @@ def campaigns_tick() -> None:
         prepare_campaign.delay(campaign_id)
     campaigns_finish()
     refresh_campaign_reports.delay()
+
+
+@shared_task
+def automations_tick() -> None:
+    """Beat, every minute: each automation that is on selects who is due, hands its codes to
+    the code maker, and queues those whose time has come (campaigns.automations)."""
+    for campaign_id in automations_due():
+        run_automation.delay(campaign_id)
+
+
+@shared_task
+def run_automation(campaign_id: int) -> None:
+    campaign = Campaign.objects.select_related("shop", "offer").get(pk=campaign_id)
+    if campaign.state != Campaign.State.ACTIVE:
+        return
+    result = automation_run(campaign=campaign, now=timezone.now())
+    if result.codes_waiting:
+        make_automation_codes.delay(campaign_id)
+
+
+@shared_task(bind=True, max_retries=None)
+def make_automation_codes(self, campaign_id: int) -> None:
+    """An automation's codes, made ahead of their sends; those made are queued by the next
+    tick when their time comes."""
+    result = codes_make(campaign_id=campaign_id, budget_seconds=CODES_RUN_SECONDS)
+    if not result.done and result.retry:
+        raise self.retry(countdown=0 if result.budget_spent else CODES_RETRY_SECONDS)
 
 
 @shared_task

@@ -266,6 +266,8 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-outbox": {"task": "messaging.tasks.send_due", "schedule": 60.0},
     # Scheduled campaigns whose time has come, preparing ones a dead worker left, finished ones.
     "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick", "schedule": 60.0},
+    # Automations that are on (birthday, thank-you, reminder): who is due, their codes, their sends.
+    "automations-tick": {"task": "campaigns.tasks.automations_tick", "schedule": 60.0},
     # Files of imports finished IMPORT_FILE_KEEP_DAYS ago (their reports are kept). The task
     # (imports.tasks.purge_import_files) keeps the name it had when it lived in members.
     "import-files-purge": {"task": "members.tasks.purge_import_files", "schedule": 3600.0},

@@ -23,6 +23,9 @@ class Customer(ShopOwned):
     phone = models.CharField(_("phone"), max_length=16)
     email = models.EmailField(_("email"), blank=True)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
+    # When a birthday was entered or changed on a known customer (not by an import or the
+    # first sync): a birthday changed in the last 30 days earns no gift this year.
+    birthday_changed_at = models.DateTimeField(_("birthday changed"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, blank=True, default="")
     city = models.CharField(_("city"), max_length=100, blank=True)
     haravan_id = models.BigIntegerField(_("Haravan customer id"), null=True, blank=True)

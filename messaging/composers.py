@@ -23,13 +23,34 @@ class Composed:
 
 Composer = Callable[[Sequence[Message]], dict[int, Composed]]
 
+
+@dataclass(frozen=True)
+class Eligibility:
+    """What must still be true of a composer's message when it starts, checked in the
+    statement that starts it (messaging.services.outbox_start): ``sql`` is a condition on
+    the message's row, named ``{message}`` in it, with its ``params``; ``reason`` says why
+    a message that fails it is skipped (it is called only then)."""
+
+    sql: str
+    params: Callable[[], list]
+    reason: Callable[[Message], str]
+
+
 _composers: dict[str, Composer] = {}
+_eligibility: dict[str, Eligibility] = {}
 
 
-def composer_register(name: str, composer: Composer) -> None:
+def composer_register(name: str, composer: Composer, *, eligibility: Eligibility | None = None) -> None:
     """Called from an app's ``ready()``: ``composer`` gets a batch of messages (their
-    customers loaded) and returns each one's ``Composed`` by message id."""
+    customers loaded) and returns each one's ``Composed`` by message id. ``eligibility``:
+    what the statement that starts each of its messages checks again."""
     _composers[name] = composer
+    if eligibility is not None:
+        _eligibility[name] = eligibility
+
+
+def eligibility_for(composer: str) -> Eligibility | None:
+    return _eligibility.get(composer) if composer else None
 
 
 def messages_compose(messages: Sequence[Message]) -> dict[int, Composed]:

@@ -84,6 +84,10 @@ class Message(ShopOwned):
     # triggers' own keys. Staff read ``source_label``.
     source = models.CharField(max_length=100)
     source_label = models.CharField(_("source"), max_length=200, blank=True)
+    # Within a source that sends more than once to a customer (an automation), what this
+    # message is for ("2026", a birthday's year; "o<order id>", a thank-you): once per
+    # (source, occasion, customer, channel). Empty for a source that sends once.
+    occasion = models.CharField(max_length=40, blank=True, default="", db_default="")
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("content"))
@@ -116,7 +120,8 @@ class Message(ShopOwned):
         verbose_name_plural = _("messages")
         constraints = [
             models.UniqueConstraint(
-                fields=["shop", "source", "customer", "channel"], name="message_once_per_source_customer_channel"
+                fields=["shop", "source", "customer", "channel", "occasion"],
+                name="message_once_per_source_occasion_customer_channel",
             ),
         ]
         indexes = [

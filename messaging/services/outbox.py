@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 
 from core.db import update_rows
 from members.models import Customer
-from messaging.composers import Composed, messages_compose
+from messaging.composers import Composed, eligibility_for, messages_compose
 from messaging.models import Message, MessageHold, MessagingSettings
 from messaging.selectors import messaging_settings_read
 from messaging.senders import EmailSender, Reach, SendError, sender_header
@@ -50,7 +50,7 @@ from messaging.services.outbox_failures import (
     reopen,
     waiting,
 )
-from messaging.services.outbox_start import advertising_capped, message_start
+from messaging.services.outbox_start import advertising_capped, message_start, still_eligible
 from messaging.services.queue import recipient_for
 from messaging.services.unsubscribe import unsubscribe_url
 from messaging.vietguys import SmsSender
@@ -292,6 +292,9 @@ def _start(message: Message, content: Composed, run: _Run) -> bool:
         _ours(message, run).update(lease_token="", lease_until=None)  # paused: it waits for the resume
         return False
     _address, problem = recipient_for(Customer.objects.get(pk=message.customer_id), message.channel)
+    if not problem and not still_eligible(message=message):
+        eligibility = eligibility_for(message.composer)
+        problem = eligibility.reason(message) if eligibility is not None else ""
     if not problem and quiet_until is not None:
         _ours(message, run).update(next_attempt_at=quiet_until, error=_quiet_reason(), lease_token="", lease_until=None)
         run.result.waiting += 1

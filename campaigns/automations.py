@@ -1,0 +1,419 @@
+"""Automations: the campaigns that run by themselves (5-3 birthday, 5-4 thank-you, 5-5
+purchase reminder), on the campaign engine, in the shop's time zone.
+
+Beat calls ``automations_run`` every minute. For each automation that is on, it
+
+1. selects who is due, set-based, into ``Recipient`` rows, each with its occasion (what it
+   is sent once for) under the (automation, customer, occasion) unique constraint, and the
+   thank-you's order under (automation, order): a selection repeated, or made by two beats
+   at once, adds nobody. A daily kind's selection is made once per local day
+   (``AutomationRun``, unique per (automation, day)) a day ahead, so that unique codes are
+   made the day before; a missed day is caught up at most ``CATCH_UP_DAYS`` late;
+2. hands the codes to the code maker (``campaigns.codes``), made in the window that starts
+   at each recipient's own send;
+3. queues each recipient whose time has come and whose code is made (or failed: then it is
+   skipped with the reason), one statement per batch, under the outbox's (source, occasion,
+   customer, channel) key.
+
+The statement that starts each message checks the occasion again (``ELIGIBLE_SQL``): a
+member who ordered since a reminder was queued, whose thanked order was cancelled or
+refunded, or who is no longer a member, is not sent.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from campaigns.models import AUTOMATED_KINDS, AutomationRun, Campaign, Offer, Recipient
+from campaigns.sending import HOLDOUT_PRIME, _channel_sql, holdout_factors
+from members.models import Customer, Order
+from messaging.composers import Eligibility
+from messaging.models import Message
+from messaging.services import outbox_wake
+
+logger = logging.getLogger(__name__)
+
+Kind = Campaign.Kind
+State = Campaign.State
+CodeState = Recipient.CodeState
+
+DAILY_KINDS = (Kind.BIRTHDAY, Kind.WIN_BACK)
+# A day the shop was entirely down is caught up this many days late at most: never a week
+# of birthdays at once. Within a day that was only partly down, nothing is lost: the day's
+# run is made whenever beat comes back that day.
+CATCH_UP_DAYS = 1
+# A birthday entered or changed this recently earns no gift this year (against gaming).
+BIRTHDAY_SETTLED_DAYS = 30
+# A thank-you for an order paid this long before the automation is due is not sent late.
+THANK_YOU_LATE = datetime.timedelta(days=1)
+# How far ahead a thank-you is selected when its code must be made first.
+THANK_YOU_CODE_LEAD = datetime.timedelta(hours=1)
+QUEUE_BATCH = 10_000
+# Payment states in which an order is thanked: paid, and not refunded.
+THANKED_STATUSES = (Order.FinancialStatus.PAID, Order.FinancialStatus.PARTIALLY_PAID)
+
+
+def _needs_codes(campaign: Campaign) -> bool:
+    offer = campaign.offer
+    return offer is not None and offer.codes == Offer.Codes.UNIQUE
+
+
+# --- the calendar -------------------------------------------------------------------
+
+
+def run_time(*, campaign: Campaign, day: datetime.date) -> datetime.datetime:
+    """When a daily automation's messages for a local day go: its hour that day, shop time."""
+    return datetime.datetime.combine(day, datetime.time(campaign.run_hour), tzinfo=campaign.shop.tzinfo)
+
+
+def days_to_select(*, campaign: Campaign, now: datetime.datetime) -> list[datetime.date]:
+    """The local days whose selection is due by ``now``: tomorrow's once today's hour has
+    come (a day ahead: codes are made the day before), today's, and the days missed within
+    ``CATCH_UP_DAYS``, never before the automation was turned on."""
+    zone = campaign.shop.tzinfo
+    today = timezone.localtime(now, zone).date()
+    first = timezone.localtime(campaign.started_at or now, zone).date()
+    days = []
+    for offset in range(-CATCH_UP_DAYS, 2):
+        day = today + datetime.timedelta(days=offset)
+        if day < first:
+            continue
+        # A day is selected from its eve's hour on (the day before's run time).
+        if run_time(campaign=campaign, day=day - datetime.timedelta(days=1)) <= now:
+            days.append(day)
+    return days
+
+
+def birthday_dates(target: datetime.date) -> list[tuple[int, int]]:
+    """The (month, day) birthdays celebrated on ``target``: 29 February ones on 28 February
+    in a common year."""
+    dates = [(target.month, target.day)]
+    if (target.month, target.day) == (2, 28) and not _leap(target.year):
+        dates.append((2, 29))
+    return dates
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+# --- selection ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Who a selection takes, as a customers queryset, with each one's occasion and what the
+    start checks again."""
+
+    customers: object  # a Customer queryset
+    occasion: str
+    send_at: datetime.datetime
+    last_order_at: bool = False  # record the customer's last order (a reminder)
+
+
+def birthday_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
+    """Members whose birthday is ``lead_days`` after ``day``, whose birthday did not change in
+    the 30 days before it."""
+    target = day + datetime.timedelta(days=campaign.lead_days)
+    dates = Q()
+    for month, date in birthday_dates(target):
+        dates |= Q(birthday__month=month, birthday__day=date)
+    settled = datetime.datetime.combine(
+        target - datetime.timedelta(days=BIRTHDAY_SETTLED_DAYS), datetime.time(0), tzinfo=campaign.shop.tzinfo
+    )
+    customers = (
+        Customer.objects.for_shop(campaign.shop)
+        .filter(dates, member_since__isnull=False)
+        .filter(Q(birthday_changed_at__isnull=True) | Q(birthday_changed_at__lt=settled))
+    )
+    return Selection(customers=customers, occasion=str(target.year), send_at=run_time(campaign=campaign, day=day))
+
+
+def birthday_recently_changed(*, campaign: Campaign, day: datetime.date) -> int:
+    """How many members of the day's birthdays get nothing this year because their birthday
+    was entered or changed in the 30 days before it (the page says so)."""
+    target = day + datetime.timedelta(days=campaign.lead_days)
+    dates = Q()
+    for month, date in birthday_dates(target):
+        dates |= Q(birthday__month=month, birthday__day=date)
+    settled = datetime.datetime.combine(
+        target - datetime.timedelta(days=BIRTHDAY_SETTLED_DAYS), datetime.time(0), tzinfo=campaign.shop.tzinfo
+    )
+    return (
+        Customer.objects.for_shop(campaign.shop)
+        .filter(dates, member_since__isnull=False, birthday_changed_at__gte=settled)
+        .count()
+    )
+
+
+def win_back_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
+    """Members whose last order is at least ``idle_days`` old on ``day``: once per last order
+    (the occasion is its moment), so again only after a new order and another wait."""
+    send_at = run_time(campaign=campaign, day=day)
+    customers = Customer.objects.for_shop(campaign.shop).filter(
+        member_since__isnull=False, last_order_at__lte=send_at - datetime.timedelta(days=campaign.idle_days)
+    )
+    return Selection(customers=customers, occasion="", send_at=send_at, last_order_at=True)
+
+
+def _holdout_sql(campaign: Campaign) -> tuple[str, list]:
+    factor, offset = holdout_factors(campaign.holdout_seed)
+    return (
+        f"(c.id * %s + %s) %% {HOLDOUT_PRIME} * 100 / {HOLDOUT_PRIME} < %s",
+        [factor, offset, campaign.holdout_percent],
+    )
+
+
+def _reachable_sql(campaign: Campaign) -> str:
+    return (
+        " OR ".join(
+            {"email": "(c.accepts_email AND c.email LIKE '%%_@_%%')", "sms": "c.accepts_sms"}[channel]
+            for channel in campaign.channels
+        )
+        or "false"
+    )
+
+
+def recipients_select(*, campaign: Campaign, selection: Selection, run: AutomationRun | None) -> int:
+    """Insert the selection's customers as recipients, in one statement; those already
+    recipients for the occasion are left alone. How many were added."""
+    ids_sql, ids_params = selection.customers.values_list("pk").query.sql_with_params()
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    held, held_params = _holdout_sql(campaign)
+    waiting = CodeState.WAITING if _needs_codes(campaign) else CodeState.NONE
+    occasion = "'w' || " + _text_of("c.last_order_at") if selection.last_order_at else "%s"
+    occasion_params = [] if selection.last_order_at else [selection.occasion]
+    now = timezone.now()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, occasion, "
+            "run_id, last_order_at, send_at, created_at) "
+            f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({_reachable_sql(campaign)}) THEN '' ELSE %s END, "
+            f"'', {occasion}, %s, c.last_order_at, %s, %s FROM {customers} c WHERE c.id IN ({ids_sql}) "
+            "ON CONFLICT DO NOTHING",
+            [
+                campaign.pk,
+                *held_params,
+                *held_params,
+                waiting,
+                *occasion_params,
+                run.pk if run else None,
+                selection.send_at,
+                now,
+                *ids_params,
+            ],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def _text_of(column: str) -> str:
+    """A timestamp column as text the same way on PostgreSQL and SQLite (its epoch seconds)."""
+    if connection.vendor == "postgresql":
+        return f"CAST(CAST(EXTRACT(EPOCH FROM {column}) AS BIGINT) AS TEXT)"
+    return f"CAST(CAST(strftime('%%s', {column}) AS INTEGER) AS TEXT)"
+
+
+def _plus_hours(column: str, hours: int) -> str:
+    """``column`` plus whole hours, as the database stores a datetime."""
+    if connection.vendor == "postgresql":
+        return f"{column} + make_interval(hours => {int(hours)})"
+    # Django keeps SQLite datetimes as "YYYY-MM-DD HH:MM:SS[.ffffff]" text in UTC.
+    return f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', {column}, '+{int(hours)} hours')"
+
+
+def thank_you_select(*, campaign: Campaign, now: datetime.datetime) -> int:
+    """Orders paid ``wait_hours`` ago (or up to an hour ahead when a code must be made
+    first), since the automation was turned on and at most a day late, each once."""
+    wait = datetime.timedelta(hours=campaign.wait_hours)
+    lead = THANK_YOU_CODE_LEAD if _needs_codes(campaign) else datetime.timedelta(0)
+    latest_paid = now - wait + lead
+    earliest_paid = max(now - wait - THANK_YOU_LATE, campaign.started_at or now)
+    orders = (
+        Order.objects.for_shop(campaign.shop)
+        .filter(
+            created_at__lte=latest_paid,
+            paid_at__gt=earliest_paid,
+            paid_at__lte=latest_paid,
+            financial_status__in=THANKED_STATUSES,
+            cancelled_at__isnull=True,
+            customer__member_since__isnull=False,
+        )
+        .values_list("pk")
+    )
+    ids_sql, ids_params = orders.query.sql_with_params()
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    order_table = connection.ops.quote_name(Order._meta.db_table)
+    held, held_params = _holdout_sql(campaign)
+    waiting = CodeState.WAITING if _needs_codes(campaign) else CodeState.NONE
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, occasion, "
+            "order_id, send_at, created_at) "
+            f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({_reachable_sql(campaign)}) THEN '' ELSE %s END, "
+            f"'', 'o' || CAST(o.id AS TEXT), o.id, {_plus_hours('o.paid_at', campaign.wait_hours)}, %s "
+            f"FROM {order_table} o JOIN {customers} c ON c.id = o.customer_id WHERE o.id IN ({ids_sql}) "
+            "ON CONFLICT DO NOTHING",
+            [campaign.pk, *held_params, *held_params, waiting, now, *ids_params],
+        )
+        return max(cursor.rowcount, 0)
+
+
+def daily_select(*, campaign: Campaign, day: datetime.date) -> int | None:
+    """The day's selection of a daily automation, made once: None if it was made before."""
+    try:
+        with transaction.atomic():
+            run = AutomationRun.objects.create(campaign=campaign, day=day)
+    except IntegrityError:
+        run = AutomationRun.objects.get(campaign=campaign, day=day)
+        if run.finished_at is not None:
+            return None
+    # A run a worker died in is selected again: the unique keys add nobody twice.
+    if campaign.kind == Kind.BIRTHDAY:
+        selection = birthday_selection(campaign=campaign, day=day)
+    else:
+        selection = win_back_selection(campaign=campaign, day=day)
+    added = recipients_select(campaign=campaign, selection=selection, run=run)
+    AutomationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), selected=added)
+    return added
+
+
+# --- queueing -----------------------------------------------------------------------
+
+
+def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
+    """Queue the recipients whose send has come and whose code is settled, batch by batch:
+    their messages into the outbox (those a channel cannot reach, or whose code failed,
+    SKIPPED with the reason), and the recipients marked queued, in one transaction."""
+    table = connection.ops.quote_name(Message._meta.db_table)
+    recipients_table = connection.ops.quote_name(Recipient._meta.db_table)
+    customers_table = connection.ops.quote_name(Customer._meta.db_table)
+    label = campaign.name[:200]
+    queued = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Recipient.objects.filter(campaign=campaign, queued_at__isnull=True, send_at__lte=now)
+                .exclude(code_state=CodeState.WAITING)
+                .order_by("send_at", "id")
+                .values_list("pk", flat=True)[:QUEUE_BATCH]
+            )
+            if not ids:
+                return queued
+            marked = Recipient.objects.filter(pk__in=ids, queued_at__isnull=True).update(queued_at=now)
+            if marked != len(ids):
+                # Another worker queued some of them meanwhile: let its batch stand.
+                transaction.set_rollback(True)
+                return queued
+            placeholders = ", ".join(["%s"] * len(ids))
+            for channel in campaign.channels:
+                address, problem, problem_params = _channel_sql(channel)
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"INSERT INTO {table} (shop_id, customer_id, channel, source, occasion, source_label, "
+                        "recipient, subject, body, sms_parts, priority, advertising, composer, status, attempts, "
+                        "next_attempt_at, lease_token, error, provider_id, created_at) "
+                        f"SELECT %s, c.id, %s, %s, r.occasion, %s, {address}, '', '', 0, 1, %s, 'campaign', "
+                        f"CASE WHEN {problem} IS NULL THEN %s ELSE %s END, 0, "
+                        f"CASE WHEN r.send_at > %s THEN r.send_at ELSE %s END, '', COALESCE({problem}, ''), '', %s "
+                        f"FROM {recipients_table} r JOIN {customers_table} c ON c.id = r.customer_id "
+                        f"WHERE r.id IN ({placeholders}) AND NOT r.held_out "
+                        "ON CONFLICT DO NOTHING",
+                        [
+                            campaign.shop_id,
+                            channel,
+                            campaign.source,
+                            label,
+                            campaign.advertising,
+                            *problem_params,
+                            Message.Status.QUEUED,
+                            Message.Status.SKIPPED,
+                            now,
+                            now,
+                            *problem_params,
+                            now,
+                            *ids,
+                        ],
+                    )
+            queued += len(ids)
+        if len(ids) < QUEUE_BATCH:
+            return queued
+
+
+# --- the beat -----------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    selected: int = 0
+    queued: int = 0
+    codes_waiting: bool = False
+
+
+def automation_run(*, campaign: Campaign, now: datetime.datetime) -> RunResult:
+    """One beat's work on one automation that is on. Safe to run twice, and at once."""
+    result = RunResult()
+    if campaign.kind in DAILY_KINDS:
+        for day in days_to_select(campaign=campaign, now=now):
+            result.selected += daily_select(campaign=campaign, day=day) or 0
+    elif campaign.kind == Kind.THANK_YOU:
+        result.selected += thank_you_select(campaign=campaign, now=now)
+    if _needs_codes(campaign):
+        result.codes_waiting = Recipient.objects.filter(campaign=campaign, code_state=CodeState.WAITING).exists()
+    result.queued = recipients_queue(campaign=campaign, now=now)
+    if result.queued:
+        for channel in campaign.channels:
+            outbox_wake(shop_id=campaign.shop_id, channel=channel)
+    return result
+
+
+def automations_due() -> list[int]:
+    return list(Campaign.objects.filter(state=State.ACTIVE, kind__in=AUTOMATED_KINDS).values_list("pk", flat=True))
+
+
+# --- what the start checks again --------------------------------------------------
+
+
+def _eligible_sql() -> str:
+    quote = connection.ops.quote_name
+    recipients = quote(Recipient._meta.db_table)
+    customers = quote(Customer._meta.db_table)
+    orders = quote(Order._meta.db_table)
+    # The recipient of the message: the campaign's id is the source's number.
+    return (
+        "{message}.occasion = '' OR EXISTS (SELECT 1 FROM "
+        f"{recipients} r JOIN {customers} c ON c.id = r.customer_id "
+        "WHERE r.customer_id = {message}.customer_id AND r.occasion = {message}.occasion "
+        "AND {message}.source = 'campaign:' || CAST(r.campaign_id AS TEXT) "
+        "AND c.member_since IS NOT NULL "
+        "AND (r.last_order_at IS NULL OR c.last_order_at = r.last_order_at) "
+        f"AND (r.order_id IS NULL OR EXISTS (SELECT 1 FROM {orders} o WHERE o.id = r.order_id "
+        "AND o.cancelled_at IS NULL AND o.financial_status IN (%s, %s))))"
+    )
+
+
+def _eligible_reason(message: Message) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        recipient = (
+            Recipient.objects.filter(customer_id=message.customer_id, occasion=message.occasion)
+            .select_related("order", "customer")
+            .first()
+        )
+        if recipient is None or recipient.customer.member_since is None:
+            return _("Not sent: this customer is no longer a member.")
+        if recipient.order_id is not None:
+            return _("Not sent: the order it thanks for was cancelled or refunded.")
+        if recipient.last_order_at is not None:
+            return _("Not sent: this member ordered again after the reminder was queued.")
+        return _("Not sent: this member no longer meets the automation's conditions.")
+
+
+def automation_eligibility() -> Eligibility:
+    return Eligibility(sql=_eligible_sql(), params=lambda: list(THANKED_STATUSES), reason=_eligible_reason)
