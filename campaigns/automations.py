@@ -205,12 +205,17 @@ def recipients_select(*, campaign: Campaign, selection: Selection, run: Automati
                 waiting,
                 *occasion_params,
                 run.pk if run else None,
-                selection.send_at,
-                now,
+                _db_time(selection.send_at),
+                _db_time(now),
                 *ids_params,
             ],
         )
         return max(cursor.rowcount, 0)
+
+
+def _db_time(moment: datetime.datetime):
+    """A datetime as the database stores it (SQLite: UTC text), for raw SQL."""
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _text_of(column: str) -> str:
@@ -261,7 +266,7 @@ def thank_you_select(*, campaign: Campaign, now: datetime.datetime) -> int:
             f"'', 'o' || CAST(o.id AS TEXT), o.id, {_plus_hours('o.paid_at', campaign.wait_hours)}, %s "
             f"FROM {order_table} o JOIN {customers} c ON c.id = o.customer_id WHERE o.id IN ({ids_sql}) "
             "ON CONFLICT DO NOTHING",
-            [campaign.pk, *held_params, *held_params, waiting, now, *ids_params],
+            [campaign.pk, *held_params, *held_params, waiting, _db_time(now), *ids_params],
         )
         return max(cursor.rowcount, 0)
 
@@ -313,8 +318,12 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                 transaction.set_rollback(True)
                 return queued
             placeholders = ", ".join(["%s"] * len(ids))
+            late_cutoff = _db_time(_catch_up_from(campaign=campaign, now=now))
             for channel in campaign.channels:
-                address, problem, problem_params = _channel_sql(channel)
+                address, reachable, reachable_params = _channel_sql(channel)
+                # One whose day passed while sending was stopped is not sent days late.
+                problem = f"(CASE WHEN r.send_at < %s THEN %s ELSE {reachable} END)"
+                problem_params = [late_cutoff, _late_reason(), *reachable_params]
                 with connection.cursor() as cursor:
                     cursor.execute(
                         f"INSERT INTO {table} (shop_id, customer_id, channel, source, occasion, source_label, "
@@ -335,16 +344,28 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                             *problem_params,
                             Message.Status.QUEUED,
                             Message.Status.SKIPPED,
-                            now,
-                            now,
+                            _db_time(now),
+                            _db_time(now),
                             *problem_params,
-                            now,
+                            _db_time(now),
                             *ids,
                         ],
                     )
             queued += len(ids)
         if len(ids) < QUEUE_BATCH:
             return queued
+
+
+def _catch_up_from(*, campaign: Campaign, now: datetime.datetime) -> datetime.datetime:
+    """The earliest send still made: the start of the shop's day ``CATCH_UP_DAYS`` ago."""
+    zone = campaign.shop.tzinfo
+    day = timezone.localtime(now, zone).date() - datetime.timedelta(days=CATCH_UP_DAYS)
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=zone)
+
+
+def _late_reason() -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Not sent: its day passed while sending was stopped, and it is sent at most a day late.")
 
 
 # --- the beat -----------------------------------------------------------------------

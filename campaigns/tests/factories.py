@@ -67,3 +67,15 @@ class OfferCampaignFactory(CampaignFactory):
     offer = factory.SubFactory(OfferFactory, shop=factory.SelfAttribute("..shop"))
     send_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=1))
     started_at = factory.LazyFunction(timezone.now)
+
+
+class AutomationFactory(CampaignFactory):
+    """A 5-3 birthday automation by email, on since a week ago, run at 09:00 shop time."""
+
+    name = "Chúc mừng sinh nhật"
+    kind = Campaign.Kind.BIRTHDAY
+    state = Campaign.State.ACTIVE
+    started_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=7))
+    run_hour = 9
+    email_subject = "Chúc mừng sinh nhật {ten|bạn}"
+    email_body = "Chào {ten|bạn},\n\n{ten_shop} chúc bạn sinh nhật vui vẻ."
