@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import AUTOMATED_KINDS, AutomationRun, Campaign, Offer, Recipient
 from campaigns.sending import HOLDOUT_PRIME, _channel_sql, holdout_factors
+from loyalty.services import birthday_points_grant
 from members.models import Customer, Order
 from messaging.composers import Eligibility
 from messaging.models import Message
@@ -351,9 +352,22 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                             *ids,
                         ],
                     )
+            if campaign.kind == Kind.BIRTHDAY and campaign.gift_points:
+                _birthday_points(campaign=campaign, recipient_ids=ids)
             queued += len(ids)
         if len(ids) < QUEUE_BATCH:
             return queued
+
+
+def _birthday_points(*, campaign: Campaign, recipient_ids: list[int]) -> None:
+    """The birthday's points for those queued on their day (not the holdout, not one too
+    late), once per member and year."""
+    by_year: dict[int, list[int]] = {}
+    rows = Recipient.objects.filter(pk__in=recipient_ids, held_out=False).values_list("customer_id", "occasion")
+    for customer_id, occasion in rows:
+        by_year.setdefault(int(occasion), []).append(customer_id)
+    for year, customer_ids in by_year.items():
+        birthday_points_grant(shop=campaign.shop, points=campaign.gift_points, year=year, customer_ids=customer_ids)
 
 
 def _catch_up_from(*, campaign: Campaign, now: datetime.datetime) -> datetime.datetime:

@@ -45,6 +45,7 @@ class PointEntry(ShopOwned):
         EXPIRE = "expire", _("Expired")
         OPENING = "opening", _("Opening balance")
         SIGNUP = "signup", _("Welcome points")
+        BIRTHDAY = "birthday", _("Birthday points")
 
     class Source(models.TextChoices):
         ORDER = "order", _("Order")

@@ -26,7 +26,7 @@ from core.db import insert_rows
 from core.formatting import format_vnd
 from loyalty.models import EarningSettings, PointEntry
 from loyalty.tiers import tiers_create_defaults
-from members.locks import customer_lock
+from members.locks import customer_lock, customers_lock
 from members.models import Customer, Order
 from shops.activity import activity_record, audited_update
 from shops.models import ActivityKind, Shop, User
@@ -161,6 +161,38 @@ def members_welcome_points(*, shop: Shop, customer_ids: Iterable[int]) -> None:
         ignore_conflicts=True,
     )
     customers_refresh_points(customer_ids=ids)
+
+
+def birthday_points_grant(*, shop: Shop, points: int, year: int, customer_ids: Iterable[int]) -> None:
+    """A birthday automation's gift: ``points`` to each customer, once per customer and year
+    (keyed "birthday:<year>"), whatever runs again. The customers are locked meanwhile."""
+    ids = sorted(set(customer_ids))
+    if points <= 0 or not ids:
+        return
+    settings = earning_settings_read(shop)
+    now = timezone.now()
+    with transaction.atomic():
+        list(customers_lock(Customer.objects.for_shop(shop).filter(pk__in=ids)).values_list("pk", flat=True))
+        PointEntry.objects.bulk_create(
+            [
+                PointEntry(
+                    shop=shop,
+                    customer_id=customer_id,
+                    kind=PointEntry.Kind.BIRTHDAY,
+                    points=points,
+                    source=PointEntry.Source.SYSTEM,
+                    source_id=str(customer_id),
+                    key=f"birthday:{year}",
+                    reason=_("Birthday points %(year)d") % {"year": year},
+                    created_at=now,
+                    expires_at=expiry_for(settings, now, shop),
+                )
+                for customer_id in ids
+            ],
+            ignore_conflicts=True,
+            batch_size=2_000,
+        )
+        customers_refresh_points(customer_ids=ids)
 
 
 def opening_points_grant(*, shop: Shop, balances: Iterable) -> None:

@@ -381,3 +381,19 @@ def test_a_birthday_message_reaches_the_smtp_server_once_with_the_members_name(s
     assert len(mail_server.received) == 1
     received = mail_server.received[0]
     assert received["To"] == lan.email and "Lan" in received["Subject"]
+
+
+def test_birthday_points_are_one_ledger_line_per_member_and_year(shop):
+    from loyalty.models import PointEntry
+
+    automation = AutomationFactory(shop=shop, started_at=_at(2026, 3, 1), gift_points=200)
+    lan = _member(shop, "Lan", birthday=datetime.date(1990, 3, 15), email="")  # no address: the points still come
+    now = _at(2026, 3, 15, 9, zone=VN)
+    automation_run(campaign=automation, now=now)
+    Recipient.objects.filter(campaign=automation).update(queued_at=None)  # as if queued again after a crash
+    automation_run(campaign=automation, now=now)
+
+    lines = PointEntry.objects.filter(customer=lan, kind=PointEntry.Kind.BIRTHDAY)
+    assert list(lines.values_list("points", "key")) == [(200, "birthday:2026")]
+    lan.refresh_from_db()
+    assert lan.points_balance == 200

@@ -3,6 +3,7 @@
 import datetime
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.db import bulk_update_rows
@@ -14,8 +15,10 @@ from shops.activity import audited_update
 from shops.models import ActivityKind, Shop, User
 
 
-def _apply_contact(customer: Customer, data: CustomerData) -> list[str]:
-    """Copy what the platform knows onto the customer; returns the changed fields."""
+def _apply_contact(customer: Customer, data: CustomerData, *, known: bool = True) -> list[str]:
+    """Copy what the platform knows onto the customer; returns the changed fields. On a
+    ``known`` customer, a birthday entered or changed is stamped (it earns no birthday gift
+    for 30 days); a new customer's birthday came with them."""
     changed = []
     for name in ("name", "email", "birthday", "gender", "city", "haravan_id"):
         value = getattr(data, name)
@@ -25,6 +28,9 @@ def _apply_contact(customer: Customer, data: CustomerData) -> list[str]:
     if "name" in changed:
         customer.search_name = fold(customer.name)
         changed.append("search_name")
+    if "birthday" in changed and known:
+        customer.birthday_changed_at = timezone.now()
+        changed.append("birthday_changed_at")
     if data.accepts_email is not None and customer.accepts_email != data.accepts_email:
         customer.accepts_email = data.accepts_email
         changed.append("accepts_email")
@@ -62,7 +68,7 @@ def customers_upsert(*, shop: Shop, items: list[CustomerData]) -> dict[str, int]
         rows = []
         for data in new:
             customer = Customer(shop=shop, phone=data.phone)
-            _apply_contact(customer, data)
+            _apply_contact(customer, data, known=False)
             rows.append(customer)
         Customer.objects.bulk_create(rows, ignore_conflicts=True)
     locked = {customer.pk: customer for customer in customers_lock(scope.filter(found).only(*_CONTACT_FIELDS))}
@@ -136,4 +142,7 @@ def customer_update_contact(
 
 def _fold_name(customer: Customer, changed: list[str]) -> list[str]:
     customer.search_name = fold(customer.name)
+    if "birthday" in changed:
+        customer.birthday_changed_at = timezone.now()
+        return ["search_name", "birthday_changed_at"]
     return ["search_name"]

@@ -84,3 +84,24 @@ def test_without_the_setting_paid_orders_do_not_make_members(shop):
     order_record(shop=shop, data=order("1"))
 
     assert Customer.objects.get(shop=shop).member_since is None
+
+
+def test_a_birthday_entered_or_changed_on_a_known_customer_is_stamped_and_a_new_customers_is_not(shop, staff):
+    from members.services.customers import customer_update_contact
+
+    born = datetime.date(1990, 3, 15)
+    customers_upsert(shop=shop, items=[CustomerData(phone="+84912345678", name="Lan", birthday=born)])
+    customers_upsert(shop=shop, items=[CustomerData(phone="+84912345679", name="Huệ")])
+    lan = Customer.objects.get(phone="+84912345678")
+    assert lan.birthday == born and lan.birthday_changed_at is None  # came with the customer
+
+    customers_upsert(shop=shop, items=[CustomerData(phone="+84912345678", name="Lan", birthday=born)])
+    assert Customer.objects.get(pk=lan.pk).birthday_changed_at is None  # the same birthday again
+    customers_upsert(shop=shop, items=[CustomerData(phone="+84912345679", birthday=born)])
+    assert Customer.objects.get(phone="+84912345679").birthday_changed_at is not None  # entered later
+
+    customer_update_contact(
+        shop=shop, actor=staff, customer=lan, ip=None, name="Lan", phone=lan.phone, email="", gender="",
+        birthday=datetime.date(1990, 4, 1), city="", accepts_email=True, accepts_sms=True,
+    )  # fmt: skip
+    assert Customer.objects.get(pk=lan.pk).birthday_changed_at is not None
