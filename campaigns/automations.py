@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -452,3 +452,52 @@ def _eligible_reason(message: Message) -> str:
 
 def automation_eligibility() -> Eligibility:
     return Eligibility(sql=_eligible_sql(), params=lambda: list(THANKED_STATUSES), reason=_eligible_reason)
+
+
+# --- what the page says of the next run --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Who the automation's next run reaches, for its page."""
+
+    next_at: datetime.datetime | None  # the next daily run; None for the thank-you
+    day: datetime.date | None  # the occasion's day (a birthday's date) of the next run
+    members: int  # members the next run reaches (before the holdout and the channels)
+    recently_changed: int = 0  # birthdays of that day that earn nothing this year
+
+
+def automation_outlook(*, campaign: Campaign, now: datetime.datetime) -> Outlook:
+    zone = campaign.shop.tzinfo
+    if campaign.kind == Kind.THANK_YOU:
+        # Orders paid within the wait: each is thanked when its hours have passed.
+        since = now - datetime.timedelta(hours=campaign.wait_hours)
+        waiting = (
+            Order.objects.for_shop(campaign.shop)
+            .filter(
+                paid_at__gt=since,
+                created_at__gt=since - THANK_YOU_LATE,
+                financial_status__in=THANKED_STATUSES,
+                cancelled_at__isnull=True,
+                customer__member_since__isnull=False,
+            )
+            .count()
+        )
+        return Outlook(next_at=None, day=None, members=waiting)
+    today = timezone.localtime(now, zone).date()
+    day = today if run_time(campaign=campaign, day=today) > now else today + datetime.timedelta(days=1)
+    if campaign.kind == Kind.BIRTHDAY:
+        selection = birthday_selection(campaign=campaign, day=day)
+        target = day + datetime.timedelta(days=campaign.lead_days)
+        return Outlook(
+            next_at=run_time(campaign=campaign, day=day),
+            day=target,
+            members=selection.customers.count(),
+            recently_changed=birthday_recently_changed(campaign=campaign, day=day),
+        )
+    selection = win_back_selection(campaign=campaign, day=day)
+    reminded = Recipient.objects.filter(
+        campaign=campaign, customer_id=OuterRef("pk"), last_order_at=OuterRef("last_order_at")
+    )
+    fresh = selection.customers.filter(~Exists(reminded))
+    return Outlook(next_at=run_time(campaign=campaign, day=day), day=day, members=fresh.count())

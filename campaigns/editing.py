@@ -4,7 +4,9 @@ Each save is one transaction with its activity-log line."""
 import secrets
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from campaigns.lifecycle import CampaignError
@@ -25,6 +27,21 @@ CAMPAIGN_FIELDS = (
     "sms_text",
     "sms_plain",
     "holdout_percent",
+)
+# What an automation's form sets (each kind's form shows the settings it uses).
+AUTOMATION_FIELDS = (
+    "send_email",
+    "send_sms",
+    "email_subject",
+    "email_body",
+    "sms_text",
+    "sms_plain",
+    "holdout_percent",
+    "run_hour",
+    "lead_days",
+    "wait_hours",
+    "idle_days",
+    "gift_points",
 )
 OFFER_FIELDS = (
     "kind",
@@ -52,6 +69,26 @@ def _snapshot(campaign: Campaign) -> dict[str, Any]:
             value = getattr(campaign.offer, name)
             values[f"offer_{name}"] = value.isoformat() if hasattr(value, "isoformat") else value
     return values
+
+
+def _offer_from(data: dict[str, Any], *, shop: Shop, offer: Offer | None) -> Offer:
+    """The form's offer, saved into ``offer`` (or a new one)."""
+    offer = offer or Offer(shop=shop)
+    for name in OFFER_FIELDS:
+        setattr(offer, name, data.get(f"offer_{name}"))
+    offer.value = offer.value or 0
+    offer.minimum_order = offer.minimum_order or 0
+    offer.shared_code = (offer.shared_code or "").strip() if offer.codes == Offer.Codes.SHARED else ""
+    if offer.kind != Offer.Kind.PERCENTAGE:
+        offer.max_amount = None
+    if offer.kind == Offer.Kind.SHIPPING:
+        offer.value = 0
+    if offer.validity == Offer.Validity.DAYS:
+        offer.starts_on = offer.ends_on = None
+    else:
+        offer.valid_days = None
+    offer.save()
+    return offer
 
 
 def campaign_save(
@@ -86,22 +123,7 @@ def campaign_save(
         campaign.send_at = None if data["send_now"] else data["send_at"]
         old_offer = campaign.offer
         if campaign.kind == Campaign.Kind.OFFER:
-            offer = old_offer or Offer(shop=shop)
-            for name in OFFER_FIELDS:
-                setattr(offer, name, data.get(f"offer_{name}"))
-            offer.value = offer.value or 0
-            offer.minimum_order = offer.minimum_order or 0
-            offer.shared_code = (offer.shared_code or "").strip() if offer.codes == Offer.Codes.SHARED else ""
-            if offer.kind != Offer.Kind.PERCENTAGE:
-                offer.max_amount = None
-            if offer.kind == Offer.Kind.SHIPPING:
-                offer.value = 0
-            if offer.validity == Offer.Validity.DAYS:
-                offer.starts_on = offer.ends_on = None
-            else:
-                offer.valid_days = None
-            offer.save()
-            campaign.offer = offer
+            campaign.offer = _offer_from(data, shop=shop, offer=old_offer)
         else:
             campaign.offer = None
         campaign.save()
@@ -122,6 +144,90 @@ def campaign_save(
                 ip=ip,
             )
     return campaign
+
+
+def _automation_defaults(kind: str) -> dict[str, Any]:
+    """An automation's first words, in the shop's language: staff change them."""
+    kinds = Campaign.Kind
+    with translation.override(settings.LANGUAGE_CODE):
+        return {
+            kinds.BIRTHDAY: {
+                "name": str(kinds.BIRTHDAY.label),
+                "email_subject": _("Happy birthday, {ten|dear customer}!"),
+                "email_body": _("Hello {ten|there},\n\n{ten_shop} wishes you a happy birthday and a wonderful year."),
+                "sms_text": _("{ten_shop} wishes {ten|you} a happy birthday!"),
+            },
+            kinds.THANK_YOU: {
+                "name": str(kinds.THANK_YOU.label),
+                "email_subject": _("Thank you for your order, {ten|dear customer}"),
+                "email_body": _(
+                    "Hello {ten|there},\n\nThank you for shopping at {ten_shop}. You now have {diem} points."
+                ),
+                "sms_text": _("{ten_shop} thanks {ten|you} for your order. Points: {diem}."),
+            },
+            kinds.WIN_BACK: {
+                "name": str(kinds.WIN_BACK.label),
+                "email_subject": _("We miss you, {ten|dear customer}"),
+                "email_body": _("Hello {ten|there},\n\nIt has been a while: {ten_shop} has new things to show you."),
+                "sms_text": _("{ten_shop} misses {ten|you}: come and see what is new."),
+            },
+        }[kind]
+
+
+def automation_for(*, shop: Shop, kind: str) -> Campaign:
+    """The shop's automation of a kind (one each, a unique constraint), made as an off draft
+    with first words the first time it is asked for."""
+    automation = Campaign.objects.for_shop(shop).select_related("offer", "shop").filter(kind=kind).first()
+    if automation is not None:
+        return automation
+    try:
+        with transaction.atomic():
+            Campaign.objects.create(
+                shop=shop,
+                kind=kind,
+                holdout_seed=secrets.token_hex(8),
+                revenue_days=campaign_settings_read(shop).revenue_days,
+                **_automation_defaults(kind),
+            )
+    except IntegrityError:
+        pass  # made by another request meanwhile
+    return Campaign.objects.for_shop(shop).select_related("offer", "shop").get(kind=kind)
+
+
+def automation_save(*, shop: Shop, actor: User, automation: Campaign, data: dict[str, Any], ip: str | None) -> bool:
+    """Change an automation's settings and content from its form, on or off: the change
+    applies to its later sends. Whether anything changed."""
+    with transaction.atomic():
+        automation = (
+            Campaign.objects.select_for_update(of=("self",)).select_related("offer").get(pk=automation.pk, shop=shop)
+        )
+        before = {**_snapshot(automation), **{name: getattr(automation, name) for name in AUTOMATION_FIELDS}}
+        for name in AUTOMATION_FIELDS:
+            if name in data:
+                setattr(automation, name, data[name])
+        old_offer = automation.offer
+        if data.get("offered"):
+            automation.offer = _offer_from(data, shop=shop, offer=old_offer)
+        else:
+            automation.offer = None
+        automation.save()
+        if old_offer is not None and automation.offer is None:
+            old_offer.delete()
+        after = {**_snapshot(automation), **{name: getattr(automation, name) for name in AUTOMATION_FIELDS}}
+        old, new = changed_values(before, after)
+        if new:
+            activity_record(
+                shop=shop,
+                actor=actor,
+                kind=ActivityKind.CAMPAIGN_SAVED,
+                target=automation,
+                target_label=automation.name,
+                summary=_("Automation changed"),
+                before=old or None,
+                after=new,
+                ip=ip,
+            )
+    return bool(new)
 
 
 def campaign_settings_save(*, shop: Shop, actor: User, values: dict[str, Any], ip: str | None) -> bool:

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from campaigns.content import placeholders_check
-from campaigns.editing import CAMPAIGN_FIELDS, OFFER_FIELDS
+from campaigns.editing import AUTOMATION_FIELDS, CAMPAIGN_FIELDS, OFFER_FIELDS
 from campaigns.models import Campaign, CampaignSettings, Offer
 from core.fields import AmountField, DateField
 from loyalty.models import Tier
@@ -24,7 +24,11 @@ Kind = Campaign.Kind
 
 class CampaignForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Campaign name"), max_length=200)
-    kind = forms.ChoiceField(label=gettext_lazy("Type"), choices=Kind.choices, widget=forms.RadioSelect)
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Type"),
+        choices=[(Kind.NOTICE, Kind.NOTICE.label), (Kind.OFFER, Kind.OFFER.label)],
+        widget=forms.RadioSelect,
+    )
     audience = forms.ChoiceField(
         label=gettext_lazy("Audience"), choices=Campaign.Audience.choices, widget=forms.RadioSelect
     )
@@ -91,13 +95,15 @@ class CampaignForm(forms.Form):
     def __init__(self, *args, shop: Shop, **kwargs):
         super().__init__(*args, **kwargs)
         self.shop = shop
-        self.fields["tier_ids"].choices = [
-            (tier.pk, tier.name)
-            for tier in Tier.objects.for_shop(shop).filter(removed_at__isnull=True).order_by("threshold", "pk")
-        ]
-        self.fields["group_ids"].choices = [
-            (group.pk, group.name) for group in CustomerGroup.objects.for_shop(shop).order_by("name", "pk")
-        ]
+        if "tier_ids" in self.fields:
+            self.fields["tier_ids"].choices = [
+                (tier.pk, tier.name)
+                for tier in Tier.objects.for_shop(shop).filter(removed_at__isnull=True).order_by("threshold", "pk")
+            ]
+        if "group_ids" in self.fields:
+            self.fields["group_ids"].choices = [
+                (group.pk, group.name) for group in CustomerGroup.objects.for_shop(shop).order_by("name", "pk")
+            ]
 
     @classmethod
     def initial_for(cls, campaign: Campaign | None, *, shop: Shop) -> dict:
@@ -125,9 +131,12 @@ class CampaignForm(forms.Form):
             initial.update({f"offer_{name}": getattr(offer, name) for name in OFFER_FIELDS})
         return initial
 
+    def with_offer(self, data: dict) -> bool:
+        return data.get("kind") == Kind.OFFER
+
     def clean(self):
         data = super().clean()
-        with_offer = data.get("kind") == Kind.OFFER
+        with_offer = self.with_offer(data)
         audience = data.get("audience")
         if audience == Campaign.Audience.TIERS and not data.get("tier_ids"):
             self.add_error("tier_ids", _("Choose at least one tier."))
@@ -197,6 +206,87 @@ class CampaignForm(forms.Form):
                 self.add_error("offer_ends_on", _("This day has passed: the code would not work."))
         if not validity:
             self.add_error("offer_validity", _("Choose how long the code is valid."))
+
+
+class AutomationForm(CampaignForm):
+    """An automation's settings, content and optional offer: it has no name, type, audience
+    (all members whom its occasion concerns) or send time of its own."""
+
+    name = None
+    kind = None
+    audience = None
+    tier_ids = None
+    group_ids = None
+    send_now = None
+    send_date = None
+    send_time = None
+    run_hour = forms.TypedChoiceField(
+        label=gettext_lazy("Run at (shop time)"),
+        choices=[(hour, f"{hour:02d}:00") for hour in range(24)],
+        coerce=int,
+    )
+    lead_days = forms.IntegerField(
+        label=gettext_lazy("Days before the birthday"),
+        min_value=0,
+        max_value=30,
+        help_text=gettext_lazy("0 sends it on the day."),
+    )
+    wait_hours = forms.IntegerField(label=gettext_lazy("Hours after the order is paid"), min_value=1, max_value=720)
+    idle_days = forms.IntegerField(
+        label=gettext_lazy("Days without an order"),
+        min_value=7,
+        max_value=730,
+        help_text=gettext_lazy("Sent once; again only after a new order and as many days without another."),
+    )
+    gift_points = forms.IntegerField(
+        label=gettext_lazy("Birthday points"),
+        min_value=0,
+        max_value=1_000_000,
+        help_text=gettext_lazy("Given once a year on the day, with or without a message. 0 gives none."),
+    )
+    offered = forms.BooleanField(label=gettext_lazy("Add an offer (a promo code)"), required=False)
+
+    def __init__(self, *args, shop: Shop, kind: str, **kwargs):
+        super().__init__(*args, shop=shop, **kwargs)
+        self.kind = kind
+        unused = {
+            Kind.BIRTHDAY: ("wait_hours", "idle_days"),
+            Kind.THANK_YOU: ("run_hour", "lead_days", "idle_days", "gift_points"),
+            Kind.WIN_BACK: ("lead_days", "wait_hours", "gift_points"),
+        }[kind]
+        for name in unused:
+            del self.fields[name]
+
+    @classmethod
+    def initial_for_automation(cls, automation: Campaign) -> dict:
+        initial = {name: getattr(automation, name) for name in AUTOMATION_FIELDS}
+        initial["offered"] = automation.offer is not None
+        offer = automation.offer
+        if offer is not None:
+            initial.update({f"offer_{name}": getattr(offer, name) for name in OFFER_FIELDS})
+        else:
+            initial.update(
+                {
+                    "offer_kind": Offer.Kind.FIXED_AMOUNT,
+                    "offer_validity": Offer.Validity.DAYS,
+                    "offer_valid_days": 14,
+                    "offer_codes": Offer.Codes.UNIQUE,
+                    "offer_minimum_order": 0,
+                }
+            )
+        return initial
+
+    def with_offer(self, data: dict) -> bool:
+        return bool(data.get("offered"))
+
+    def clean(self):
+        data = super().clean()
+        if self.with_offer(data) and data.get("offer_validity") == Offer.Validity.DATES:
+            self.add_error(
+                "offer_validity",
+                _("An automation sends every day: give its codes a number of days after the send, not dates."),
+            )
+        return data
 
 
 class CampaignSettingsForm(forms.ModelForm):

@@ -4,8 +4,9 @@ Every change of state is one conditional UPDATE from the states it may leave: a 
 twice, two staff members at once, or two beats all find at most one of them moving it.
 """
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from campaigns.content import placeholders_check, sms_refuse_missing
@@ -162,3 +163,33 @@ def campaign_cancel(*, campaign: Campaign, actor: User, ip: str | None) -> Campa
         summary = _("Cancelled; %(count)d waiting messages will not be sent") % {"count": dropped}
         _log(campaign, actor=actor, kind=ActivityKind.CAMPAIGN_CANCELLED, summary=summary, ip=ip)
     return campaign
+
+
+def automation_turn_on(*, campaign: Campaign, actor: User, ip: str | None) -> Campaign:
+    """Beat runs it from now on: today's occasions still due are sent; nothing from before
+    it was on is caught up."""
+    problems = campaign_problems(campaign=campaign)
+    if problems:
+        raise CampaignError(" ".join(problems))
+    with transaction.atomic():
+        if not _move(campaign, from_states=[State.DRAFT, State.PAUSED], state=State.ACTIVE, started_at=timezone.now()):
+            raise CampaignError(_("This automation is already on."))
+        _log(campaign, actor=actor, kind=ActivityKind.CAMPAIGN_STARTED, summary=_("Turned on"), ip=ip)
+    return campaign
+
+
+def automation_turn_off(*, campaign: Campaign, actor: User, ip: str | None) -> Campaign:
+    """Nothing more goes out: what waits is dropped with the reason (turned on again, it
+    starts from that day; an occasion already taken is not sent again)."""
+    with transaction.atomic():
+        if not _move(campaign, from_states=[State.ACTIVE], state=State.PAUSED):
+            raise CampaignError(_("This automation is already off."))
+        dropped = messages_drop(shop=campaign.shop, source=campaign.source, reason=turned_off_reason())
+        summary = _("Turned off; %(count)d waiting messages will not be sent") % {"count": dropped}
+        _log(campaign, actor=actor, kind=ActivityKind.CAMPAIGN_PAUSED, summary=summary, ip=ip)
+    return campaign
+
+
+def turned_off_reason() -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("The automation was turned off before this message was sent.")

@@ -137,6 +137,14 @@ class Campaign(ShopOwned):
     class Meta:
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
+        constraints = [
+            # Each automation is one campaign of its kind per shop.
+            models.UniqueConstraint(
+                fields=["shop", "kind"],
+                condition=Q(kind__in=["birthday", "thank_you", "win_back"]),
+                name="automation_once_per_shop",
+            ),
+        ]
         indexes = [
             models.Index(fields=["shop", "-created_at"], name="campaign_shop_created"),
             models.Index(fields=["state", "send_at"], name="campaign_state_send_at"),

@@ -3,11 +3,14 @@
 from typing import Any
 
 from django.core.paginator import Paginator
+from django.utils import timezone
 
+from campaigns.automation_report import automation_report
+from campaigns.automations import automation_outlook
 from campaigns.content import PLACEHOLDERS
-from campaigns.editing import campaign_settings_read
+from campaigns.editing import automation_for, campaign_settings_read
 from campaigns.lifecycle import campaign_problems
-from campaigns.models import Campaign
+from campaigns.models import AUTOMATED_KINDS, Campaign
 from campaigns.preview import campaign_preview
 from campaigns.report import campaign_list_figures
 from campaigns.report_snapshot import campaign_report_read
@@ -23,7 +26,12 @@ LIVE = (State.PREPARING, State.SENDING)
 
 
 def campaign_list_page(*, shop: Shop, number: str | None, per_page: int) -> dict[str, Any]:
-    campaigns = Campaign.objects.for_shop(shop).select_related("offer").order_by("-created_at", "-pk")
+    campaigns = (
+        Campaign.objects.for_shop(shop)
+        .exclude(kind__in=AUTOMATED_KINDS)
+        .select_related("offer")
+        .order_by("-created_at", "-pk")
+    )
     page = Paginator(campaigns, per_page).get_page(number)
     figures = campaign_list_figures(list(page.object_list))
     rows = []
@@ -103,4 +111,27 @@ def campaign_preview_page(*, campaign: Campaign, customer_id: str | None) -> dic
         "customers": customers,
         "chosen": chosen,
         "preview": campaign_preview(campaign=campaign, customer=chosen) if chosen else {},
+    }
+
+
+def automations_page(*, shop: Shop) -> dict[str, Any]:
+    """Each automation with its state, who its next run reaches and its last week."""
+    now = timezone.now()
+    rows = []
+    for kind in AUTOMATED_KINDS:
+        automation = automation_for(shop=shop, kind=kind)
+        week = automation_report(campaign=automation, by="day", periods=7, now=now).total
+        rows.append((automation, automation_outlook(campaign=automation, now=now), week))
+    return {"rows": rows}
+
+
+def automation_page(*, automation: Campaign, by: str) -> dict[str, Any]:
+    now = timezone.now()
+    return {
+        "automation": automation,
+        "outlook": automation_outlook(campaign=automation, now=now),
+        "report": automation_report(campaign=automation, by=by, periods=14 if by == "day" else 8, now=now),
+        "by": by,
+        "problems": campaign_problems(campaign=automation) if automation.state != State.ACTIVE else [],
+        **campaign_form_page(shop=automation.shop),
     }

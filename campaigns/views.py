@@ -3,7 +3,7 @@ campaign's page with its progress and report, and the owners' settings. Thin: th
 read through campaigns.pages, the changes go through the services."""
 
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,10 +13,24 @@ from django.views.decorators.http import require_GET, require_POST
 from campaigns import pages
 from campaigns.audience import audience_count
 from campaigns.content import sms_estimate
-from campaigns.editing import campaign_save, campaign_settings_read, campaign_settings_save
-from campaigns.forms import CampaignForm, CampaignSettingsForm, TestSendForm
-from campaigns.lifecycle import CampaignError, campaign_cancel, campaign_pause, campaign_resume, campaign_start
-from campaigns.models import Campaign
+from campaigns.editing import (
+    automation_for,
+    automation_save,
+    campaign_save,
+    campaign_settings_read,
+    campaign_settings_save,
+)
+from campaigns.forms import AutomationForm, CampaignForm, CampaignSettingsForm, TestSendForm
+from campaigns.lifecycle import (
+    CampaignError,
+    automation_turn_off,
+    automation_turn_on,
+    campaign_cancel,
+    campaign_pause,
+    campaign_resume,
+    campaign_start,
+)
+from campaigns.models import AUTOMATED_KINDS, Campaign
 from campaigns.preview import campaign_test_send
 from core.formatting import format_int
 from core.http import client_ip
@@ -47,6 +61,8 @@ def create_view(request):
 @shop_member_required
 def edit_view(request, pk: int):
     campaign = _campaign(request, pk)
+    if campaign.automated:
+        return redirect("campaigns:automation", kind=campaign.kind)
     if campaign.state != Campaign.State.DRAFT:
         messages.info(request, _("This campaign has started: it can no longer be changed."))
         return redirect("campaigns:detail", pk=pk)
@@ -78,6 +94,8 @@ def _edit(request, campaign: Campaign | None):
 @shop_member_required
 def detail_view(request, pk: int):
     campaign = _campaign(request, pk)
+    if campaign.automated:
+        return redirect("campaigns:automation", kind=campaign.kind)
     return render(request, "campaigns/detail.html", pages.campaign_detail_page(campaign=campaign))
 
 
@@ -115,7 +133,7 @@ DONE = {
 @shop_member_required
 def action_view(request, pk: int, action: str):
     campaign = _campaign(request, pk)
-    if action not in ACTIONS:
+    if action not in ACTIONS or campaign.automated:
         return redirect("campaigns:detail", pk=pk)
     try:
         ACTIONS[action](campaign=campaign, actor=request.user, ip=client_ip(request))
@@ -227,7 +245,7 @@ def sms_estimate_view(request):
     settings = campaign_settings_read(request.shop)
     estimate = sms_estimate(
         request.GET.get("sms_text", ""),
-        advertising=request.GET.get("kind") == Campaign.Kind.OFFER,
+        advertising=request.GET.get("kind") == Campaign.Kind.OFFER or request.GET.get("offered") == "on",
         plain=request.GET.get("sms_plain") in ("on", "true", "1"),
         refuse_text=settings.sms_refuse_text,
         part_price=config.sms_part_price,
@@ -260,3 +278,62 @@ def settings_view(request):
         messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
         return redirect("campaigns:settings")
     return render(request, "campaigns/settings.html", {"form": form})
+
+
+# --- automations ----------------------------------------------------------------------
+
+
+@shop_member_required
+def automations_view(request):
+    return render(request, "campaigns/automations.html", pages.automations_page(shop=request.shop))
+
+
+def _automation_kind(kind: str) -> str:
+    if kind not in AUTOMATED_KINDS:
+        raise Http404
+    return kind
+
+
+@shop_member_required
+def automation_view(request, kind: str):
+    """An automation's settings and content, its next run and its report. Staff may change
+    and run it, as they may campaigns."""
+    shop = request.shop
+    automation = automation_for(shop=shop, kind=_automation_kind(kind))
+    if request.method == "POST":
+        form = AutomationForm(request.POST, shop=shop, kind=kind)
+        if form.is_valid():
+            changed = automation_save(
+                shop=shop, actor=request.user, automation=automation, data=form.cleaned_data, ip=client_ip(request)
+            )
+            messages.success(request, _("Automation saved.") if changed else _("Nothing changed."))
+            return redirect("campaigns:automation", kind=kind)
+        messages.error(request, _("Some fields need fixing: see the messages under them."))
+    else:
+        form = AutomationForm(initial=AutomationForm.initial_for_automation(automation), shop=shop, kind=kind)
+    by = request.GET.get("by") if request.GET.get("by") in ("day", "week") else "day"
+    page = pages.automation_page(automation=automation, by=by)
+    return render(request, "campaigns/automation.html", {**page, "form": form})
+
+
+AUTOMATION_ACTIONS = {"on": automation_turn_on, "off": automation_turn_off}
+
+
+@require_POST
+@shop_member_required
+def automation_action_view(request, kind: str, action: str):
+    automation = automation_for(shop=request.shop, kind=_automation_kind(kind))
+    if action not in AUTOMATION_ACTIONS:
+        return redirect("campaigns:automation", kind=kind)
+    try:
+        AUTOMATION_ACTIONS[action](campaign=automation, actor=request.user, ip=client_ip(request))
+    except CampaignError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _("Turned on: it runs by itself from now on.")
+            if action == "on"
+            else _("Turned off: nothing more goes out until it is turned on again."),
+        )
+    return redirect("campaigns:automation", kind=kind)

@@ -16,6 +16,7 @@ MAIN_MENU = [
     (_("Member profiles"), "members:list"),
     (_("Customer groups"), "members:groups"),
     (_("Campaigns"), "campaigns:list"),
+    (_("Automated campaigns"), "campaigns:automations"),
 ]
 
 

@@ -39,12 +39,12 @@ document.addEventListener("DOMContentLoaded", () => {
   };
 
   const count = document.getElementById("audience-count");
-  const refreshCount = fetchInto(form.dataset.countUrl, ["audience", "tier_ids", "group_ids"], (data) => {
+  const refreshCount = count ? fetchInto(form.dataset.countUrl, ["audience", "tier_ids", "group_ids"], (data) => {
     count.textContent = data.label;
-  });
+  }) : () => {};
   const estimate = document.getElementById("sms-estimate");
   const note = document.getElementById("sms-note");
-  const refreshSms = fetchInto(form.dataset.smsUrl, ["sms_text", "sms_plain", "kind"], (data) => {
+  const refreshSms = fetchInto(form.dataset.smsUrl, ["sms_text", "sms_plain", "kind", "offered"], (data) => {
     estimate.textContent = data.label;
     note.textContent = data.note;
   });
@@ -59,7 +59,7 @@ document.addEventListener("DOMContentLoaded", () => {
   form.addEventListener("change", (event) => {
     toggle();
     if (["audience", "tier_ids", "group_ids"].includes(event.target.name)) refreshCount();
-    if (["sms_plain", "kind", "sms_text"].includes(event.target.name)) refreshSms();
+    if (["sms_plain", "kind", "offered", "sms_text"].includes(event.target.name)) refreshSms();
   });
   toggle();
   refreshCount();
