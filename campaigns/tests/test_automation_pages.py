@@ -40,7 +40,7 @@ def automation_data(**fields):
 
 def test_the_automations_page_lists_one_of_each_kind_off_and_says_who_the_next_run_reaches(staff_client, shop):
     tomorrow = timezone.localtime(timezone.now(), shop.tzinfo).date() + datetime.timedelta(days=1)
-    for index in range(3):
+    for _index in range(3):
         CustomerFactory(shop=shop, birthday=tomorrow.replace(year=1992), member_since=timezone.now())
     response = staff_client.get("/campaigns/automations/")
     assert response.status_code == 200
@@ -65,9 +65,8 @@ def test_staff_save_an_automations_settings_and_words_and_the_change_is_logged(s
     assert automation.offer.shared_code == "SINHNHAT" and automation.advertising
     assert ActivityEntry.objects.filter(shop=shop, kind=ActivityKind.CAMPAIGN_SAVED).count() == 1
 
-    staff_client.post(
-        "/campaigns/automations/birthday/", automation_data(offered=None, email_body="Chào {ten|bạn}, chúc mừng sinh nhật.")
-    )
+    notice = automation_data(offered=None, email_body="Chào {ten|bạn}, chúc mừng sinh nhật.")
+    staff_client.post("/campaigns/automations/birthday/", notice)
     automation.refresh_from_db()
     assert automation.offer is None and not automation.advertising
 
