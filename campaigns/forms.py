@@ -292,7 +292,19 @@ class AutomationForm(CampaignForm):
 class CampaignSettingsForm(forms.ModelForm):
     class Meta:
         model = CampaignSettings
-        fields = ["revenue_days", "holdout_percent", "sms_refuse_text"]
+        fields = ["revenue_days", "holdout_percent", "sms_refuse_text", "cap_messages", "cap_days"]
+
+    def clean_cap_messages(self):
+        count = self.cleaned_data["cap_messages"]
+        if count > 100:
+            raise forms.ValidationError(_("At most 100: or 0 for no limit."))
+        return count
+
+    def clean_cap_days(self):
+        days = self.cleaned_data["cap_days"]
+        if not 1 <= days <= 90:
+            raise forms.ValidationError(_("Choose between 1 and 90 days."))
+        return days
 
     def clean_revenue_days(self):
         days = self.cleaned_data["revenue_days"]

@@ -282,6 +282,11 @@ class CodeUse(models.Model):
         return f"{self.code} in order {self.order_id}"
 
 
+# The frequency cap's defaults (a shop changes them in its campaign settings).
+CAP_MESSAGES = 5
+CAP_DAYS = 7
+
+
 class CampaignSettings(models.Model):
     """A shop's campaign settings (owners change them)."""
 
@@ -297,6 +302,15 @@ class CampaignSettings(models.Model):
         blank=True,
         help_text=_("Put at the end of every SMS with an offer, such as “Tu choi QC: goi 0901234567”."),
     )
+    # Across every campaign and automation, per member and channel: at most this many
+    # messages in this many days; one more is skipped with the reason (0: no cap). A
+    # member's own one-to-one messages are not counted. Checked in the start statement.
+    cap_messages = models.PositiveSmallIntegerField(
+        _("at most this many campaign messages per member and channel"),
+        default=CAP_MESSAGES,
+        help_text=_("Counted across all campaigns and automations; 0 sets no limit."),
+    )
+    cap_days = models.PositiveSmallIntegerField(_("within this many days"), default=CAP_DAYS)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

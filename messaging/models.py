@@ -138,6 +138,12 @@ class Message(ShopOwned):
                 condition=Q(advertising=True),
                 name="message_advertising_recent",
             ),
+            # The frequency cap: what a member got from campaigns on a channel lately.
+            models.Index(
+                fields=["customer", "channel", "sending_at"],
+                condition=Q(priority=1),
+                name="message_campaign_recent",
+            ),
             # A campaign's page and report count its messages by state.
             models.Index(fields=["shop", "source", "channel", "status"], name="message_source_status"),
             models.Index(fields=["sending_at"], condition=Q(status="sending"), name="message_in_flight"),

@@ -397,3 +397,31 @@ def test_birthday_points_are_one_ledger_line_per_member_and_year(shop):
     assert list(lines.values_list("points", "key")) == [(200, "birthday:2026")]
     lan.refresh_from_db()
     assert lan.points_balance == 200
+
+
+def test_the_shops_cap_across_campaigns_skips_one_more_message_with_the_reason(shop, owner, email_ready, mail_server):
+    from campaigns.lifecycle import campaign_start
+    from campaigns.models import CampaignSettings
+    from campaigns.sending import campaign_prepare
+    from campaigns.tests.factories import CampaignFactory
+
+    CampaignSettings.objects.create(shop=shop, cap_messages=2, cap_days=7)
+    lan = _member(shop, "Lan")
+    for _round in range(3):
+        campaign = CampaignFactory(shop=shop)
+        campaign_start(campaign=campaign, actor=owner, ip=None)
+        campaign_prepare(campaign_id=campaign.pk)
+        outbox_send(shop_id=shop.pk, channel="email")
+
+    assert len(mail_server.received) == 2
+    skipped = Message.objects.get(customer=lan, status=Status.SKIPPED)
+    assert "2 tin chiến dịch" in skipped.error and "7 ngày" in skipped.error
+    # A member's own one-to-one message is neither counted nor held back.
+    from messaging.services import message_queue
+
+    message_queue(
+        shop=shop, customer=lan, channel="email", source="manual:1", source_label="Nhân viên",
+        subject="Điểm của bạn", body="Bạn có 100 điểm.",
+    )  # fmt: skip
+    outbox_send(shop_id=shop.pk, channel="email")
+    assert len(mail_server.received) == 3

@@ -212,15 +212,22 @@ def test_settings_are_the_owners_and_a_change_is_logged(staff_client, owner, sho
     owner_client = Client()
     owner_client.force_login(owner)
 
-    response = owner_client.post(
-        "/campaigns/settings/", {"revenue_days": "14", "holdout_percent": "20", "sms_refuse_text": "Tu choi QC: 0901"}
-    )
+    values = {"revenue_days": "14", "holdout_percent": "20", "sms_refuse_text": "Tu choi QC: 0901"}
+    refused = owner_client.post("/campaigns/settings/", {**values, "cap_messages": "5", "cap_days": "0"})
+    assert refused.status_code == 200 and "1 đến 90" in refused.content.decode()
+    response = owner_client.post("/campaigns/settings/", {**values, "cap_messages": "3", "cap_days": "7"})
 
     assert response.status_code == 302
     settings = CampaignSettings.objects.get(shop=shop)
     assert (settings.revenue_days, settings.holdout_percent, settings.sms_refuse_text) == (14, 20, "Tu choi QC: 0901")
+    assert (settings.cap_messages, settings.cap_days) == (3, 7)
     entry = ActivityEntry.objects.get(kind=ActivityKind.CAMPAIGN_SETTINGS_CHANGED)
-    assert entry.after == {"revenue_days": 14, "holdout_percent": 20, "sms_refuse_text": "Tu choi QC: 0901"}
+    assert entry.after == {
+        "revenue_days": 14,
+        "holdout_percent": 20,
+        "sms_refuse_text": "Tu choi QC: 0901",
+        "cap_messages": 3,
+    }
 
 
 def test_staff_export_the_recipients_through_the_export_job(staff_client, shop, members):
