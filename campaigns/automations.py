@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -41,6 +41,7 @@ from campaigns.models import (
     Recipient,
 )
 from campaigns.sending import HOLDOUT_PRIME, _channel_sql, holdout_factors
+from loyalty.models import PointEntry, TierChange
 from loyalty.services import birthday_points_grant
 from members.models import Customer, Order
 from messaging.composers import Eligibility
@@ -53,7 +54,12 @@ Kind = Campaign.Kind
 State = Campaign.State
 CodeState = Recipient.CodeState
 
-DAILY_KINDS = (Kind.BIRTHDAY, Kind.WIN_BACK)
+DAILY_KINDS = (Kind.BIRTHDAY, Kind.WIN_BACK, Kind.POINTS_EXPIRING)
+# A member's own account's notice: it goes ahead of campaigns, like a one-to-one message,
+# and is neither counted in nor held back by the shop's cap across campaigns.
+OWN_ACCOUNT_KINDS = (Kind.POINTS_EXPIRING,)
+# A tier-up is congratulated at most this long after the move.
+TIER_UP_LATE = datetime.timedelta(days=1)
 # A day the shop was entirely down is caught up this many days late at most: never a week
 # of birthdays at once. Within a day that was only partly down, nothing is lost: the day's
 # run is made whenever beat comes back that day.
@@ -170,6 +176,62 @@ def win_back_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
         member_since__isnull=False, last_order_at__lte=send_at - datetime.timedelta(days=campaign.idle_days)
     )
     return Selection(customers=customers, occasion="", send_at=send_at, last_order_at=True)
+
+
+def points_expiring_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
+    """Members with points that lapse ``lead_days`` after ``day`` (at that day's start, shop
+    time): once per member and lapse day. Whether any still lapse (not spent meanwhile) is
+    counted again when each message is written."""
+    lapse_at = lapse_start(campaign=campaign, day=day)
+    lapsing = PointEntry.objects.filter(
+        shop=campaign.shop,
+        customer_id=OuterRef("pk"),
+        points__gt=0,
+        expires_at__gte=lapse_at,
+        expires_at__lt=lapse_at + datetime.timedelta(days=1),
+    )
+    customers = Customer.objects.for_shop(campaign.shop).filter(
+        Exists(lapsing), member_since__isnull=False, points_balance__gt=0
+    )
+    target = day + datetime.timedelta(days=campaign.lead_days)
+    return Selection(
+        customers=customers, occasion=f"p{target.isoformat()}", send_at=run_time(campaign=campaign, day=day)
+    )
+
+
+def lapse_start(*, campaign: Campaign, day: datetime.date) -> datetime.datetime:
+    """When the points a run of ``day`` warns about lapse: ``lead_days`` later, at 00:00."""
+    target = day + datetime.timedelta(days=campaign.lead_days)
+    return datetime.datetime.combine(target, datetime.time(0), tzinfo=campaign.shop.tzinfo)
+
+
+def tier_up_select(*, campaign: Campaign, now: datetime.datetime) -> int:
+    """Members moved up a tier since the automation was turned on (at most a day ago), once
+    per move, naming the tier reached: the start checks they are still in it."""
+    since = max(now - TIER_UP_LATE, campaign.started_at or now)
+    moves = (
+        TierChange.objects.filter(shop=campaign.shop, created_at__gt=since, created_at__lte=now)
+        .filter(Q(from_tier__isnull=True) | Q(to_tier__threshold__gt=F("from_tier__threshold")))
+        .filter(customer__member_since__isnull=False)
+        .values_list("pk")
+    )
+    ids_sql, ids_params = moves.query.sql_with_params()
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    changes = connection.ops.quote_name(TierChange._meta.db_table)
+    held, held_params = _holdout_sql(campaign)
+    waiting = CodeState.WAITING if _needs_codes(campaign) else CodeState.NONE
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, occasion, "
+            "tier_id, send_at, created_at) "
+            f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({_reachable_sql(campaign)}) THEN '' ELSE %s END, "
+            f"'', 't' || CAST(t.id AS TEXT), t.to_tier_id, t.created_at, %s "
+            f"FROM {changes} t JOIN {customers} c ON c.id = t.customer_id WHERE t.id IN ({ids_sql}) "
+            "ON CONFLICT DO NOTHING",
+            [campaign.pk, *held_params, *held_params, waiting, _db_time(now), *ids_params],
+        )
+        return max(cursor.rowcount, 0)
 
 
 def _holdout_sql(campaign: Campaign) -> tuple[str, list]:
@@ -293,6 +355,8 @@ def daily_select(*, campaign: Campaign, day: datetime.date) -> int | None:
     # A run a worker died in is selected again: the unique keys add nobody twice.
     if campaign.kind == Kind.BIRTHDAY:
         selection = birthday_selection(campaign=campaign, day=day)
+    elif campaign.kind == Kind.POINTS_EXPIRING:
+        selection = points_expiring_selection(campaign=campaign, day=day)
     else:
         selection = win_back_selection(campaign=campaign, day=day)
     added = recipients_select(campaign=campaign, selection=selection, run=run)
@@ -339,7 +403,7 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                         f"INSERT INTO {table} (shop_id, customer_id, channel, source, occasion, source_label, "
                         "recipient, subject, body, sms_parts, priority, advertising, composer, status, attempts, "
                         "next_attempt_at, lease_token, error, provider_id, created_at) "
-                        f"SELECT %s, c.id, %s, %s, r.occasion, %s, {address}, '', '', 0, 1, %s, 'campaign', "
+                        f"SELECT %s, c.id, %s, %s, r.occasion, %s, {address}, '', '', 0, %s, %s, 'campaign', "
                         f"CASE WHEN {problem} IS NULL THEN %s ELSE %s END, 0, "
                         f"CASE WHEN r.send_at > %s THEN r.send_at ELSE %s END, '', COALESCE({problem}, ''), '', %s "
                         f"FROM {recipients_table} r JOIN {customers_table} c ON c.id = r.customer_id "
@@ -350,6 +414,7 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                             channel,
                             campaign.source,
                             label,
+                            0 if campaign.kind in OWN_ACCOUNT_KINDS else 1,
                             campaign.advertising,
                             *problem_params,
                             Message.Status.QUEUED,
@@ -409,6 +474,8 @@ def automation_run(*, campaign: Campaign, now: datetime.datetime) -> RunResult:
             result.selected += daily_select(campaign=campaign, day=day) or 0
     elif campaign.kind == Kind.THANK_YOU:
         result.selected += thank_you_select(campaign=campaign, now=now)
+    elif campaign.kind == Kind.TIER_UP:
+        result.selected += tier_up_select(campaign=campaign, now=now)
     if _needs_codes(campaign):
         result.codes_waiting = Recipient.objects.filter(campaign=campaign, code_state=CodeState.WAITING).exists()
     result.queued = recipients_queue(campaign=campaign, now=now)
@@ -440,6 +507,7 @@ def _eligible_sql() -> str:
         "AND {message}.source = 'campaign:' || CAST(r.campaign_id AS TEXT) "
         "AND c.member_since IS NOT NULL "
         "AND (r.last_order_at IS NULL OR c.last_order_at = r.last_order_at) "
+        "AND (r.tier_id IS NULL OR c.tier_id = r.tier_id) "
         f"AND (r.order_id IS NULL OR EXISTS (SELECT 1 FROM {orders} o WHERE o.id = r.order_id "
         "AND o.cancelled_at IS NULL AND o.financial_status IN (%s, %s)))))"
     )
@@ -459,7 +527,8 @@ def _capped_sql() -> str:
     else:
         since = f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '-' || {days} || ' days')"
     return (
-        f"({cap} > 0 AND (SELECT COUNT(*) FROM {messages} recent WHERE recent.customer_id = {{message}}.customer_id "
+        f"({{message}}.priority = 1 AND {cap} > 0 AND (SELECT COUNT(*) FROM {messages} recent "
+        "WHERE recent.customer_id = {message}.customer_id "
         "AND recent.channel = {message}.channel AND recent.priority = 1 AND recent.status IN (%s, %s, %s) "
         f"AND recent.sending_at >= {since}) >= {cap})"
     )
@@ -488,6 +557,8 @@ def _eligible_reason(message: Message) -> str:
                 return _("Not sent: the order it thanks for was cancelled or refunded.")
             if recipient.last_order_at is not None and customer.last_order_at != recipient.last_order_at:
                 return _("Not sent: this member ordered again after the reminder was queued.")
+            if recipient.tier_id is not None and customer.tier_id != recipient.tier_id:
+                return _("Not sent: this member is no longer in the tier it congratulates them on.")
         cap = CampaignSettings.objects.filter(shop_id=message.shop_id).values_list("cap_messages", "cap_days").first()
         count, days = cap or (CAP_MESSAGES, CAP_DAYS)
         return _(
@@ -530,8 +601,20 @@ def automation_outlook(*, campaign: Campaign, now: datetime.datetime) -> Outlook
             .count()
         )
         return Outlook(next_at=None, day=None, members=waiting)
+    if campaign.kind == Kind.TIER_UP:
+        moves = TierChange.objects.filter(
+            shop=campaign.shop, created_at__gt=now - TIER_UP_LATE, customer__member_since__isnull=False
+        ).filter(Q(from_tier__isnull=True) | Q(to_tier__threshold__gt=F("from_tier__threshold")))
+        return Outlook(next_at=None, day=None, members=moves.count())
     today = timezone.localtime(now, zone).date()
     day = today if run_time(campaign=campaign, day=today) > now else today + datetime.timedelta(days=1)
+    if campaign.kind == Kind.POINTS_EXPIRING:
+        selection = points_expiring_selection(campaign=campaign, day=day)
+        return Outlook(
+            next_at=run_time(campaign=campaign, day=day),
+            day=(lapse_start(campaign=campaign, day=day) - datetime.timedelta(days=1)).date(),
+            members=selection.customers.count(),
+        )
     if campaign.kind == Kind.BIRTHDAY:
         selection = birthday_selection(campaign=campaign, day=day)
         target = day + datetime.timedelta(days=campaign.lead_days)

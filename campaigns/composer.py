@@ -7,8 +7,10 @@ fallback, skips the recipient with the reason (never "Chào ,"); so does a code 
 not be made.
 """
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -26,6 +28,7 @@ from campaigns.content import (
 )
 from campaigns.models import Campaign, CampaignSettings, Offer, Recipient
 from loyalty.models import Tier
+from loyalty.services import points_lapsing
 from members.models import Customer
 from messaging.composers import Composed
 from messaging.models import Message
@@ -41,7 +44,7 @@ class Context:
 
     campaign: Campaign
     settings: CampaignSettings
-    tiers: dict[int, str]
+    tiers: dict[int, tuple[str, Decimal]]  # name and points multiplier
 
 
 def context_for(campaign: Campaign) -> Context:
@@ -49,11 +52,21 @@ def context_for(campaign: Campaign) -> Context:
     return Context(
         campaign=campaign,
         settings=CampaignSettings.objects.filter(shop=shop).first() or CampaignSettings(shop=shop),
-        tiers=dict(Tier.objects.for_shop(shop).values_list("pk", "name")),
+        tiers={
+            pk: (name, multiplier)
+            for pk, name, multiplier in Tier.objects.for_shop(shop).values_list("pk", "name", "multiplier")
+        },
     )
 
 
-def compose(*, context: Context, customer: Customer, recipient: Recipient | None, channel: str) -> Composed:
+def compose(
+    *,
+    context: Context,
+    customer: Customer,
+    recipient: Recipient | None,
+    channel: str,
+    lapsing: dict[int, int] | None = None,
+) -> Composed:
     """One message of the campaign to the customer on the channel. ``recipient`` is None in
     a preview before the campaign starts: an example code stands in for theirs."""
     campaign = context.campaign
@@ -75,10 +88,24 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
             send_at = (recipient and recipient.send_at) or campaign.send_at or campaign.started_at or timezone.now()
             ends_at = offer_window(offer=offer, shop=shop, send_at=send_at)[1]
     link = unsubscribe_url(customer.pk)
+    tier_name, multiplier = context.tiers.get(customer.tier_id or 0, ("", None))
+    lapsing_points = lapsing_day = None
+    if campaign.kind == Campaign.Kind.POINTS_EXPIRING:
+        lapse_at = lapse_moment(campaign=campaign, recipient=recipient)
+        lapsing_day = (lapse_at - datetime.timedelta(days=1)).date()
+        if lapsing is None:
+            lapsing = points_lapsing(shop=shop, customer_ids=[customer.pk], at=lapse_at)
+        lapsing_points = lapsing.get(customer.pk, 0)
+        if not lapsing_points and recipient is not None:
+            return Composed(skip=_("Not sent: this member has no points lapsing any more (they were spent)."))
+        lapsing_points = lapsing_points or customer.points_balance
     values = customer_values(
         customer=customer,
         shop=shop,
-        tier_name=context.tiers.get(customer.tier_id or 0, ""),
+        tier_name=tier_name,
+        tier_multiplier=multiplier,
+        lapsing_points=lapsing_points,
+        lapsing_last_day=lapsing_day,
         recipient_code=code,
         offer=offer,
         code_ends_at=ends_at,
@@ -114,6 +141,17 @@ def compose(*, context: Context, customer: Customer, recipient: Recipient | None
     return Composed(text=text)
 
 
+def lapse_moment(*, campaign: Campaign, recipient: Recipient | None) -> datetime.datetime:
+    """When the points a points-expiring reminder speaks of lapse: the start of the day its
+    occasion names ("p2026-12-31"); for a preview, the next run's."""
+    zone = campaign.shop.tzinfo
+    if recipient is not None and recipient.occasion.startswith("p"):
+        day = datetime.date.fromisoformat(recipient.occasion[1:])
+    else:
+        day = timezone.localtime(timezone.now(), zone).date() + datetime.timedelta(days=campaign.lead_days + 1)
+    return datetime.datetime.combine(day, datetime.time(0), tzinfo=zone)
+
+
 def campaign_messages_compose(messages: Sequence[Message]) -> dict[int, Composed]:
     """The outbox's composer: a leased batch's messages, by id. Reads each campaign, its
     recipients of the batch and the shop's tiers once."""
@@ -128,6 +166,15 @@ def campaign_messages_compose(messages: Sequence[Message]) -> dict[int, Composed
             occasion__in={message.occasion for message in messages},
         )
     }
+    # The points-expiring reminder's lapsing points, counted once per campaign and day.
+    lapsing: dict[tuple[int, datetime.datetime], dict[int, int]] = {}
+    for (campaign_id, _customer, occasion), recipient in recipients.items():
+        campaign = campaigns.get(campaign_id)
+        if campaign is not None and campaign.kind == Campaign.Kind.POINTS_EXPIRING and occasion.startswith("p"):
+            key = (campaign_id, lapse_moment(campaign=campaign, recipient=recipient))
+            if key not in lapsing:
+                ids = {m.customer_id for m in messages if m.source == campaign.source and m.occasion == occasion}
+                lapsing[key] = points_lapsing(shop=campaign.shop, customer_ids=ids, at=key[1])
     composed: dict[int, Composed] = {}
     with translation.override(settings.LANGUAGE_CODE):
         for message in messages:
@@ -138,6 +185,12 @@ def campaign_messages_compose(messages: Sequence[Message]) -> dict[int, Composed
                 composed[message.pk] = Composed(skip=_("Not in this campaign's audience."))
                 continue
             composed[message.pk] = compose(
-                context=context, customer=message.customer, recipient=recipient, channel=message.channel
+                context=context,
+                customer=message.customer,
+                recipient=recipient,
+                channel=message.channel,
+                lapsing=lapsing.get((campaign_id, lapse_moment(campaign=context.campaign, recipient=recipient)))
+                if context.campaign.kind == Campaign.Kind.POINTS_EXPIRING
+                else None,
             )
     return composed

@@ -171,6 +171,25 @@ def _automation_defaults(kind: str) -> dict[str, Any]:
                 "email_body": _("Hello {ten|there},\n\nIt has been a while: {ten_shop} has new things to show you."),
                 "sms_text": _("{ten_shop} misses {ten|you}: come and see what is new."),
             },
+            kinds.TIER_UP: {
+                "name": str(kinds.TIER_UP.label),
+                "email_subject": _("Congratulations, {ten|dear customer}: you are now {hang}"),
+                "email_body": _(
+                    "Hello {ten|there},\n\nYou have reached the {hang} tier at {ten_shop}: {uu_dai_hang}. "
+                    "Thank you for shopping with us."
+                ),
+                "sms_text": _("{ten_shop}: congratulations {ten|}, you are now {hang}: {uu_dai_hang}."),
+            },
+            kinds.POINTS_EXPIRING: {
+                "name": str(kinds.POINTS_EXPIRING.label),
+                "email_subject": _("{diem_sap_het} of your points lapse after {han_diem}"),
+                "email_body": _(
+                    "Hello {ten|there},\n\n{diem_sap_het} of your {diem} points at {ten_shop} can be used until "
+                    "{han_diem}. Use them before they lapse."
+                ),
+                "sms_text": _("{ten_shop}: {diem_sap_het} points of yours lapse after {han_diem}."),
+                "lead_days": 7,
+            },
         }[kind]
 
 

@@ -134,6 +134,9 @@ class CampaignForm(forms.Form):
     def with_offer(self, data: dict) -> bool:
         return data.get("kind") == Kind.OFFER
 
+    def content_kind(self) -> str | None:
+        return None
+
     def clean(self):
         data = super().clean()
         with_offer = self.with_offer(data)
@@ -147,7 +150,9 @@ class CampaignForm(forms.Form):
         # Placeholders are checked whatever the channels: text kept for later must be right too.
         checks = [("email_subject", "email"), ("email_body", "email"), ("sms_text", "sms")]
         for name, channel in checks:
-            for problem in placeholders_check(data.get(name) or "", channel=channel, with_offer=with_offer):
+            for problem in placeholders_check(
+                data.get(name) or "", channel=channel, with_offer=with_offer, kind=self.content_kind()
+            ):
                 self.add_error(name, problem)
         if data.get("send_now") is False:
             self._clean_send_at(data)
@@ -253,7 +258,13 @@ class AutomationForm(CampaignForm):
             Kind.BIRTHDAY: ("wait_hours", "idle_days"),
             Kind.THANK_YOU: ("run_hour", "lead_days", "idle_days", "gift_points"),
             Kind.WIN_BACK: ("lead_days", "wait_hours", "gift_points"),
+            Kind.TIER_UP: ("run_hour", "lead_days", "wait_hours", "idle_days", "gift_points"),
+            Kind.POINTS_EXPIRING: ("wait_hours", "idle_days", "gift_points"),
         }[kind]
+        if kind == Kind.POINTS_EXPIRING:
+            self.fields["lead_days"].label = gettext_lazy("Days before the points lapse")
+            self.fields["lead_days"].min_value = 1
+            self.fields["lead_days"].help_text = ""
         for name in unused:
             del self.fields[name]
 
@@ -278,6 +289,9 @@ class AutomationForm(CampaignForm):
 
     def with_offer(self, data: dict) -> bool:
         return bool(data.get("offered"))
+
+    def content_kind(self) -> str | None:
+        return self.kind
 
     def clean(self):
         data = super().clean()

@@ -41,13 +41,13 @@ def campaign_problems(*, campaign: Campaign) -> list[str]:
         if not campaign.email_subject.strip() or not campaign.email_body.strip():
             problems.append(_("Write the email's subject and content."))
         for text in (campaign.email_subject, campaign.email_body):
-            problems += placeholders_check(text, channel="email", with_offer=with_offer)
+            problems += placeholders_check(text, channel="email", with_offer=with_offer, kind=campaign.kind)
     if campaign.send_sms:
         if not config.sms_ready:
             problems.append(_("SMS sending is not set up: an owner enters the VietGuys account under Messaging."))
         if not campaign.sms_text.strip():
             problems.append(_("Write the SMS content."))
-        problems += placeholders_check(campaign.sms_text, channel="sms", with_offer=with_offer)
+        problems += placeholders_check(campaign.sms_text, channel="sms", with_offer=with_offer, kind=campaign.kind)
         if campaign.advertising:
             refuse = sms_refuse_missing(
                 CampaignSettings.objects.filter(shop=shop).first() or CampaignSettings(shop=shop)

@@ -64,6 +64,8 @@ class Campaign(ShopOwned):
         BIRTHDAY = "birthday", _("5-3 Birthday")
         THANK_YOU = "thank_you", _("5-4 Thank-you")
         WIN_BACK = "win_back", _("5-5 Purchase reminder")
+        TIER_UP = "tier_up", _("Tier-up congratulation")
+        POINTS_EXPIRING = "points_expiring", _("Points-expiring reminder")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -141,7 +143,7 @@ class Campaign(ShopOwned):
             # Each automation is one campaign of its kind per shop.
             models.UniqueConstraint(
                 fields=["shop", "kind"],
-                condition=Q(kind__in=["birthday", "thank_you", "win_back"]),
+                condition=Q(kind__in=["birthday", "thank_you", "win_back", "tier_up", "points_expiring"]),
                 name="automation_once_per_shop",
             ),
         ]
@@ -181,6 +183,8 @@ AUTOMATED_KINDS = (
     Campaign.Kind.BIRTHDAY,
     Campaign.Kind.THANK_YOU,
     Campaign.Kind.WIN_BACK,
+    Campaign.Kind.TIER_UP,
+    Campaign.Kind.POINTS_EXPIRING,
 )
 
 

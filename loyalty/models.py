@@ -75,6 +75,12 @@ class PointEntry(ShopOwned):
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="point_entry_customer_time"),
             models.Index(fields=["shop", "created_at"], name="point_entry_shop_time"),  # the overview's days
+            # The points-expiring reminder: which points lapse on a day.
+            models.Index(
+                fields=["shop", "expires_at"],
+                condition=models.Q(points__gt=0, expires_at__isnull=False),
+                name="point_entry_shop_expiry",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -129,9 +135,10 @@ class Tier(ShopOwned):
 class TierChange(ShopOwned):
     """A member's move between tiers: from, to, why, when."""
 
-    # Read by member (the member page's history); nothing looks lines up by shop or tier
-    # (tiers are never deleted, only removed from use), so those keys have no index: each
-    # import or recalculation writes a line per member moved.
+    # Read by member (the member page's history), and by shop and time for the tier-up
+    # congratulation; nothing looks lines up by tier (tiers are never deleted, only removed
+    # from use), so that key has no index: each import or recalculation writes a line per
+    # member moved.
     shop = shop_key(db_index=False)
     customer = models.ForeignKey("members.Customer", on_delete=models.PROTECT, related_name="tier_changes")
     from_tier = models.ForeignKey(
@@ -143,6 +150,8 @@ class TierChange(ShopOwned):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The tier-up congratulation reads the last day's moves of a shop.
+        indexes = [models.Index(fields=["shop", "created_at"], name="tier_change_shop_time")]
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.from_tier_id} -> {self.to_tier_id}"

@@ -360,6 +360,29 @@ def expiry_for(settings: EarningSettings, earned_at: datetime.datetime, shop: Sh
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=shop.tzinfo)
 
 
+def points_lapsing(*, shop: Shop, customer_ids: Iterable[int], at: datetime.datetime) -> dict[int, int]:
+    """How many of each customer's points will have lapsed by ``at`` if nothing changes, by
+    ``points_expire``'s rule (what comes due, less what was spent and what already lapsed,
+    at most the balance); customers with none are left out."""
+    rows = (
+        PointEntry.objects.filter(shop=shop, customer_id__in=list(customer_ids))
+        .values("customer_id")
+        .annotate(
+            due=Coalesce(Sum("points", filter=Q(points__gt=0, expires_at__lte=at)), 0),
+            used=Coalesce(Sum("points", filter=Q(points__lt=0) & ~Q(kind=PointEntry.Kind.EXPIRE)), 0),
+            lapsed=Coalesce(Sum("points", filter=Q(kind=PointEntry.Kind.EXPIRE)), 0),
+            balance=Sum("points"),
+        )
+        .order_by()
+    )
+    lapsing = {}
+    for row in rows:
+        amount = min(row["due"] + row["used"] + row["lapsed"], row["balance"])
+        if amount > 0:
+            lapsing[row["customer_id"]] = amount
+    return lapsing
+
+
 def points_expire(*, shop: Shop, now: datetime.datetime | None = None) -> int:
     """Take away the points whose time has come, oldest first: what has come due, less what
     was spent or taken back (spending uses the oldest points) and what already lapsed. One

@@ -33,6 +33,7 @@ class Placeholder:
     typical: str
     offer: bool = False  # only in a campaign with an offer
     email_only: bool = False
+    kinds: tuple[str, ...] = ()  # only in campaigns of these kinds (empty: any)
 
 
 PLACEHOLDERS: dict[str, Placeholder] = {
@@ -79,6 +80,28 @@ PLACEHOLDERS: dict[str, Placeholder] = {
             gettext_lazy("The last day the code works, such as 31/12/2026."),
             typical="31/12/2026",
             offer=True,
+        ),
+        Placeholder(
+            "uu_dai_hang",
+            gettext_lazy("What the tier gives"),
+            gettext_lazy("What the customer's tier gives when it is sent, such as “×1,5 points on every order”."),
+            typical="×1,5 điểm cho mỗi đơn hàng",
+        ),
+        Placeholder(
+            "diem_sap_het",
+            gettext_lazy("Points lapsing"),
+            gettext_lazy("The points that lapse soon, such as 300 (the points-expiring reminder only)."),
+            typical="1.200",
+            kinds=("points_expiring",),
+        ),
+        Placeholder(
+            "han_diem",
+            gettext_lazy("Last day of the points"),
+            gettext_lazy(
+                "The last day those points can be used, such as 31/12/2026 (the points-expiring reminder only)."
+            ),
+            typical="31/12/2026",
+            kinds=("points_expiring",),
         ),
         Placeholder(
             "link_huy",
@@ -171,7 +194,7 @@ def _near(text: str, at: int, reach: int = 18) -> str:
     return " ".join(words)
 
 
-def _name_problems(token: _Token, *, channel: str, with_offer: bool) -> list[str]:
+def _name_problems(token: _Token, *, channel: str, with_offer: bool, kind: str | None) -> list[str]:
     name = token.name
     if not name:
         return [_("“{}” is empty: write a placeholder's name between the braces, such as {ten}.")]
@@ -188,6 +211,8 @@ def _name_problems(token: _Token, *, channel: str, with_offer: bool) -> list[str
             % {"typed": token.typed.strip(), "names": ", ".join(f"{{{n}}}" for n in PLACEHOLDERS)}
         ]
     problems = []
+    if placeholder.kinds and kind not in placeholder.kinds:
+        problems.append(_("{%(name)s} belongs to the points-expiring reminder only.") % {"name": name})
     if placeholder.offer and not with_offer:
         problems.append(_("{%(name)s} is an offer's: this campaign has no offer.") % {"name": name})
     if placeholder.email_only and channel == SMS:
@@ -201,7 +226,7 @@ def _name_problems(token: _Token, *, channel: str, with_offer: bool) -> list[str
     return problems
 
 
-def placeholders_check(text: str, *, channel: str, with_offer: bool) -> list[str]:
+def placeholders_check(text: str, *, channel: str, with_offer: bool, kind: str | None = None) -> list[str]:
     """What is wrong with the placeholders of a campaign's text for ``channel`` ("email" or
     "sms"), as messages staff read; empty when it may be saved."""
     if channel not in (EMAIL, SMS):
@@ -220,7 +245,7 @@ def placeholders_check(text: str, *, channel: str, with_offer: bool) -> list[str
     covered: set[int] = set()
     for token in _tokens(single):
         covered.update((token.start, token.end - 1))
-        problems.extend(_name_problems(token, channel=channel, with_offer=with_offer))
+        problems.extend(_name_problems(token, channel=channel, with_offer=with_offer, kind=kind))
     for at, char in enumerate(single):
         if char in "{}" and at not in covered:
             if char == "{":

@@ -6,6 +6,7 @@ runs them under the customers' language (settings.LANGUAGE_CODE), as the outbox 
 """
 
 import datetime
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -74,6 +75,9 @@ def customer_values(
     offer: Offer | None,
     code_ends_at: datetime.datetime | None,
     unsubscribe_url: str | None,
+    tier_multiplier: Decimal | None = None,
+    lapsing_points: int | None = None,
+    lapsing_last_day: datetime.date | None = None,
 ) -> dict[str, str | None]:
     """Every placeholder's value for ``customer``, None where there is none (a recipient
     whose text needs it, without a fallback, is skipped)."""
@@ -88,4 +92,15 @@ def customer_values(
         "gia_tri": offer_value(offer) if offer is not None else None,
         "han_dung": format_date(ends, shop.tzinfo) if ends is not None else None,
         "link_huy": unsubscribe_url or None,
+        "uu_dai_hang": tier_perk(tier_multiplier),
+        "diem_sap_het": format_int(lapsing_points) if lapsing_points else None,
+        "han_diem": format_date(lapsing_last_day) if lapsing_last_day else None,
     }
+
+
+def tier_perk(multiplier: Decimal | None) -> str | None:
+    """What a tier gives, in words: "×1,5 points on every order"."""
+    if multiplier is None:
+        return None
+    number = f"{multiplier.normalize():f}".replace(".", ",")
+    return _("×%(multiplier)s points on every order") % {"multiplier": number}

@@ -48,9 +48,11 @@ def test_the_automations_page_lists_one_of_each_kind_off_and_says_who_the_next_r
         ("birthday", "draft"),
         ("thank_you", "draft"),
         ("win_back", "draft"),
+        ("tier_up", "draft"),
+        ("points_expiring", "draft"),
     }
     staff_client.get("/campaigns/automations/")  # asked again: still one of each
-    assert Campaign.objects.filter(shop=shop).count() == 3
+    assert Campaign.objects.filter(shop=shop).count() == 5
     page = response.content.decode()
     assert "5-3 Sinh nhật" in page and "5-4 Cảm ơn" in page and "5-5 Nhắc mua hàng" in page
     # Today's run may still be ahead; tomorrow's birthdays are named either way on the birthday page.

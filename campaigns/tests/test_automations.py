@@ -425,3 +425,118 @@ def test_the_shops_cap_across_campaigns_skips_one_more_message_with_the_reason(s
     )  # fmt: skip
     outbox_send(shop_id=shop.pk, channel="email")
     assert len(mail_server.received) == 3
+
+
+# --- tier-up and points expiring ------------------------------------------------------
+
+
+def _tier_up(shop, **fields):
+    fields.setdefault("started_at", timezone.now() - datetime.timedelta(days=7))
+    return AutomationFactory(
+        shop=shop,
+        kind=Campaign.Kind.TIER_UP,
+        name="Lên hạng",
+        email_subject="Chúc mừng {ten|bạn} lên hạng {hang}",
+        email_body="Hạng {hang}: {uu_dai_hang}.",
+        **fields,
+    )
+
+
+def test_a_move_up_is_congratulated_once_naming_the_tier_and_what_it_gives(shop, email_ready, mail_server):
+    from decimal import Decimal
+
+    from loyalty.models import TierChange
+    from loyalty.tests.factories import TierFactory
+
+    silver = TierFactory(shop=shop, name="Đồng Xanh", threshold=1)
+    gold = TierFactory(shop=shop, name="Ngọc Lục", threshold=5_000_001, multiplier=Decimal("1.5"))
+    automation = _tier_up(shop)
+    up = _member(shop, "Lan", tier=gold)
+    down = _member(shop, "Huệ", tier=silver)
+    TierChange.objects.create(shop=shop, customer=up, from_tier=silver, to_tier=gold, reason="x")
+    TierChange.objects.create(shop=shop, customer=down, from_tier=gold, to_tier=silver, reason="x")
+
+    for _ in range(2):
+        automation_run(campaign=automation, now=timezone.now())
+        outbox_send(shop_id=shop.pk, channel="email")
+
+    assert [message["To"] for message in mail_server.received] == [up.email]
+    received = mail_server.received[0]
+    assert "Ngọc Lục" in received["Subject"]
+    text = received.get_body(("plain",)).get_content()
+    assert "×1,5 điểm" in text
+
+
+def test_a_member_who_left_the_tier_before_the_send_is_not_congratulated(shop, email_ready, mail_server):
+    from loyalty.models import TierChange
+    from loyalty.tests.factories import TierFactory
+
+    silver = TierFactory(shop=shop, name="Đồng Xanh", threshold=1)
+    gold = TierFactory(shop=shop, name="Ngọc Lục", threshold=5_000_001)
+    automation = _tier_up(shop)
+    lan = _member(shop, "Lan", tier=gold)
+    TierChange.objects.create(shop=shop, customer=lan, from_tier=silver, to_tier=gold, reason="x")
+    automation_run(campaign=automation, now=timezone.now())
+    type(lan).objects.filter(pk=lan.pk).update(tier=silver)  # a refund moved them back down
+    outbox_send(shop_id=shop.pk, channel="email")
+    message = Message.objects.get(source=automation.source)
+    assert message.status == Status.SKIPPED and "hạng" in message.error
+    assert mail_server.received == []
+
+
+def _points_expiring(shop, **fields):
+    return AutomationFactory(
+        shop=shop,
+        kind=Campaign.Kind.POINTS_EXPIRING,
+        name="Điểm sắp hết hạn",
+        lead_days=7,
+        run_hour=0,
+        email_subject="{diem_sap_het} điểm sắp hết hạn",
+        email_body="Bạn có {diem_sap_het} điểm dùng được đến hết ngày {han_diem}.",
+        **fields,
+    )
+
+
+def test_points_lapsing_in_n_days_are_announced_with_the_amount_and_the_last_day(shop, email_ready, mail_server):
+    from campaigns.models import CampaignSettings
+    from loyalty.services import customers_refresh_points
+    from loyalty.tests.factories import PointEntryFactory
+
+    CampaignSettings.objects.create(shop=shop, cap_messages=1, cap_days=7)
+    zone = shop.tzinfo
+    today = timezone.localtime(timezone.now(), zone).date()
+    lapse = datetime.datetime.combine(today + datetime.timedelta(days=7), datetime.time(0), tzinfo=zone)
+    automation = _points_expiring(shop, started_at=timezone.now() - datetime.timedelta(days=2))
+    lan = _member(shop, "Lan")
+    spent = _member(shop, "Huệ")
+    PointEntryFactory(shop=shop, customer=lan, points=300, expires_at=lapse)
+    PointEntryFactory(shop=shop, customer=lan, points=50, expires_at=lapse + datetime.timedelta(days=60))
+    PointEntryFactory(shop=shop, customer=spent, points=200, expires_at=lapse)
+    customers_refresh_points(customer_ids=[lan.pk, spent.pk])
+    # Lan already had a campaign message this week: a points notice is her own account's, not capped.
+    Message.objects.create(
+        shop=shop, customer=lan, channel="email", source="campaign:999", recipient=lan.email, body="x",
+        priority=1, status=Status.SENT, sending_at=timezone.now(),
+    )  # fmt: skip
+
+    automation_run(campaign=automation, now=timezone.now())
+    PointEntryFactory(shop=shop, customer=spent, points=-200)  # spent before the send
+    customers_refresh_points(customer_ids=[spent.pk])
+    outbox_send(shop_id=shop.pk, channel="email")
+
+    assert [message["To"] for message in mail_server.received] == [lan.email]
+    last_day = (lapse - datetime.timedelta(days=1)).strftime("%d/%m/%Y")
+    assert mail_server.received[0]["Subject"] == "300 điểm sắp hết hạn"
+    assert last_day in mail_server.received[0].get_body(("plain",)).get_content()
+    skipped = Message.objects.get(source=automation.source, customer=spent)
+    assert skipped.status == Status.SKIPPED and skipped.priority == 0
+
+
+def test_the_points_placeholders_belong_to_the_points_reminder_only():
+    from campaigns.content import placeholders_check
+
+    assert (
+        placeholders_check("{diem_sap_het} {han_diem}", channel="sms", with_offer=False, kind="points_expiring") == []
+    )
+    (problem,) = placeholders_check("{diem_sap_het}", channel="sms", with_offer=False, kind="birthday")
+    assert "diem_sap_het" in problem

@@ -41,14 +41,14 @@ def test_a_placeholder_like_none_is_refused_with_the_list():
 
     assert problems == [
         "{xyzzy} is not a placeholder. The placeholders are: {ten}, {ho_ten}, {diem}, {hang}, {ten_shop}, "
-        "{ma_uu_dai}, {gia_tri}, {han_dung}, {link_huy}."
+        "{ma_uu_dai}, {gia_tri}, {han_dung}, {uu_dai_hang}, {diem_sap_het}, {han_diem}, {link_huy}."
     ]
 
 
 def test_every_placeholder_is_allowed_in_an_email_with_an_offer_with_or_without_fallbacks():
-    assert placeholders_check(ALL, channel="email", with_offer=True) == []
+    assert placeholders_check(ALL, channel="email", with_offer=True, kind="points_expiring") == []
     with_fallbacks = " ".join(f"{{{name}|x}}" for name in PLACEHOLDERS)
-    assert placeholders_check(with_fallbacks, channel="email", with_offer=True) == []
+    assert placeholders_check(with_fallbacks, channel="email", with_offer=True, kind="points_expiring") == []
 
 
 def test_the_name_is_read_without_regard_to_case_or_spaces():
@@ -180,7 +180,7 @@ def test_placeholders_between_any_words_pass_and_are_all_replaced(pieces, values
 
     rendered = content_render(text, values=values, escape_html=False)
 
-    assert placeholders_check(text, channel="email", with_offer=True) == []
+    assert placeholders_check(text, channel="email", with_offer=True, kind="points_expiring") == []
     expected_missing = [
         name for name in dict.fromkeys(p[1:-1] for p in pieces if p.startswith("{")) if not values[name].strip()
     ]

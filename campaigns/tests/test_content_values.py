@@ -73,7 +73,21 @@ def test_the_values_are_written_the_products_way():
         "gia_tri": None,
         "han_dung": None,
         "link_huy": "https://loyalty.example/u/1/",
+        "uu_dai_hang": None,
+        "diem_sap_het": None,
+        "han_diem": None,
     }
+
+
+def test_what_a_tier_gives_and_the_lapsing_points_are_written_the_products_way():
+    from decimal import Decimal
+
+    written = values(tier_multiplier=Decimal("1.50"), lapsing_points=1200, lapsing_last_day=datetime.date(2026, 12, 31))
+    assert (written["uu_dai_hang"], written["diem_sap_het"], written["han_diem"]) == (
+        "×1,5 points on every order",
+        "1.200",
+        "31/12/2026",
+    )
 
 
 def test_what_is_missing_is_none():
