@@ -363,6 +363,25 @@ def test_two_workers_at_once_never_send_more_than_the_quota(shop, email_ready, m
     assert SendingDay.objects.get(shop=shop, channel=EMAIL).used == 5
 
 
+@pytest.mark.django_db(transaction=True)
+def test_workers_racing_for_the_last_of_a_days_quota_never_take_more_than_it(shop):
+    days = [datetime.datetime(2030, 3, 1, 10, 0, tzinfo=HCM) + datetime.timedelta(days=n) for n in range(25)]
+    granted = {day.date(): [] for day in days}
+    each_day = threading.Barrier(4)
+
+    def worker():
+        for day in days:  # every day starts with all four at the edge of a quota of 2
+            each_day.wait()
+            for _n in range(2):
+                granted[day.date()].append(limits.quota_reserve(shop=shop, channel=EMAIL, count=1, quota=2, now=day))
+
+    errors = in_threads(worker, count=4)
+
+    assert errors == []
+    assert {day: sum(counts) for day, counts in granted.items()} == {day.date(): 2 for day in days}
+    assert set(SendingDay.objects.values_list("used", flat=True)) == {2}
+
+
 def test_a_members_own_message_goes_ahead_of_a_campaigns_when_the_quota_is_short(shop, owner, email_ready, mail_server):
     email_ready.email_daily_quota = 2
     email_ready.save()
