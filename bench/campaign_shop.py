@@ -9,6 +9,10 @@ What it holds, by customer number n (0-based, in id order):
 - the four default tiers: the top one for n % 10 == 0 (exactly a tenth), the others by
   n % 10 in (1, 2), (3, 4, 5), and the rest;
 - eight cities in turn, spending spread up to 20,000,000 ₫, a last order within a year;
+- a birthday for 6 in 7 (none when n % 7 == 5), its day of the year scattered by a hash of
+  n (about 1/366 of them on each day, 29 February included) in a leap year from 1964 to
+  2004; 1 in 40 changed it lately (``birthday_changed_at`` n % 60 days ago when n % 40 == 11),
+  for the birthday automation (bench_automations);
 - groups: "Khách thân thiết" (static, n % 16 == 1: 6.25%), "Đà Nẵng chi tiêu cao" (rules:
   Đà Nẵng and spent 10,000,000+, about 6%), and "Gửi thử" (static, the first
   BENCH_CAMPAIGN_SEND customers with n % 16 == 2: the campaign the sending benchmark sends),
@@ -36,6 +40,12 @@ CITIES = ["Hà Nội", "Hồ Chí Minh", "Đà Nẵng", "Hải Phòng", "Cần T
 FAMILIES = [("Nguyễn", "nguyen"), ("Trần", "tran"), ("Lê", "le"), ("Phạm", "pham"), ("Hoàng", "hoang")]
 LOYAL, DANANG = "Khách thân thiết", "Đà Nẵng chi tiêu cao"
 TRIAL, TRIAL_HELD = "Gửi thử", "Gửi thử khi tạm dừng"
+# Customer n's birthday: none for n % 7 == 5; else a day of a leap year (1964 to 2004) by a
+# multiplicative hash of n, so that a day's birthdays are scattered over the whole table.
+BIRTHDAY_SQL = (
+    "CASE WHEN n %% 7 = 5 THEN NULL ELSE make_date(2004 - 4 * (n %% 11), 1, 1) "
+    "+ ((n::bigint * 2654435761) %% 366)::int END"
+)
 
 
 @dataclass(frozen=True)
@@ -61,12 +71,13 @@ def _insert_customers(shop: Shop, tiers: list[Tier], now: datetime.datetime) -> 
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (shop_id, name, search_name, phone, email, birthday, gender, city, haravan_id, "
-            "accepts_email, accepts_sms, member_since, first_order_at, last_order_at, orders_count, total_spent, "
-            "opening_revenue, points_balance, tier_id, created_at) "
+            f"INSERT INTO {table} (shop_id, name, search_name, phone, email, birthday, birthday_changed_at, gender, "
+            "city, haravan_id, accepts_email, accepts_sms, member_since, first_order_at, last_order_at, "
+            "orders_count, total_spent, opening_revenue, points_balance, tier_id, created_at) "
             "SELECT %s, (%s::text[])[n %% 5 + 1] || ' Thị Khách ' || n, "
             "(%s::text[])[n %% 5 + 1] || ' thi khach ' || n, '+849' || lpad(n::text, 8, '0'), "
-            "CASE WHEN n %% 25 IN (0, 1) THEN '' ELSE 'kh' || n || '@example.vn' END, NULL, '', "
+            "CASE WHEN n %% 25 IN (0, 1) THEN '' ELSE 'kh' || n || '@example.vn' END, "
+            f"{BIRTHDAY_SQL}, CASE WHEN n %% 40 = 11 THEN %s - make_interval(days => n %% 60) END, '', "
             "(%s::text[])[n %% 8 + 1], NULL, n %% 50 <> 7, n %% 20 <> 3, "
             "%s - make_interval(days => n %% 1000), %s - make_interval(days => 400 + n %% 600), "
             "%s - make_interval(days => n %% 365), 1 + n %% 7, (n::bigint * 7919) %% 20000000, 0, n %% 5000, "
@@ -76,6 +87,7 @@ def _insert_customers(shop: Shop, tiers: list[Tier], now: datetime.datetime) -> 
                 shop.pk,
                 [family for family, _folded in FAMILIES],
                 [folded for _family, folded in FAMILIES],
+                now,
                 CITIES,
                 now,
                 now,
@@ -99,6 +111,9 @@ def _bulk_customers(shop: Shop, tiers: list[Tier], now: datetime.datetime) -> No
             yield Customer(
                 shop=shop, name=f"{family} Thị Khách {n}", search_name=f"{folded} thi khach {n}",
                 phone=f"+849{n:08d}", email="" if n % 25 in (0, 1) else f"kh{n}@example.vn",
+                birthday=None if n % 7 == 5 else datetime.date(2004 - 4 * (n % 11), 1, 1)
+                + datetime.timedelta(days=n * 2654435761 % 366),
+                birthday_changed_at=now - datetime.timedelta(days=n % 60) if n % 40 == 11 else None,
                 city=CITIES[n % 8], accepts_email=n % 50 != 7, accepts_sms=n % 20 != 3,
                 member_since=now - datetime.timedelta(days=n % 1000),
                 first_order_at=now - datetime.timedelta(days=400 + n % 600),
