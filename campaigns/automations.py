@@ -66,6 +66,9 @@ TIER_UP_LATE = datetime.timedelta(days=1)
 CATCH_UP_DAYS = 1
 # A birthday entered or changed this recently earns no gift this year (against gaming).
 BIRTHDAY_SETTLED_DAYS = 30
+# A reminder's next run takes members who joined since its last run began, less this much
+# (a clock a little off between hosts adds nobody twice: the unique key holds).
+NEW_MEMBER_MARGIN = datetime.timedelta(hours=1)
 # A thank-you for an order paid this long before the automation is due is not sent late.
 THANK_YOU_LATE = datetime.timedelta(days=1)
 # How far ahead a thank-you is selected when its code must be made first.
@@ -131,6 +134,7 @@ class Selection:
     occasion: str
     send_at: datetime.datetime
     last_order_at: bool = False  # record the customer's last order (a reminder)
+    cutoff: datetime.datetime | None = None  # a reminder's: the last orders it reaches back to
 
 
 def birthday_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
@@ -168,14 +172,18 @@ def birthday_recently_changed(*, campaign: Campaign, day: datetime.date) -> int:
     )
 
 
-def win_back_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
+def win_back_selection(*, campaign: Campaign, day: datetime.date, before: AutomationRun | None = None) -> Selection:
     """Members whose last order is at least ``idle_days`` old on ``day``: once per last order
-    (the occasion is its moment), so again only after a new order and another wait."""
+    (the occasion is its moment), so again only after a new order and another wait. After a
+    first run (``before``), only those whose last order crossed the line since, and those
+    who became members since: the others were selected then."""
     send_at = run_time(campaign=campaign, day=day)
-    customers = Customer.objects.for_shop(campaign.shop).filter(
-        member_since__isnull=False, last_order_at__lte=send_at - datetime.timedelta(days=campaign.idle_days)
-    )
-    return Selection(customers=customers, occasion="", send_at=send_at, last_order_at=True)
+    cutoff = send_at - datetime.timedelta(days=campaign.idle_days)
+    customers = Customer.objects.for_shop(campaign.shop).filter(member_since__isnull=False, last_order_at__lte=cutoff)
+    if before is not None and before.cutoff is not None:
+        since_members = before.started_at - NEW_MEMBER_MARGIN
+        customers = customers.filter(Q(last_order_at__gt=before.cutoff) | Q(member_since__gte=since_members))
+    return Selection(customers=customers, occasion="", send_at=send_at, last_order_at=True, cutoff=cutoff)
 
 
 def points_expiring_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
@@ -343,11 +351,11 @@ def thank_you_select(*, campaign: Campaign, now: datetime.datetime) -> int:
         return max(cursor.rowcount, 0)
 
 
-def daily_select(*, campaign: Campaign, day: datetime.date) -> int | None:
+def daily_select(*, campaign: Campaign, day: datetime.date, now: datetime.datetime | None = None) -> int | None:
     """The day's selection of a daily automation, made once: None if it was made before."""
     try:
         with transaction.atomic():
-            run = AutomationRun.objects.create(campaign=campaign, day=day)
+            run = AutomationRun.objects.create(campaign=campaign, day=day, started_at=now or timezone.now())
     except IntegrityError:
         run = AutomationRun.objects.get(campaign=campaign, day=day)
         if run.finished_at is not None:
@@ -358,9 +366,14 @@ def daily_select(*, campaign: Campaign, day: datetime.date) -> int | None:
     elif campaign.kind == Kind.POINTS_EXPIRING:
         selection = points_expiring_selection(campaign=campaign, day=day)
     else:
-        selection = win_back_selection(campaign=campaign, day=day)
+        before = (
+            AutomationRun.objects.filter(campaign=campaign, day__lt=day, finished_at__isnull=False)
+            .order_by("-day")
+            .first()
+        )
+        selection = win_back_selection(campaign=campaign, day=day, before=before)
     added = recipients_select(campaign=campaign, selection=selection, run=run)
-    AutomationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), selected=added)
+    AutomationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), selected=added, cutoff=selection.cutoff)
     return added
 
 
@@ -471,7 +484,7 @@ def automation_run(*, campaign: Campaign, now: datetime.datetime) -> RunResult:
     result = RunResult()
     if campaign.kind in DAILY_KINDS:
         for day in days_to_select(campaign=campaign, now=now):
-            result.selected += daily_select(campaign=campaign, day=day) or 0
+            result.selected += daily_select(campaign=campaign, day=day, now=now) or 0
     elif campaign.kind == Kind.THANK_YOU:
         result.selected += thank_you_select(campaign=campaign, now=now)
     elif campaign.kind == Kind.TIER_UP:

@@ -198,6 +198,9 @@ class AutomationRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     selected = models.PositiveIntegerField(default=0)
+    # A reminder's run: the last order it reached back to (orders at or before it were
+    # selected); the next run selects only those who crossed it since, and new members.
+    cutoff = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="automation_run_once_a_day")]

@@ -540,3 +540,25 @@ def test_the_points_placeholders_belong_to_the_points_reminder_only():
     )
     (problem,) = placeholders_check("{diem_sap_het}", channel="sms", with_offer=False, kind="birthday")
     assert "diem_sap_het" in problem
+
+
+def test_a_reminders_later_runs_take_those_who_crossed_the_line_or_joined_since(shop):
+    automation = _win_back(shop, started_at=_at(2026, 3, 1))
+    now = _at(2026, 3, 15, 12, zone=VN)
+    _member(shop, "Lan", last_order_at=now - datetime.timedelta(days=40))
+    crossing = _member(shop, "Huệ", last_order_at=now - datetime.timedelta(days=29))
+    joined = _member(shop, "Mai", last_order_at=now - datetime.timedelta(days=200), member_since=None)
+    automation_run(campaign=automation, now=now)
+    assert Recipient.objects.filter(campaign=automation).count() == 1  # Huệ not yet 30 days, Mai not a member
+
+    type(joined).objects.filter(pk=joined.pk).update(member_since=now + datetime.timedelta(hours=2))
+    automation_run(campaign=automation, now=now + datetime.timedelta(days=2))
+    chosen = set(Recipient.objects.filter(campaign=automation).values_list("customer_id", flat=True))
+    assert {crossing.pk, joined.pk} <= chosen and len(chosen) == 3
+
+    # Fewer days without an order: those between the two lines are reached too.
+    twenty = _member(shop, "Cúc", last_order_at=now - datetime.timedelta(days=22))
+    Campaign.objects.filter(pk=automation.pk).update(idle_days=20)
+    automation.refresh_from_db()
+    automation_run(campaign=automation, now=now + datetime.timedelta(days=3))
+    assert Recipient.objects.filter(campaign=automation, customer=twenty).exists()
