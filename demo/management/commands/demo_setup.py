@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from demo.automations import demo_automations
 from demo.campaigns import demo_campaigns
 from demo.data import demo_fill, demo_groups
 from loyalty.services import shop_open
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             demo_fill(shop=shop, customers=customers)
             demo_groups(shop=shop)
             demo_campaigns(shop=shop)
+            demo_automations(shop=shop)
         elif (password := _read_password(login_file)) is None:
             # The file was removed: give the demo owner a new password rather than none.
             password = secrets.token_urlsafe(9)
