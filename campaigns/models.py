@@ -234,13 +234,21 @@ class Recipient(models.Model):
     # "o<order>" a thank-you, "w<date>" a reminder since that last order...); empty for a
     # broadcast, which reaches each customer once. The outbox key carries it too.
     occasion = models.CharField(max_length=40, blank=True, default="", db_default="")
-    run = models.ForeignKey(AutomationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The three keys an automation's recipient may have are indexed only where set (Meta):
+    # a broadcast's million recipients write no index entries for them.
+    run = models.ForeignKey(
+        AutomationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     # What the automation's message is about, checked again in the statement that starts it
     # (campaigns.automations.ELIGIBLE_SQL): the order still paid and not cancelled; the last
     # order still the one it was; the member still in the tier.
-    order = models.ForeignKey("members.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(
+        "members.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+", db_index=False
+    )
     last_order_at = models.DateTimeField(null=True, blank=True)
-    tier = models.ForeignKey("loyalty.Tier", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    tier = models.ForeignKey(
+        "loyalty.Tier", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
     # When its messages go (an automation's; a broadcast's go when it is queued), and when
     # they were put into the outbox.
     send_at = models.DateTimeField(null=True, blank=True)
@@ -261,7 +269,13 @@ class Recipient(models.Model):
             models.Index(
                 fields=["campaign", "send_at"], condition=Q(queued_at__isnull=True), name="recipient_to_queue"
             ),
-            models.Index(fields=["campaign", "created_at"], name="recipient_campaign_created"),
+            # An automation's report, by the day of each send.
+            models.Index(
+                fields=["campaign", "send_at"], condition=Q(send_at__isnull=False), name="recipient_campaign_send"
+            ),
+            models.Index(fields=["run"], condition=Q(run__isnull=False), name="recipient_run"),
+            models.Index(fields=["order"], condition=Q(order__isnull=False), name="recipient_order"),
+            models.Index(fields=["tier"], condition=Q(tier__isnull=False), name="recipient_tier"),
             models.Index(fields=["campaign", "id"], condition=Q(code_state="waiting"), name="recipient_code_waiting"),
             models.Index(Lower("code"), name="recipient_code_lower", condition=~Q(code="")),
         ]
