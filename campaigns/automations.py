@@ -637,9 +637,10 @@ def automation_outlook(*, campaign: Campaign, now: datetime.datetime) -> Outlook
             members=selection.customers.count(),
             recently_changed=birthday_recently_changed(campaign=campaign, day=day),
         )
-    selection = win_back_selection(campaign=campaign, day=day)
-    reminded = Recipient.objects.filter(
-        campaign=campaign, customer_id=OuterRef("pk"), last_order_at=OuterRef("last_order_at")
+    # Those the next run would add: after a first run, only who crossed the line since (an
+    # index range, not a million members checked against their recipients at each view).
+    before = (
+        AutomationRun.objects.filter(campaign=campaign, day__lt=day, finished_at__isnull=False).order_by("-day").first()
     )
-    fresh = selection.customers.filter(~Exists(reminded))
-    return Outlook(next_at=run_time(campaign=campaign, day=day), day=day, members=fresh.count())
+    selection = win_back_selection(campaign=campaign, day=day, before=before)
+    return Outlook(next_at=run_time(campaign=campaign, day=day), day=day, members=selection.customers.count())
