@@ -232,7 +232,10 @@ def _claim(campaign_id: int) -> list[_Claimed]:
             }
             for pk, code in named.items():
                 Recipient.objects.filter(pk=pk, code="").update(code=code)
-            candidates = [(pk, named.get(pk, code), *rest) for pk, code, *rest in candidates]
+            candidates = [
+                (pk, named.get(pk, code), tried, customer, occasion, send_at)
+                for pk, code, tried, customer, occasion, send_at in candidates
+            ]
     return [
         _Claimed(pk, code, tried_before=tried is not None, send_at=send_at)
         for pk, code, tried, _customer, _occasion, send_at in candidates

@@ -168,10 +168,10 @@ def campaign_messages_compose(messages: Sequence[Message]) -> dict[int, Composed
     }
     # The points-expiring reminder's lapsing points, counted once per campaign and day.
     lapsing: dict[tuple[int, datetime.datetime], dict[int, int]] = {}
-    for (campaign_id, _customer, occasion), recipient in recipients.items():
+    for (campaign_id, _customer, occasion), taken in recipients.items():
         campaign = campaigns.get(campaign_id)
         if campaign is not None and campaign.kind == Campaign.Kind.POINTS_EXPIRING and occasion.startswith("p"):
-            key = (campaign_id, lapse_moment(campaign=campaign, recipient=recipient))
+            key = (campaign_id, lapse_moment(campaign=campaign, recipient=taken))
             if key not in lapsing:
                 ids = {m.customer_id for m in messages if m.source == campaign.source and m.occasion == occasion}
                 lapsing[key] = points_lapsing(shop=campaign.shop, customer_ids=ids, at=key[1])

@@ -150,7 +150,7 @@ def _automation_defaults(kind: str) -> dict[str, Any]:
     """An automation's first words, in the shop's language: staff change them."""
     kinds = Campaign.Kind
     with translation.override(settings.LANGUAGE_CODE):
-        return {
+        defaults: dict[str, dict[str, Any]] = {
             kinds.BIRTHDAY: {
                 "name": str(kinds.BIRTHDAY.label),
                 "email_subject": _("Happy birthday, {ten|dear customer}!"),
@@ -190,7 +190,8 @@ def _automation_defaults(kind: str) -> dict[str, Any]:
                 "sms_text": _("{ten_shop}: {diem_sap_het} points of yours lapse after {han_diem}."),
                 "lead_days": 7,
             },
-        }[kind]
+        }
+        return defaults[kind]
 
 
 def automation_for(*, shop: Shop, kind: str) -> Campaign:
