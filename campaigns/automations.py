@@ -69,6 +69,8 @@ BIRTHDAY_SETTLED_DAYS = 30
 # A reminder's next run takes members who joined since its last run began, less this much
 # (a clock a little off between hosts adds nobody twice: the unique key holds).
 NEW_MEMBER_MARGIN = datetime.timedelta(hours=1)
+# A run selects at most this many days (birthdays, lapse days) when the days ahead were raised.
+MAX_TARGETS = 31
 # A thank-you for an order paid this long before the automation is due is not sent late.
 THANK_YOU_LATE = datetime.timedelta(days=1)
 # How far ahead a thank-you is selected when its code must be made first.
@@ -137,10 +139,10 @@ class Selection:
     cutoff: datetime.datetime | None = None  # a reminder's: the last orders it reaches back to
 
 
-def birthday_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
-    """Members whose birthday is ``lead_days`` after ``day``, whose birthday did not change in
-    the 30 days before it."""
-    target = day + datetime.timedelta(days=campaign.lead_days)
+def birthday_selection(*, campaign: Campaign, day: datetime.date, target: datetime.date | None = None) -> Selection:
+    """Members whose birthday is on ``target`` (``lead_days`` after ``day`` unless given),
+    whose birthday did not change in the 30 days before it."""
+    target = target or day + datetime.timedelta(days=campaign.lead_days)
     dates = Q()
     for month, date in birthday_dates(target):
         dates |= Q(birthday__month=month, birthday__day=date)
@@ -186,11 +188,14 @@ def win_back_selection(*, campaign: Campaign, day: datetime.date, before: Automa
     return Selection(customers=customers, occasion="", send_at=send_at, last_order_at=True, cutoff=cutoff)
 
 
-def points_expiring_selection(*, campaign: Campaign, day: datetime.date) -> Selection:
+def points_expiring_selection(
+    *, campaign: Campaign, day: datetime.date, target: datetime.date | None = None
+) -> Selection:
     """Members with points that lapse ``lead_days`` after ``day`` (at that day's start, shop
     time): once per member and lapse day. Whether any still lapse (not spent meanwhile) is
     counted again when each message is written."""
-    lapse_at = lapse_start(campaign=campaign, day=day)
+    target = target or day + datetime.timedelta(days=campaign.lead_days)
+    lapse_at = datetime.datetime.combine(target, datetime.time(0), tzinfo=campaign.shop.tzinfo)
     lapsing = PointEntry.objects.filter(
         shop=campaign.shop,
         customer_id=OuterRef("pk"),
@@ -219,7 +224,7 @@ def tier_up_select(*, campaign: Campaign, now: datetime.datetime) -> int:
     since = max(now - TIER_UP_LATE, campaign.started_at or now)
     moves = (
         TierChange.objects.filter(shop=campaign.shop, created_at__gt=since, created_at__lte=now)
-        .filter(Q(from_tier__isnull=True) | Q(to_tier__threshold__gt=F("from_tier__threshold")))
+        .filter(from_tier__isnull=False, to_tier__threshold__gt=F("from_tier__threshold"))
         .filter(customer__member_since__isnull=False)
         .values_list("pk")
     )
@@ -276,7 +281,8 @@ def recipients_select(*, campaign: Campaign, selection: Selection, run: Automati
             f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, occasion, "
             "run_id, last_order_at, send_at, created_at) "
             f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({_reachable_sql(campaign)}) THEN '' ELSE %s END, "
-            f"'', {occasion}, %s, c.last_order_at, %s, %s FROM {customers} c WHERE c.id IN ({ids_sql}) "
+            f"'', {occasion}, %s, {'c.last_order_at' if selection.last_order_at else 'NULL'}, %s, %s "
+            f"FROM {customers} c WHERE c.id IN ({ids_sql}) "
             "ON CONFLICT DO NOTHING",
             [
                 campaign.pk,
@@ -361,20 +367,34 @@ def daily_select(*, campaign: Campaign, day: datetime.date, now: datetime.dateti
         if run.finished_at is not None:
             return None
     # A run a worker died in is selected again: the unique keys add nobody twice.
-    if campaign.kind == Kind.BIRTHDAY:
-        selection = birthday_selection(campaign=campaign, day=day)
-    elif campaign.kind == Kind.POINTS_EXPIRING:
-        selection = points_expiring_selection(campaign=campaign, day=day)
-    else:
-        before = (
-            AutomationRun.objects.filter(campaign=campaign, day__lt=day, finished_at__isnull=False)
-            .order_by("-day")
-            .first()
+    before = (
+        AutomationRun.objects.filter(campaign=campaign, day__lt=day, finished_at__isnull=False).order_by("-day").first()
+    )
+    if campaign.kind in (Kind.BIRTHDAY, Kind.POINTS_EXPIRING):
+        select = birthday_selection if campaign.kind == Kind.BIRTHDAY else points_expiring_selection
+        targets = run_targets(campaign=campaign, day=day, before=before)
+        added = sum(
+            recipients_select(campaign=campaign, selection=select(campaign=campaign, day=day, target=target), run=run)
+            for target in targets
         )
-        selection = win_back_selection(campaign=campaign, day=day, before=before)
+        AutomationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), selected=added, target=targets[-1])
+        return added
+    selection = win_back_selection(campaign=campaign, day=day, before=before)
     added = recipients_select(campaign=campaign, selection=selection, run=run)
     AutomationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), selected=added, cutoff=selection.cutoff)
     return added
+
+
+def run_targets(*, campaign: Campaign, day: datetime.date, before: AutomationRun | None) -> list[datetime.date]:
+    """The days (birthdays, lapse days) a run of ``day`` selects: ``lead_days`` ahead, and
+    when the days ahead were raised since the last run, every day between (at most
+    ``MAX_TARGETS``): none falls through the gap. Lowered, the days already selected are
+    not selected again (the once-per-occasion key)."""
+    target = day + datetime.timedelta(days=campaign.lead_days)
+    if before is None or before.target is None or before.target >= target:
+        return [target]
+    first = max(before.target + datetime.timedelta(days=1), target - datetime.timedelta(days=MAX_TARGETS - 1))
+    return [first + datetime.timedelta(days=offset) for offset in range((target - first).days + 1)]
 
 
 # --- queueing -----------------------------------------------------------------------
@@ -391,6 +411,10 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
     queued = 0
     while True:
         with transaction.atomic():
+            # Turning it off takes this row too: a batch is queued before it (and dropped by
+            # it) or not at all.
+            if not Campaign.objects.select_for_update().filter(pk=campaign.pk, state=State.ACTIVE).exists():
+                return queued
             ids = list(
                 Recipient.objects.filter(campaign=campaign, queued_at__isnull=True, send_at__lte=now)
                 .exclude(code_state=CodeState.WAITING)
@@ -440,17 +464,19 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                         ],
                     )
             if campaign.kind == Kind.BIRTHDAY and campaign.gift_points:
-                _birthday_points(campaign=campaign, recipient_ids=ids)
+                _birthday_points(campaign=campaign, recipient_ids=ids, now=now)
             queued += len(ids)
         if len(ids) < QUEUE_BATCH:
             return queued
 
 
-def _birthday_points(*, campaign: Campaign, recipient_ids: list[int]) -> None:
+def _birthday_points(*, campaign: Campaign, recipient_ids: list[int], now: datetime.datetime) -> None:
     """The birthday's points for those queued on their day (not the holdout, not one too
     late), once per member and year."""
     by_year: dict[int, list[int]] = {}
-    rows = Recipient.objects.filter(pk__in=recipient_ids, held_out=False).values_list("customer_id", "occasion")
+    rows = Recipient.objects.filter(
+        pk__in=recipient_ids, held_out=False, send_at__gte=_catch_up_from(campaign=campaign, now=now)
+    ).values_list("customer_id", "occasion")
     for customer_id, occasion in rows:
         by_year.setdefault(int(occasion), []).append(customer_id)
     for year, customer_ids in by_year.items():
@@ -617,7 +643,7 @@ def automation_outlook(*, campaign: Campaign, now: datetime.datetime) -> Outlook
     if campaign.kind == Kind.TIER_UP:
         moves = TierChange.objects.filter(
             shop=campaign.shop, created_at__gt=now - TIER_UP_LATE, customer__member_since__isnull=False
-        ).filter(Q(from_tier__isnull=True) | Q(to_tier__threshold__gt=F("from_tier__threshold")))
+        ).filter(from_tier__isnull=False, to_tier__threshold__gt=F("from_tier__threshold"))
         return Outlook(next_at=None, day=None, members=moves.count())
     today = timezone.localtime(now, zone).date()
     day = today if run_time(campaign=campaign, day=today) > now else today + datetime.timedelta(days=1)

@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from campaigns.lifecycle import CampaignError
-from campaigns.models import Campaign, CampaignSettings, Offer
+from campaigns.models import Campaign, CampaignSettings, Offer, Recipient
 from shops.activity import activity_record, changed_values
 from shops.models import ActivityKind, Shop, User
 
@@ -226,6 +226,7 @@ def automation_save(*, shop: Shop, actor: User, automation: Campaign, data: dict
             if name in data:
                 setattr(automation, name, data[name])
         old_offer = automation.offer
+        had_codes = old_offer is not None and old_offer.codes == Offer.Codes.UNIQUE
         if data.get("offered"):
             automation.offer = _offer_from(data, shop=shop, offer=old_offer)
         else:
@@ -233,6 +234,15 @@ def automation_save(*, shop: Shop, actor: User, automation: Campaign, data: dict
         automation.save()
         if old_offer is not None and automation.offer is None:
             old_offer.delete()
+        has_codes = automation.offer is not None and automation.offer.codes == Offer.Codes.UNIQUE
+        if had_codes != has_codes:
+            # Those already chosen and not yet queued follow the new offer: they wait for a
+            # code now, or no longer do (else they would wait for ever, or go without one).
+            unqueued = Recipient.objects.filter(campaign=automation, queued_at__isnull=True, held_out=False)
+            if has_codes:
+                unqueued.filter(code_state=Recipient.CodeState.NONE).update(code_state=Recipient.CodeState.WAITING)
+            else:
+                unqueued.filter(code_state=Recipient.CodeState.WAITING).update(code_state=Recipient.CodeState.NONE)
         after = {**_snapshot(automation), **{name: getattr(automation, name) for name in AUTOMATION_FIELDS}}
         old, new = changed_values(before, after)
         if new:

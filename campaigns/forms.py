@@ -295,6 +295,8 @@ class AutomationForm(CampaignForm):
 
     def clean(self):
         data = super().clean()
+        if self.kind == Kind.POINTS_EXPIRING and (data.get("lead_days") or 0) < 1:
+            self.add_error("lead_days", _("Warn at least 1 day before the points lapse."))
         if self.with_offer(data) and data.get("offer_validity") == Offer.Validity.DATES:
             self.add_error(
                 "offer_validity",

@@ -182,6 +182,8 @@ def automation_turn_off(*, campaign: Campaign, actor: User, ip: str | None) -> C
     """Nothing more goes out: what waits is dropped with the reason (turned on again, it
     starts from that day; an occasion already taken is not sent again)."""
     with transaction.atomic():
+        # The row lock orders this against a run's queueing (automations.recipients_queue).
+        Campaign.objects.select_for_update().get(pk=campaign.pk)
         if not _move(campaign, from_states=[State.ACTIVE], state=State.PAUSED):
             raise CampaignError(_("This automation is already off."))
         dropped = messages_drop(shop=campaign.shop, source=campaign.source, reason=turned_off_reason())

@@ -201,6 +201,8 @@ class AutomationRun(models.Model):
     # A reminder's run: the last order it reached back to (orders at or before it were
     # selected); the next run selects only those who crossed it since, and new members.
     cutoff = models.DateTimeField(null=True, blank=True)
+    # A birthday's or points notice's run: the last day (birthday, lapse day) it selected.
+    target = models.DateField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["campaign", "day"], name="automation_run_once_a_day")]

@@ -562,3 +562,75 @@ def test_a_reminders_later_runs_take_those_who_crossed_the_line_or_joined_since(
     automation.refresh_from_db()
     automation_run(campaign=automation, now=now + datetime.timedelta(days=3))
     assert Recipient.objects.filter(campaign=automation, customer=twenty).exists()
+
+
+# --- found in review --------------------------------------------------------------------
+
+
+def test_a_birthday_member_who_orders_the_day_before_still_gets_the_birthday_message(shop):
+    from messaging.services.outbox_start import still_eligible
+
+    automation = AutomationFactory(shop=shop, started_at=_at(2026, 3, 1))
+    lan = _member(shop, "Lan", birthday=datetime.date(1990, 3, 16), last_order_at=_at(2026, 1, 1))
+    automation_run(campaign=automation, now=_at(2026, 3, 15, 9, zone=VN))  # chosen a day ahead
+    type(lan).objects.filter(pk=lan.pk).update(last_order_at=_at(2026, 3, 15, 15, zone=VN))
+    automation_run(campaign=automation, now=_at(2026, 3, 16, 9, zone=VN))
+    assert still_eligible(message=_queued(automation).get())
+
+
+def test_days_ahead_raised_while_on_leaves_no_birthday_behind(shop):
+    automation = AutomationFactory(shop=shop, started_at=_at(2026, 3, 1))
+    born = [_member(shop, f"Khach{day}", birthday=datetime.date(1990, 3, day)) for day in range(15, 25)]
+    automation_run(campaign=automation, now=_at(2026, 3, 15, 9, zone=VN))  # 15th sent, 16th chosen
+    Campaign.objects.filter(pk=automation.pk).update(lead_days=7)
+    automation.refresh_from_db()
+    automation_run(campaign=automation, now=_at(2026, 3, 16, 9, zone=VN))
+    chosen = set(Recipient.objects.filter(campaign=automation).values_list("customer_id", flat=True))
+    assert chosen == {member.pk for member in born[:10]}  # the 15th to the 24th: none skipped, none twice
+    assert Recipient.objects.filter(campaign=automation).count() == 10
+
+
+def test_a_first_placement_in_a_tier_is_not_a_move_up(shop):
+    from loyalty.models import TierChange
+    from loyalty.tests.factories import TierFactory
+
+    base = TierFactory(shop=shop, name="Đồng Xanh", threshold=1)
+    automation = _tier_up(shop)
+    lan = _member(shop, "Lan", tier=base)
+    TierChange.objects.create(shop=shop, customer=lan, from_tier=None, to_tier=base, reason="x")
+    automation_run(campaign=automation, now=timezone.now())
+    assert not Recipient.objects.filter(campaign=automation).exists()
+
+
+def test_an_offer_changed_while_on_carries_those_already_chosen(shop, staff):
+    from campaigns.editing import automation_save
+    from campaigns.tests.factories import OfferFactory
+
+    automation = AutomationFactory(shop=shop, started_at=_at(2026, 3, 1), offer=OfferFactory(shop=shop))
+    _member(shop, "Lan", birthday=datetime.date(1990, 3, 16))
+    automation_run(campaign=automation, now=_at(2026, 3, 15, 9, zone=VN))
+    assert Recipient.objects.get(campaign=automation).code_state == Recipient.CodeState.WAITING
+
+    data = {
+        "send_email": True, "send_sms": False, "email_subject": "Chúc mừng", "email_body": "Chào {ten|bạn}",
+        "sms_text": "", "sms_plain": False, "holdout_percent": 0, "run_hour": 9, "lead_days": 0, "gift_points": 0,
+        "offered": False,
+    }  # fmt: skip
+    automation_save(shop=shop, actor=staff, automation=automation, data=data, ip=None)
+    assert Recipient.objects.get(campaign=automation).code_state == Recipient.CodeState.NONE
+    automation.refresh_from_db()
+    recipients_queue(campaign=automation, now=_at(2026, 3, 16, 9, zone=VN))
+    assert _queued(automation).count() == 1
+
+
+def test_a_turned_off_automation_queues_nothing_more(shop, staff):
+    from campaigns.lifecycle import automation_turn_off
+
+    automation = AutomationFactory(shop=shop, started_at=_at(2026, 3, 1))
+    _member(shop, "Lan", birthday=datetime.date(1990, 3, 16))
+    automation_run(campaign=automation, now=_at(2026, 3, 15, 9, zone=VN))
+    automation_turn_off(campaign=automation, actor=staff, ip=None)
+    stale = Campaign.objects.get(pk=automation.pk)
+    stale.state = Campaign.State.ACTIVE  # a run that read the automation before it was turned off
+    assert recipients_queue(campaign=stale, now=_at(2026, 3, 16, 9, zone=VN)) == 0
+    assert not Message.objects.filter(source=automation.source).exists()
