@@ -109,3 +109,60 @@ def test_two_workers_and_one_killed_mid_batch_send_each_member_the_campaign_once
         Message.objects.filter(source=campaign.source).values_list("status").annotate(n=Count("pk")).order_by()
     )
     assert statuses == {Status.SENT: 60 - len(started), Status.UNKNOWN: len(started)}
+
+
+def _automation_worker(shop_id: int, campaign_id: int) -> subprocess.Popen:
+    """A process that does what beat's automation task and the send task do."""
+    code = (
+        "import django; django.setup(); "
+        "from django.utils import timezone; "
+        "from campaigns.automations import automation_run; "
+        "from campaigns.models import Campaign; "
+        "from messaging.services import outbox_send; "
+        f"campaign = Campaign.objects.select_related('shop', 'offer').get(pk={campaign_id}); "
+        "automation_run(campaign=campaign, now=timezone.now()); "
+        f"outbox_send(shop_id={shop_id}, channel='email', batch_size=10)"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings", "DATABASE_URL": current_database_url()}
+    return subprocess.Popen([sys.executable, "-c", code], cwd=settings.BASE_DIR, env=env)
+
+
+def test_an_automation_whose_worker_is_killed_mid_run_sends_each_birthday_once(shop, email_ready, stalling_mail_server):
+    from campaigns.tests.factories import AutomationFactory
+
+    server = stalling_mail_server
+    email_ready.smtp_port = server.port
+    email_ready.save()
+    today = timezone.localtime(timezone.now(), shop.tzinfo).date()
+    members = [
+        CustomerFactory(
+            shop=shop, email=f"khach{n}@example.vn", birthday=today.replace(year=1992),
+            member_since=timezone.now() - timezone.timedelta(days=400),
+        )
+        for n in range(40)
+    ]  # fmt: skip
+    automation = AutomationFactory(shop=shop, run_hour=0, started_at=timezone.now() - timezone.timedelta(days=2))
+
+    doomed = _automation_worker(shop.pk, automation.pk)
+    assert server.stalled.wait(timeout=60)
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=10)
+    server.stall_after = 0
+    started = list(Message.objects.filter(source=automation.source, status=Status.SENDING))
+    delivered = {message["To"] for message in server.received}
+    in_flight = [message for message in started if message.recipient not in delivered]
+    Message.objects.filter(source=automation.source, status=Status.QUEUED).update(lease_until=timezone.now())
+    Message.objects.filter(source=automation.source, status=Status.SENDING).update(
+        sending_at=timezone.now() - timezone.timedelta(hours=1)
+    )
+    outbox_recover()
+
+    # Beat runs it again, twice at once: nobody is chosen or sent twice, nobody is left out.
+    pair = [_automation_worker(shop.pk, automation.pk), _automation_worker(shop.pk, automation.pk)]
+    for process in pair:
+        assert process.wait(timeout=120) == 0
+
+    received = sorted(message["To"] for message in server.received)
+    in_flight_ids = {message.customer_id for message in in_flight}
+    assert received == sorted(member.email for member in members if member.pk not in in_flight_ids)
+    assert Message.objects.filter(source=automation.source).count() == 40
