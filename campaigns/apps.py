@@ -7,7 +7,7 @@ class CampaignsConfig(AppConfig):
     verbose_name = _("Campaigns")
 
     def ready(self) -> None:
-        from campaigns.automations import automation_eligibility
+        from campaigns.automation_checks import automation_eligibility
         from campaigns.composer import campaign_messages_compose
         from campaigns.report import campaign_recipient_rows
         from messaging.composers import composer_register

@@ -32,19 +32,14 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import (
     AUTOMATED_KINDS,
-    CAP_DAYS,
-    CAP_MESSAGES,
     AutomationRun,
     Campaign,
-    CampaignSettings,
-    Offer,
     Recipient,
 )
-from campaigns.sending import HOLDOUT_PRIME, _channel_sql, holdout_factors
+from campaigns.sending import _channel_sql, holdout_sql, needs_unique_codes, reachable_sql
 from loyalty.models import PointEntry, TierChange
 from loyalty.services import birthday_points_grant
 from members.models import Customer, Order
-from messaging.composers import Eligibility
 from messaging.models import Message
 from messaging.services import outbox_wake
 
@@ -78,11 +73,6 @@ THANK_YOU_CODE_LEAD = datetime.timedelta(hours=1)
 QUEUE_BATCH = 10_000
 # Payment states in which an order is thanked: paid, and not refunded.
 THANKED_STATUSES = (Order.FinancialStatus.PAID, Order.FinancialStatus.PARTIALLY_PAID)
-
-
-def _needs_codes(campaign: Campaign) -> bool:
-    offer = campaign.offer
-    return offer is not None and offer.codes == Offer.Codes.UNIQUE
 
 
 # --- the calendar -------------------------------------------------------------------
@@ -139,39 +129,34 @@ class Selection:
     cutoff: datetime.datetime | None = None  # a reminder's: the last orders it reaches back to
 
 
-def birthday_selection(*, campaign: Campaign, day: datetime.date, target: datetime.date | None = None) -> Selection:
-    """Members whose birthday is on ``target`` (``lead_days`` after ``day`` unless given),
-    whose birthday did not change in the 30 days before it."""
-    target = target or day + datetime.timedelta(days=campaign.lead_days)
+def _birthdays(*, campaign: Campaign, target: datetime.date) -> tuple[Q, Q]:
+    """The members celebrated on ``target``, and of those, whose birthday did not change in
+    the 30 days before it."""
     dates = Q()
     for month, date in birthday_dates(target):
         dates |= Q(birthday__month=month, birthday__day=date)
     settled = datetime.datetime.combine(
         target - datetime.timedelta(days=BIRTHDAY_SETTLED_DAYS), datetime.time(0), tzinfo=campaign.shop.tzinfo
     )
-    customers = (
-        Customer.objects.for_shop(campaign.shop)
-        .filter(dates, member_since__isnull=False)
-        .filter(Q(birthday_changed_at__isnull=True) | Q(birthday_changed_at__lt=settled))
+    return dates & Q(member_since__isnull=False), Q(birthday_changed_at__isnull=True) | Q(
+        birthday_changed_at__lt=settled
     )
+
+
+def birthday_selection(*, campaign: Campaign, day: datetime.date, target: datetime.date | None = None) -> Selection:
+    """Members whose birthday is on ``target`` (``lead_days`` after ``day`` unless given),
+    whose birthday did not change in the 30 days before it."""
+    target = target or day + datetime.timedelta(days=campaign.lead_days)
+    celebrated, settled = _birthdays(campaign=campaign, target=target)
+    customers = Customer.objects.for_shop(campaign.shop).filter(celebrated).filter(settled)
     return Selection(customers=customers, occasion=str(target.year), send_at=run_time(campaign=campaign, day=day))
 
 
 def birthday_recently_changed(*, campaign: Campaign, day: datetime.date) -> int:
     """How many members of the day's birthdays get nothing this year because their birthday
     was entered or changed in the 30 days before it (the page says so)."""
-    target = day + datetime.timedelta(days=campaign.lead_days)
-    dates = Q()
-    for month, date in birthday_dates(target):
-        dates |= Q(birthday__month=month, birthday__day=date)
-    settled = datetime.datetime.combine(
-        target - datetime.timedelta(days=BIRTHDAY_SETTLED_DAYS), datetime.time(0), tzinfo=campaign.shop.tzinfo
-    )
-    return (
-        Customer.objects.for_shop(campaign.shop)
-        .filter(dates, member_since__isnull=False, birthday_changed_at__gte=settled)
-        .count()
-    )
+    celebrated, settled = _birthdays(campaign=campaign, target=day + datetime.timedelta(days=campaign.lead_days))
+    return Customer.objects.for_shop(campaign.shop).filter(celebrated).exclude(settled).count()
 
 
 def win_back_selection(*, campaign: Campaign, day: datetime.date, before: AutomationRun | None = None) -> Selection:
@@ -228,78 +213,64 @@ def tier_up_select(*, campaign: Campaign, now: datetime.datetime) -> int:
         .filter(customer__member_since__isnull=False)
         .values_list("pk")
     )
-    ids_sql, ids_params = moves.query.sql_with_params()
-    table = connection.ops.quote_name(Recipient._meta.db_table)
-    customers = connection.ops.quote_name(Customer._meta.db_table)
     changes = connection.ops.quote_name(TierChange._meta.db_table)
-    held, held_params = _holdout_sql(campaign)
-    waiting = CodeState.WAITING if _needs_codes(campaign) else CodeState.NONE
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    return _recipients_insert(
+        campaign=campaign,
+        columns={"occasion": "'t' || CAST(t.id AS TEXT)", "tier_id": "t.to_tier_id", "send_at": "t.created_at"},
+        source=f"{changes} t JOIN {customers} c ON c.id = t.customer_id",
+        key="t.id",
+        ids=moves,
+        now=now,
+    )
+
+
+def _recipients_insert(
+    *, campaign: Campaign, columns: dict[str, str], params: list | None = None, source: str, key: str, ids, now
+) -> int:
+    """Recipients from ``source`` (a FROM clause naming the customer ``c``) whose ``key`` is
+    among the ids of the ``ids`` queryset, in one INSERT ... SELECT: each with the holdout,
+    a code to make if a channel reaches them, and ``columns`` (SQL by column, with
+    ``params`` in their order). Those already recipients for their occasion are left alone.
+    How many were added."""
+    ids_sql, ids_params = ids.query.sql_with_params()
+    table = connection.ops.quote_name(Recipient._meta.db_table)
+    held, held_params = holdout_sql(campaign, "c")
+    waiting = CodeState.WAITING if needs_unique_codes(campaign) else CodeState.NONE
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, occasion, "
-            "tier_id, send_at, created_at) "
-            f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({_reachable_sql(campaign)}) THEN '' ELSE %s END, "
-            f"'', 't' || CAST(t.id AS TEXT), t.to_tier_id, t.created_at, %s "
-            f"FROM {changes} t JOIN {customers} c ON c.id = t.customer_id WHERE t.id IN ({ids_sql}) "
-            "ON CONFLICT DO NOTHING",
-            [campaign.pk, *held_params, *held_params, waiting, _db_time(now), *ids_params],
+            f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, created_at, "
+            f"{', '.join(columns)}) "
+            f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({reachable_sql(campaign, 'c')}) THEN '' "
+            f"ELSE %s END, '', %s, {', '.join(columns.values())} "
+            f"FROM {source} WHERE {key} IN ({ids_sql}) ON CONFLICT DO NOTHING",
+            [campaign.pk, *held_params, *held_params, waiting, db_time(now), *(params or []), *ids_params],
         )
         return max(cursor.rowcount, 0)
-
-
-def _holdout_sql(campaign: Campaign) -> tuple[str, list]:
-    factor, offset = holdout_factors(campaign.holdout_seed)
-    return (
-        f"(c.id * %s + %s) %% {HOLDOUT_PRIME} * 100 / {HOLDOUT_PRIME} < %s",
-        [factor, offset, campaign.holdout_percent],
-    )
-
-
-def _reachable_sql(campaign: Campaign) -> str:
-    return (
-        " OR ".join(
-            {"email": "(c.accepts_email AND c.email LIKE '%%_@_%%')", "sms": "c.accepts_sms"}[channel]
-            for channel in campaign.channels
-        )
-        or "false"
-    )
 
 
 def recipients_select(*, campaign: Campaign, selection: Selection, run: AutomationRun | None) -> int:
     """Insert the selection's customers as recipients, in one statement; those already
     recipients for the occasion are left alone. How many were added."""
-    ids_sql, ids_params = selection.customers.values_list("pk").query.sql_with_params()
-    table = connection.ops.quote_name(Recipient._meta.db_table)
+    reminder = selection.last_order_at
     customers = connection.ops.quote_name(Customer._meta.db_table)
-    held, held_params = _holdout_sql(campaign)
-    waiting = CodeState.WAITING if _needs_codes(campaign) else CodeState.NONE
-    occasion = "'w' || " + _text_of("c.last_order_at") if selection.last_order_at else "%s"
-    occasion_params = [] if selection.last_order_at else [selection.occasion]
-    now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, occasion, "
-            "run_id, last_order_at, send_at, created_at) "
-            f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({_reachable_sql(campaign)}) THEN '' ELSE %s END, "
-            f"'', {occasion}, %s, {'c.last_order_at' if selection.last_order_at else 'NULL'}, %s, %s "
-            f"FROM {customers} c WHERE c.id IN ({ids_sql}) "
-            "ON CONFLICT DO NOTHING",
-            [
-                campaign.pk,
-                *held_params,
-                *held_params,
-                waiting,
-                *occasion_params,
-                run.pk if run else None,
-                _db_time(selection.send_at),
-                _db_time(now),
-                *ids_params,
-            ],
-        )
-        return max(cursor.rowcount, 0)
+    return _recipients_insert(
+        campaign=campaign,
+        columns={
+            "occasion": "'w' || " + _text_of("c.last_order_at") if reminder else "%s",
+            "run_id": "%s",
+            "last_order_at": "c.last_order_at" if reminder else "NULL",
+            "send_at": "%s",
+        },
+        params=[*([] if reminder else [selection.occasion]), run.pk if run else None, db_time(selection.send_at)],
+        source=f"{customers} c",
+        key="c.id",
+        ids=selection.customers.values_list("pk"),
+        now=timezone.now(),
+    )
 
 
-def _db_time(moment: datetime.datetime):
+def db_time(moment: datetime.datetime):
     """A datetime as the database stores it (SQLite: UTC text), for raw SQL."""
     return connection.ops.adapt_datetimefield_value(moment)
 
@@ -323,7 +294,7 @@ def thank_you_select(*, campaign: Campaign, now: datetime.datetime) -> int:
     """Orders paid ``wait_hours`` ago (or up to an hour ahead when a code must be made
     first), since the automation was turned on and at most a day late, each once."""
     wait = datetime.timedelta(hours=campaign.wait_hours)
-    lead = THANK_YOU_CODE_LEAD if _needs_codes(campaign) else datetime.timedelta(0)
+    lead = THANK_YOU_CODE_LEAD if needs_unique_codes(campaign) else datetime.timedelta(0)
     latest_paid = now - wait + lead
     earliest_paid = max(now - wait - THANK_YOU_LATE, campaign.started_at or now)
     orders = (
@@ -338,23 +309,20 @@ def thank_you_select(*, campaign: Campaign, now: datetime.datetime) -> int:
         )
         .values_list("pk")
     )
-    ids_sql, ids_params = orders.query.sql_with_params()
-    table = connection.ops.quote_name(Recipient._meta.db_table)
-    customers = connection.ops.quote_name(Customer._meta.db_table)
     order_table = connection.ops.quote_name(Order._meta.db_table)
-    held, held_params = _holdout_sql(campaign)
-    waiting = CodeState.WAITING if _needs_codes(campaign) else CodeState.NONE
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error, occasion, "
-            "order_id, send_at, created_at) "
-            f"SELECT %s, c.id, {held}, '', CASE WHEN {held} OR NOT ({_reachable_sql(campaign)}) THEN '' ELSE %s END, "
-            f"'', 'o' || CAST(o.id AS TEXT), o.id, {_plus_hours('o.paid_at', campaign.wait_hours)}, %s "
-            f"FROM {order_table} o JOIN {customers} c ON c.id = o.customer_id WHERE o.id IN ({ids_sql}) "
-            "ON CONFLICT DO NOTHING",
-            [campaign.pk, *held_params, *held_params, waiting, _db_time(now), *ids_params],
-        )
-        return max(cursor.rowcount, 0)
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    return _recipients_insert(
+        campaign=campaign,
+        columns={
+            "occasion": "'o' || CAST(o.id AS TEXT)",
+            "order_id": "o.id",
+            "send_at": _plus_hours("o.paid_at", campaign.wait_hours),
+        },
+        source=f"{order_table} o JOIN {customers} c ON c.id = o.customer_id",
+        key="o.id",
+        ids=orders,
+        now=now,
+    )
 
 
 def daily_select(*, campaign: Campaign, day: datetime.date, now: datetime.datetime | None = None) -> int | None:
@@ -429,7 +397,7 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                 transaction.set_rollback(True)
                 return queued
             placeholders = ", ".join(["%s"] * len(ids))
-            late_cutoff = _db_time(_catch_up_from(campaign=campaign, now=now))
+            late_cutoff = db_time(_catch_up_from(campaign=campaign, now=now))
             for channel in campaign.channels:
                 address, reachable, reachable_params = _channel_sql(channel)
                 # One whose day passed while sending was stopped is not sent days late.
@@ -456,10 +424,10 @@ def recipients_queue(*, campaign: Campaign, now: datetime.datetime) -> int:
                             *problem_params,
                             Message.Status.QUEUED,
                             Message.Status.SKIPPED,
-                            _db_time(now),
-                            _db_time(now),
+                            db_time(now),
+                            db_time(now),
                             *problem_params,
-                            _db_time(now),
+                            db_time(now),
                             *ids,
                         ],
                     )
@@ -515,7 +483,7 @@ def automation_run(*, campaign: Campaign, now: datetime.datetime) -> RunResult:
         result.selected += thank_you_select(campaign=campaign, now=now)
     elif campaign.kind == Kind.TIER_UP:
         result.selected += tier_up_select(campaign=campaign, now=now)
-    if _needs_codes(campaign):
+    if needs_unique_codes(campaign):
         result.codes_waiting = Recipient.objects.filter(campaign=campaign, code_state=CodeState.WAITING).exists()
     result.queued = recipients_queue(campaign=campaign, now=now)
     if result.queued:
@@ -526,147 +494,3 @@ def automation_run(*, campaign: Campaign, now: datetime.datetime) -> RunResult:
 
 def automations_due() -> list[int]:
     return list(Campaign.objects.filter(state=State.ACTIVE, kind__in=AUTOMATED_KINDS).values_list("pk", flat=True))
-
-
-# --- what the start checks again --------------------------------------------------
-
-
-def _eligible_sql() -> str:
-    """What the start checks of a campaign's message: an automation's occasion still holds,
-    and the member is under the shop's frequency cap on the channel."""
-    quote = connection.ops.quote_name
-    recipients = quote(Recipient._meta.db_table)
-    customers = quote(Customer._meta.db_table)
-    orders = quote(Order._meta.db_table)
-    # The recipient of the message: the campaign's id is the source's number.
-    occasion = (
-        "({message}.occasion = '' OR EXISTS (SELECT 1 FROM "
-        f"{recipients} r JOIN {customers} c ON c.id = r.customer_id "
-        "WHERE r.customer_id = {message}.customer_id AND r.occasion = {message}.occasion "
-        "AND {message}.source = 'campaign:' || CAST(r.campaign_id AS TEXT) "
-        "AND c.member_since IS NOT NULL "
-        "AND (r.last_order_at IS NULL OR c.last_order_at = r.last_order_at) "
-        "AND (r.tier_id IS NULL OR c.tier_id = r.tier_id) "
-        f"AND (r.order_id IS NULL OR EXISTS (SELECT 1 FROM {orders} o WHERE o.id = r.order_id "
-        "AND o.cancelled_at IS NULL AND o.financial_status IN (%s, %s)))))"
-    )
-    return f"{occasion} AND NOT {_capped_sql()}"
-
-
-def _capped_sql() -> str:
-    """True when the member already had the shop's cap of campaign messages on the channel
-    within its days (counted on the message_campaign_recent index)."""
-    quote = connection.ops.quote_name
-    messages = quote(Message._meta.db_table)
-    settings_table = quote(CampaignSettings._meta.db_table)
-    cap = f"COALESCE((SELECT s.cap_messages FROM {settings_table} s WHERE s.shop_id = {{message}}.shop_id), %s)"
-    days = f"COALESCE((SELECT s.cap_days FROM {settings_table} s WHERE s.shop_id = {{message}}.shop_id), %s)"
-    if connection.vendor == "postgresql":
-        since = f"CAST(%s AS timestamptz) - make_interval(days => CAST({days} AS integer))"
-    else:
-        since = f"strftime('%%Y-%%m-%%d %%H:%%M:%%f', %s, '-' || {days} || ' days')"
-    return (
-        f"({{message}}.priority = 1 AND {cap} > 0 AND (SELECT COUNT(*) FROM {messages} recent "
-        "WHERE recent.customer_id = {message}.customer_id "
-        "AND recent.channel = {message}.channel AND recent.priority = 1 AND recent.status IN (%s, %s, %s) "
-        f"AND recent.sending_at >= {since}) >= {cap})"
-    )
-
-
-def _eligible_params() -> list:
-    reached = [Message.Status.SENDING, Message.Status.SENT, Message.Status.UNKNOWN]
-    return [*THANKED_STATUSES, CAP_MESSAGES, *reached, _db_time(timezone.now()), CAP_DAYS, CAP_MESSAGES]
-
-
-def _eligible_reason(message: Message) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        campaign_id = int(message.source.split(":", 1)[1])
-        recipient = (
-            Recipient.objects.filter(
-                campaign_id=campaign_id, customer_id=message.customer_id, occasion=message.occasion
-            )
-            .select_related("order", "customer")
-            .first()
-        )
-        if message.occasion and (recipient is None or recipient.customer.member_since is None):
-            return _("Not sent: this customer is no longer a member.")
-        if recipient is not None and message.occasion:
-            customer, order = recipient.customer, recipient.order
-            if order is not None and (order.cancelled_at is not None or order.financial_status not in THANKED_STATUSES):
-                return _("Not sent: the order it thanks for was cancelled or refunded.")
-            if recipient.last_order_at is not None and customer.last_order_at != recipient.last_order_at:
-                return _("Not sent: this member ordered again after the reminder was queued.")
-            if recipient.tier_id is not None and customer.tier_id != recipient.tier_id:
-                return _("Not sent: this member is no longer in the tier it congratulates them on.")
-        cap = CampaignSettings.objects.filter(shop_id=message.shop_id).values_list("cap_messages", "cap_days").first()
-        count, days = cap or (CAP_MESSAGES, CAP_DAYS)
-        return _(
-            "Not sent: this member already received %(count)d campaign messages on this channel in the last "
-            "%(days)d days, the most the shop's campaign settings allow."
-        ) % {"count": count, "days": days}
-
-
-def automation_eligibility() -> Eligibility:
-    return Eligibility(sql=_eligible_sql(), params=_eligible_params, reason=_eligible_reason)
-
-
-# --- what the page says of the next run --------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """Who the automation's next run reaches, for its page."""
-
-    next_at: datetime.datetime | None  # the next daily run; None for the thank-you
-    day: datetime.date | None  # the occasion's day (a birthday's date) of the next run
-    members: int  # members the next run reaches (before the holdout and the channels)
-    recently_changed: int = 0  # birthdays of that day that earn nothing this year
-
-
-def automation_outlook(*, campaign: Campaign, now: datetime.datetime) -> Outlook:
-    zone = campaign.shop.tzinfo
-    if campaign.kind == Kind.THANK_YOU:
-        # Orders paid within the wait: each is thanked when its hours have passed.
-        since = now - datetime.timedelta(hours=campaign.wait_hours)
-        waiting = (
-            Order.objects.for_shop(campaign.shop)
-            .filter(
-                paid_at__gt=since,
-                created_at__gt=since - THANK_YOU_LATE,
-                financial_status__in=THANKED_STATUSES,
-                cancelled_at__isnull=True,
-                customer__member_since__isnull=False,
-            )
-            .count()
-        )
-        return Outlook(next_at=None, day=None, members=waiting)
-    if campaign.kind == Kind.TIER_UP:
-        moves = TierChange.objects.filter(
-            shop=campaign.shop, created_at__gt=now - TIER_UP_LATE, customer__member_since__isnull=False
-        ).filter(from_tier__isnull=False, to_tier__threshold__gt=F("from_tier__threshold"))
-        return Outlook(next_at=None, day=None, members=moves.count())
-    today = timezone.localtime(now, zone).date()
-    day = today if run_time(campaign=campaign, day=today) > now else today + datetime.timedelta(days=1)
-    if campaign.kind == Kind.POINTS_EXPIRING:
-        selection = points_expiring_selection(campaign=campaign, day=day)
-        return Outlook(
-            next_at=run_time(campaign=campaign, day=day),
-            day=(lapse_start(campaign=campaign, day=day) - datetime.timedelta(days=1)).date(),
-            members=selection.customers.count(),
-        )
-    if campaign.kind == Kind.BIRTHDAY:
-        selection = birthday_selection(campaign=campaign, day=day)
-        target = day + datetime.timedelta(days=campaign.lead_days)
-        return Outlook(
-            next_at=run_time(campaign=campaign, day=day),
-            day=target,
-            members=selection.customers.count(),
-            recently_changed=birthday_recently_changed(campaign=campaign, day=day),
-        )
-    # Those the next run would add: after a first run, only who crossed the line since (an
-    # index range, not a million members checked against their recipients at each view).
-    before = (
-        AutomationRun.objects.filter(campaign=campaign, day__lt=day, finished_at__isnull=False).order_by("-day").first()
-    )
-    selection = win_back_selection(campaign=campaign, day=day, before=before)
-    return Outlook(next_at=run_time(campaign=campaign, day=day), day=day, members=selection.customers.count())

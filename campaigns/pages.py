@@ -5,8 +5,8 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.utils import timezone
 
+from campaigns.automation_outlook import automation_outlook
 from campaigns.automation_report import automation_report
-from campaigns.automations import automation_outlook
 from campaigns.content import PLACEHOLDERS
 from campaigns.editing import automation_for, campaign_settings_read
 from campaigns.lifecycle import campaign_problems

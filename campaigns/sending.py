@@ -69,7 +69,31 @@ def is_held_out(*, campaign: Campaign, customer_id: int) -> bool:
     return (customer_id * factor + offset) % HOLDOUT_PRIME * 100 // HOLDOUT_PRIME < campaign.holdout_percent
 
 
-def _needs_unique_codes(campaign: Campaign) -> bool:
+def holdout_sql(campaign: Campaign, alias: str) -> tuple[str, list]:
+    """SQL true when the customer row ``alias`` falls in the campaign's holdout, with its
+    parameters (``is_held_out`` in SQL)."""
+    factor, offset = holdout_factors(campaign.holdout_seed)
+    return (
+        f"({alias}.id * %s + %s) %% {HOLDOUT_PRIME} * 100 / {HOLDOUT_PRIME} < %s",
+        [factor, offset, campaign.holdout_percent],
+    )
+
+
+def reachable_sql(campaign: Campaign, alias: str) -> str:
+    """SQL true when one of the campaign's channels reaches the customer row ``alias``: codes
+    are made only for those (a code nobody can receive is a waste of Haravan's rate limit)."""
+    return (
+        " OR ".join(
+            {"email": f"({alias}.accepts_email AND {alias}.email LIKE '%%_@_%%')", "sms": f"{alias}.accepts_sms"}[
+                channel
+            ]
+            for channel in campaign.channels
+        )
+        or "false"
+    )
+
+
+def needs_unique_codes(campaign: Campaign) -> bool:
     offer = campaign.offer
     return campaign.has_offer and offer is not None and offer.codes == Offer.Codes.UNIQUE
 
@@ -104,7 +128,7 @@ def campaign_prepare(*, campaign_id: int) -> str:
         if not campaign.recipients_count:
             recipients_take(campaign=campaign)
         if (
-            _needs_unique_codes(campaign)
+            needs_unique_codes(campaign)
             and Recipient.objects.filter(campaign=campaign, code_state=CodeState.WAITING).exists()
         ):
             from campaigns.tasks import make_codes
@@ -149,9 +173,10 @@ def recipients_take(*, campaign: Campaign) -> int:
         shop=shop, audience=campaign.audience, tier_ids=campaign.tier_ids, group_ids=campaign.group_ids
     )
     bounds = Customer.objects.for_shop(shop).aggregate(low=Min("pk"), high=Max("pk"))
-    factor, offset = holdout_factors(campaign.holdout_seed)
-    waiting = CodeState.WAITING if _needs_unique_codes(campaign) else CodeState.NONE
+    held, held_params = holdout_sql(campaign, "a")
+    waiting = CodeState.WAITING if needs_unique_codes(campaign) else CodeState.NONE
     table = connection.ops.quote_name(Recipient._meta.db_table)
+    customers_table = connection.ops.quote_name(Customer._meta.db_table)
     if bounds["low"] is not None:
         low = bounds["low"] - 1
         while low < bounds["high"]:
@@ -162,36 +187,14 @@ def recipients_take(*, campaign: Campaign) -> int:
                 )
             except EmptyResultSet:  # an audience that cannot match anyone (no group of the shop)
                 break
-            held = f"(a.id * %s + %s) %% {HOLDOUT_PRIME} * 100 / {HOLDOUT_PRIME} < %s"
-            # Codes only for those a channel reaches: a code nobody can receive is a waste of
-            # Haravan's rate limit.
-            reachable = (
-                " OR ".join(
-                    {"email": "(a.accepts_email AND a.email LIKE '%%_@_%%')", "sms": "a.accepts_sms"}[channel]
-                    for channel in campaign.channels
-                )
-                or "false"
-            )
-            customers_table = connection.ops.quote_name(Customer._meta.db_table)
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {table} (campaign_id, customer_id, held_out, code, code_state, code_error) "
-                    f"SELECT %s, a.id, {held}, '', CASE WHEN {held} OR NOT ({reachable}) THEN '' ELSE %s END, '' "
+                    f"SELECT %s, a.id, {held}, '', CASE WHEN {held} OR NOT ({reachable_sql(campaign, 'a')}) "
+                    f"THEN '' ELSE %s END, '' "
                     f"FROM {customers_table} a WHERE a.id > %s AND a.id <= %s AND a.id IN ({ids_sql}) "
                     "ON CONFLICT (campaign_id, customer_id, occasion) DO NOTHING",
-                    [
-                        campaign.pk,
-                        factor,
-                        offset,
-                        campaign.holdout_percent,
-                        factor,
-                        offset,
-                        campaign.holdout_percent,
-                        waiting,
-                        low,
-                        high,
-                        *ids_params,
-                    ],
+                    [campaign.pk, *held_params, *held_params, waiting, low, high, *ids_params],
                 )
             low = high
     recipients = Recipient.objects.filter(campaign=campaign)

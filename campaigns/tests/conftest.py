@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from members.tests.factories import CustomerFactory
-from messaging.tests.conftest import email_ready, mail_server, sms_ready, vietguys  # noqa: F401
+from messaging.tests.conftest import clock, email_ready, mail_server, sms_ready, vietguys  # noqa: F401
 
 
 @pytest.fixture

@@ -21,21 +21,9 @@ from shops.tests.test_browser import log_in
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-class Clock:
-    """Django's clock moved by an offset (``timezone.now`` as the code calls it)."""
-
-    def __init__(self, monkeypatch):
-        self._real = timezone.now
-        self._offset = datetime.timedelta(0)
-        monkeypatch.setattr(timezone, "now", lambda: self._real() + self._offset)
-
-    def set(self, instant: datetime.datetime) -> None:
-        self._offset = instant - self._real()
-
-
 @pytest.mark.parametrize("width", [1366, 390])
 def test_staff_turn_on_the_birthday_automation_with_a_code_and_it_sends_once_at_its_hour(
-    page, staff, shop, email_ready, mail_server, connection, fake_haravan, artifacts_dir, monkeypatch, width
+    page, staff, shop, email_ready, mail_server, connection, fake_haravan, artifacts_dir, clock, width
 ):
     page.set_viewport_size({"width": width, "height": 900})
     zone = shop.tzinfo
@@ -88,7 +76,7 @@ def test_staff_turn_on_the_birthday_automation_with_a_code_and_it_sends_once_at_
     assert "Chào" in page.frame_locator("iframe.email-preview").locator("body").inner_text()
 
     # 3. Tomorrow at the chosen hour: beat's work, step by step, twice over.
-    Clock(monkeypatch).set(datetime.datetime.combine(tomorrow, datetime.time(local_now.hour, 1), tzinfo=zone))
+    clock.set(datetime.datetime.combine(tomorrow, datetime.time(local_now.hour, 1), tzinfo=zone))
     automation.refresh_from_db()
     for _ in range(2):
         automation_run(campaign=automation, now=timezone.now())

@@ -41,3 +41,6 @@ def sms_ready(shop, vietguys):
     return MessagingSettings.objects.update_or_create(
         shop=shop, defaults={"sms_username": "hoamai", "sms_password": "vg-secret", "sms_brandname": "HOAMAI"}
     )[0]
+
+
+from messaging.tests.clock import clock  # noqa: F401, E402  (Django's clock moved for a test)

@@ -34,26 +34,6 @@ QUIET = "SMS quảng cáo chỉ được gửi từ 07:00 đến 22:00"
 CAPPED = "đã nhận 3 tin quảng cáo qua kênh này"
 
 
-class Clock:
-    """Django's clock set to an instant; it runs on from there."""
-
-    def __init__(self, monkeypatch):
-        self._real = timezone.now
-        self._offset = datetime.timedelta(0)
-        monkeypatch.setattr(timezone, "now", self.now)
-
-    def now(self) -> datetime.datetime:
-        return self._real() + self._offset
-
-    def set(self, instant: datetime.datetime) -> None:
-        self._offset = instant - self._real()
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    return Clock(monkeypatch)
-
-
 @pytest.fixture
 def lan(shop):
     return CustomerFactory(shop=shop, name="Nguyễn Thị Lan", email="lan@example.vn", phone="+84912345678")
