@@ -15,13 +15,10 @@ connection, in id order, batch by batch. Each recipient's code is made once:
 """
 
 import datetime
-import hashlib
-import hmac
 import logging
 import time
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -30,16 +27,13 @@ from django.utils.translation import gettext as _
 from campaigns.models import Campaign, Offer, Recipient
 from core.text import fold
 from haravan.client import HaravanError
-from haravan.discounts import Discount, DiscountSpec, discount_ensure
+from haravan.discounts import CODE_ALPHABET, Discount, DiscountSpec, discount_ensure, readable_code
 from haravan.models import HaravanConnection
 from haravan.services import client_for
 from shops.models import Shop
 
 logger = logging.getLogger(__name__)
 
-# Upper-case letters and digits a reader cannot mistake for one another (no O/0, I/1).
-ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-CODE_HASH_LENGTH = 8  # 32**8: about 10**12 codes, so one cannot be guessed from another
 BATCH = 25  # about 6 s of Haravan's bucket at 4 requests a second
 # A claimed row is another worker's for this long (a batch takes seconds; a full bucket's
 # waits, a minute or two at worst).
@@ -77,14 +71,10 @@ def code_name(*, campaign: Campaign, customer_id: int, occasion: str = "") -> st
     (shop, campaign, customer, and an automation's occasion: a birthday's year). The same
     every time it is asked, so a retry makes the same code; unguessable without the
     deployment's SECRET_KEY; easy to read aloud."""
-    initials = "".join(word[0] for word in fold(campaign.name).upper().split() if word[0] in ALPHABET)[:2]
+    initials = "".join(word[0] for word in fold(campaign.name).upper().split() if word[0] in CODE_ALPHABET)[:2]
     prefix = initials if len(initials) == 2 else "KM"
     key = f"{campaign.shop_id}:{campaign.pk}:{customer_id}" + (f":{occasion}" if occasion else "")
-    message = f"campaign-code:{key}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).digest()
-    number = int.from_bytes(digest[:5], "big")  # 40 bits: 8 characters of 5 bits
-    chars = [ALPHABET[(number >> (5 * index)) & 31] for index in range(CODE_HASH_LENGTH)]
-    return prefix + "".join(chars)
+    return readable_code(prefix=prefix, message=f"campaign-code:{key}")
 
 
 def offer_window(

@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 
 from campaigns.models import Campaign, CodeUse, Offer, Recipient
 from core.db import insert_rows
+from haravan.mapping import order_codes
 from members.models import Order
 from shops.models import Shop
 
@@ -25,7 +26,7 @@ def code_uses_record(*, shop: Shop, order_ids: list[int]) -> int:
         return 0
     orders = Order.objects.filter(shop=shop, pk__any=set(order_ids)).values_list("pk", "discount_codes", "created_at")
     used: list[tuple[int, str, Any]] = [
-        (order_id, code, created_at) for order_id, codes, created_at in orders for code in _codes(codes)
+        (order_id, code, created_at) for order_id, codes, created_at in orders for code in order_codes(codes)
     ]
     if not used:
         return 0
@@ -63,16 +64,3 @@ def code_uses_record(*, shop: Shop, order_ids: list[int]) -> int:
         returning=["id"],
     )
     return len(inserted)
-
-
-def _codes(value: Any) -> set[str]:
-    """The codes of an order's ``discount_codes``, lower-cased: stored as a list of codes
-    (``haravan.mapping``), or of Haravan's {code, amount, type} objects."""
-    if not isinstance(value, list):
-        return set()
-    codes = set()
-    for item in value:
-        code = item.get("code") if isinstance(item, dict) else item
-        if isinstance(code, str) and code.strip():
-            codes.add(code.strip().lower())
-    return codes

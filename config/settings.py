@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "imports",
     "loyalty",
     "campaigns",
+    "rewards",
+    "portal",
     "messaging",
     "dashboard",
     "haravan",
@@ -268,6 +270,10 @@ CELERY_BEAT_SCHEDULE = {
     "campaigns-tick": {"task": "campaigns.tasks.campaigns_tick", "schedule": 60.0},
     # Automations that are on (birthday, thank-you, reminder): who is due, their codes, their sends.
     "automations-tick": {"task": "campaigns.tasks.automations_tick", "schedule": 60.0},
+    # Reward codes a lost task left waiting; unused codes that lapsed give their points back.
+    "redemptions-sweep": {"task": "rewards.tasks.redemptions_sweep", "schedule": 60.0},
+    # The member page's sign-in codes: what the outbox holds of them is blanked once they lapse.
+    "portal-sweep": {"task": "portal.tasks.sign_in_codes_sweep", "schedule": 60.0},
     # Files of imports finished IMPORT_FILE_KEEP_DAYS ago (their reports are kept). The task
     # (imports.tasks.purge_import_files) keeps the name it had when it lived in members.
     "import-files-purge": {"task": "members.tasks.purge_import_files", "schedule": 3600.0},
@@ -282,6 +288,13 @@ HARAVAN_BACKOFF_SECONDS = 0.5  # doubled after each failed attempt, at most 30 s
 HARAVAN_SYNC_EVERY_MINUTES = int(os.environ.get("HARAVAN_SYNC_EVERY_MINUTES", 10))
 # Each incremental sync starts this long before the last one ended, so nothing falls between.
 HARAVAN_SYNC_OVERLAP_MINUTES = 10
+
+# The member's own page ----------------------------------------------------------------------
+PORTAL_CODE_MINUTES = 5  # a sign-in code works this long, once
+PORTAL_CODE_TRIES = 5  # wrong tries before a code is locked
+PORTAL_CODES_PER_PHONE_HOUR = int(os.environ.get("PORTAL_CODES_PER_PHONE_HOUR", 3))
+PORTAL_CODES_PER_ADDRESS_HOUR = int(os.environ.get("PORTAL_CODES_PER_ADDRESS_HOUR", 10))
+PORTAL_SESSION_MINUTES = 30  # a member's sign-in lasts this long, then a new code is needed
 
 # Messaging ----------------------------------------------------------------------------------
 # The address of this deployment as customers reach it: unsubscribe links in emails.

@@ -18,10 +18,13 @@ urlpatterns = [
     path("overview/", include("dashboard.urls")),
     path("members/", include("members.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("settings/loyalty/rewards/", include("rewards.urls")),
     path("settings/loyalty/", include("loyalty.urls")),
     path("settings/messaging/", include("messaging.urls")),
     # Customers' own link in every email: no login, the signed token is the proof.
     path("unsubscribe/<str:token>/", unsubscribe_view, name="unsubscribe"),
+    # The member's own page: a short address per shop, a one-time code for the proof.
+    path("m/", include("portal.urls")),
     # One login for everyone, with its lock and its log line.
     path("admin/login/", admin_login_redirect_view),
     path("admin/", admin.site.urls),

@@ -117,8 +117,13 @@ def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[d
         .annotate(day=TruncDate("created_at", tzinfo=tz))
         .values("day")
         .annotate(
-            points_earned=Sum("points", filter=Q(points__gt=0)),
-            points_spent=-Sum("points", filter=Q(points__lt=0, kind=PointEntry.Kind.ADJUST)),
+            points_earned=Sum("points", filter=Q(points__gt=0) & ~Q(kind=PointEntry.Kind.RETURN)),
+            # Deductions by staff and redemptions, less redemptions' points given back.
+            points_spent=-Sum(
+                "points",
+                filter=Q(points__lt=0, kind=PointEntry.Kind.ADJUST)
+                | Q(kind__in=[PointEntry.Kind.REDEEM, PointEntry.Kind.RETURN]),
+            ),
         )
         .order_by()
     )

@@ -13,6 +13,8 @@ caller refuses it rather than make a code that gives more than promised.
 """
 
 import datetime
+import hashlib
+import hmac
 import logging
 import zoneinfo
 from dataclasses import dataclass
@@ -28,7 +30,19 @@ from haravan.client import MAX_BACKOFF_SECONDS, HaravanClient, HaravanError
 logger = logging.getLogger(__name__)
 
 DISCOUNT_TYPES = ("fixed_amount", "percentage", "shipping")
+# Upper-case letters and digits a reader cannot mistake for one another (no O/0, I/1).
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_HASH_LENGTH = 8  # 32**8: about 10**12 codes, so one cannot be guessed from another
 SHOP_ZONE = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def readable_code(*, prefix: str, message: str) -> str:
+    """A promo code: ``prefix`` and a keyed hash of ``message`` (what the code is for). The
+    same every time it is asked, so a retry makes the same code; unguessable without the
+    deployment's SECRET_KEY; easy to read aloud."""
+    digest = hmac.new(settings.SECRET_KEY.encode(), message.encode(), hashlib.sha256).digest()
+    number = int.from_bytes(digest[:5], "big")  # 40 bits: 8 characters of 5 bits
+    return prefix + "".join(CODE_ALPHABET[(number >> (5 * index)) & 31] for index in range(CODE_HASH_LENGTH))
 
 
 @dataclass(frozen=True)

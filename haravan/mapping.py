@@ -138,3 +138,16 @@ def order_data(payload: dict[str, Any]) -> OrderData:
         phone_raw="" if phone else raw,
         customer=customer,
     )
+
+
+def order_codes(value: Any) -> set[str]:
+    """The codes of an order's ``discount_codes``, lower-cased: stored as a list of codes
+    (``haravan.mapping``), or of Haravan's {code, amount, type} objects."""
+    if not isinstance(value, list):
+        return set()
+    codes = set()
+    for item in value:
+        code = item.get("code") if isinstance(item, dict) else item
+        if isinstance(code, str) and code.strip():
+            codes.add(code.strip().lower())
+    return codes

@@ -5,6 +5,8 @@ from django.utils.translation import gettext as _
 from campaigns.usage import code_uses_record
 from haravan import services
 from haravan.client import HaravanError
+from rewards.usage import redemption_uses_record
+from shops.models import Shop
 
 # What may pass if tried again: Haravan's or the network's trouble (the client's errors) and
 # the database's (a dropped connection, a deadlock, a serialisation failure). Anything else,
@@ -14,6 +16,14 @@ MAX_RETRIES = 5
 MAX_RETRY_SECONDS = 300
 
 
+def orders_recorded(*, shop: Shop, order_ids: list[int]) -> None:
+    """The orders a sync page or a webhook batch recorded are checked for the codes the apps
+    above Haravan's layer gave out (campaigns' and rewards' both import haravan, for their
+    discounts, so haravan's services cannot import them)."""
+    code_uses_record(shop=shop, order_ids=order_ids)
+    redemption_uses_record(shop=shop, order_ids=order_ids)
+
+
 @shared_task
 def check_connection(connection_id: int) -> None:
     services.connection_check(connection_id=connection_id)
@@ -21,9 +31,7 @@ def check_connection(connection_id: int) -> None:
 
 @shared_task
 def run_sync(job_id: int) -> None:
-    # The orders each page recorded are checked for campaign codes above Haravan's layer:
-    # campaigns imports haravan (for its discounts), so haravan's services cannot import it.
-    services.sync_run(job_id=job_id, orders_recorded=code_uses_record)
+    services.sync_run(job_id=job_id, orders_recorded=orders_recorded)
 
 
 @shared_task
@@ -36,7 +44,7 @@ def process_webhook(self, event_id: int) -> None:
     """Apply a stored event. A transient error is retried with backoff (5 s, 10 s, ... at
     most 5 minutes, 5 times); any other is recorded on the event as its failure at once."""
     try:
-        services.webhook_process(event_id=event_id, orders_recorded=code_uses_record)
+        services.webhook_process(event_id=event_id, orders_recorded=orders_recorded)
     except Exception as error:
         services.webhook_fail(event_id=event_id, error=_("Processing failed: %(error)s") % {"error": error})
         if isinstance(error, TRANSIENT_ERRORS):

@@ -46,12 +46,15 @@ class PointEntry(ShopOwned):
         OPENING = "opening", _("Opening balance")
         SIGNUP = "signup", _("Welcome points")
         BIRTHDAY = "birthday", _("Birthday points")
+        REDEEM = "redeem", _("Redeemed")
+        RETURN = "return", _("Returned")
 
     class Source(models.TextChoices):
         ORDER = "order", _("Order")
         IMPORT = "import", _("Import")
         STAFF = "staff", _("Staff")
         SYSTEM = "system", _("System")
+        REWARD = "reward", _("Reward")
 
     customer = models.ForeignKey("members.Customer", on_delete=models.PROTECT, related_name="point_entries")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -347,6 +347,10 @@ def points_adjust(
 
 # Expiry ------------------------------------------------------------------------------------
 
+# What spends points, oldest first: every line that takes points except lapsing itself; a
+# redemption's points given back (the code failed or lapsed unused) undo its spending.
+SPENT = (Q(points__lt=0) & ~Q(kind=PointEntry.Kind.EXPIRE)) | Q(kind=PointEntry.Kind.RETURN)
+
 
 def expiry_for(settings: EarningSettings, earned_at: datetime.datetime, shop: Shop) -> datetime.datetime | None:
     """When points earned at ``earned_at`` lapse, by the shop's rule, at local midnight."""
@@ -369,7 +373,7 @@ def points_lapsing(*, shop: Shop, customer_ids: Iterable[int], at: datetime.date
         .values("customer_id")
         .annotate(
             due=Coalesce(Sum("points", filter=Q(points__gt=0, expires_at__lte=at)), 0),
-            used=Coalesce(Sum("points", filter=Q(points__lt=0) & ~Q(kind=PointEntry.Kind.EXPIRE)), 0),
+            used=Coalesce(Sum("points", filter=SPENT), 0),
             lapsed=Coalesce(Sum("points", filter=Q(kind=PointEntry.Kind.EXPIRE)), 0),
             balance=Sum("points"),
         )
@@ -395,7 +399,7 @@ def points_expire(*, shop: Shop, now: datetime.datetime | None = None) -> int:
         .values("customer_id")
         .annotate(
             due=Coalesce(Sum("points", filter=Q(points__gt=0, expires_at__lte=now)), 0),
-            used=Coalesce(Sum("points", filter=Q(points__lt=0) & ~Q(kind=PointEntry.Kind.EXPIRE)), 0),
+            used=Coalesce(Sum("points", filter=SPENT), 0),
             lapsed=Coalesce(Sum("points", filter=Q(kind=PointEntry.Kind.EXPIRE)), 0),
             balance=Sum("points"),
         )

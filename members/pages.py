@@ -9,6 +9,7 @@ from loyalty.selectors import tier_progress
 from members.models import Customer, CustomerGroup
 from members.selectors import CustomerFilters, customer_page
 from messaging.selectors import messaging_settings_read
+from rewards.selectors import member_redemptions, rewards_for_member
 from shops.models import ActivityEntry, Shop
 
 DETAIL_ORDERS = 100
@@ -46,4 +47,6 @@ def member_detail_page(*, shop: Shop, customer: Customer) -> dict[str, Any]:
             :DETAIL_MESSAGES
         ],
         "messaging": messaging_settings_read(shop),
+        "reward_choices": rewards_for_member(shop=shop, customer=customer) if customer.member_since else [],
+        "redemptions": member_redemptions(customer=customer),
     }

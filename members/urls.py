@@ -1,6 +1,7 @@
 from django.urls import path
 
 from members import views
+from rewards.views import member_redeem_view
 
 app_name = "members"
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/activate/", views.member_activate_view, name="activate"),
     path("<int:pk>/points/", views.member_points_view, name="points"),
     path("<int:pk>/message/", views.member_message_view, name="message"),
+    path("<int:pk>/redeem/", member_redeem_view, name="redeem"),
     path("add-to-group/", views.group_add_filtered_view, name="add_to_group"),
     path("groups/", views.group_list_view, name="groups"),
     path("groups/count/", views.group_count_view, name="group_count"),

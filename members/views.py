@@ -138,6 +138,7 @@ def _detail_page(request, customer: Customer, *, form=None, message_form=None, a
             "form": form or _contact_form(customer),
             "adjust_form": adjust_form or PointsAdjustForm(initial={"request_key": uuid.uuid4().hex}),
             "message_form": message_form,
+            "redeem_key": uuid.uuid4().hex,
         },
     )
 

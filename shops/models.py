@@ -39,11 +39,14 @@ class Shop(models.Model):
     auto_activate_members = models.BooleanField(
         _("activate customers as members on their first paid order"), default=False
     )
+    # The member page's short address: /m/<slug>/ (printed on receipts, put in a bio).
+    slug = models.CharField(_("member page address"), max_length=40, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("shop")
         verbose_name_plural = _("shops")
+        constraints = [models.UniqueConstraint(fields=["slug"], condition=~models.Q(slug=""), name="shop_unique_slug")]
 
     def __str__(self) -> str:
         return self.name
@@ -126,6 +129,10 @@ class ActivityKind(models.TextChoices):
     CAMPAIGN_RESUMED = "campaign.resumed", _("Campaign resumed")
     CAMPAIGN_CANCELLED = "campaign.cancelled", _("Campaign cancelled")
     CAMPAIGN_SETTINGS_CHANGED = "settings.campaigns", _("Campaign settings changed")
+    REWARD_SAVED = "settings.reward", _("Reward created or changed")
+    REWARD_REDEEMED = "member.redeemed", _("Points redeemed for a reward")
+    REWARD_RETURNED = "member.redemption_returned", _("Redeemed points returned")
+    MEMBER_SIGNED_IN = "member.signed_in", _("Member signed in to their page")
 
 
 class ActivityEntry(models.Model):

@@ -8,9 +8,11 @@ from django.contrib.auth import authenticate, login, logout, update_session_auth
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.http import client_ip
+from core.text import fold
 from shops.activity import activity_record, audited_update
 from shops.login_limits import login_refusal
 from shops.models import ActivityKind, Heartbeat, Shop, User
@@ -126,10 +128,23 @@ def language_set(*, user: User, language: str, ip: str | None) -> None:
 # Shops and staff -----------------------------------------------------------------------------
 
 
+def shop_slug_free(name: str) -> str:
+    """A short address for the shop's member page from its name ("Hoa Mai" -> "hoa-mai"),
+    with a number after it when another shop has it."""
+    base = slugify(fold(name))[:30].strip("-") or "shop"
+    slug, number = base, 1
+    while Shop.objects.filter(slug=slug).exists():
+        number += 1
+        slug = f"{base}-{number}"
+    return slug
+
+
 def shop_create(*, name: str, owner_username: str, owner_password: str, time_zone: str = "") -> Shop:
     """A new shop and its first owner; used by the set-up commands."""
     with transaction.atomic():
-        shop = Shop.objects.create(name=name, **({"time_zone": time_zone} if time_zone else {}))
+        shop = Shop.objects.create(
+            name=name, slug=shop_slug_free(name), **({"time_zone": time_zone} if time_zone else {})
+        )
         owner = User.objects.create_user(
             username=normalize_username(owner_username),
             password=owner_password,

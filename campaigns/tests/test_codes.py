@@ -7,9 +7,10 @@ from django.db import connection as db_connection
 from django.db import connections
 from django.utils import translation
 
-from campaigns.codes import ALPHABET, BATCH, _claim, code_name, codes_make, offer_window
+from campaigns.codes import BATCH, _claim, code_name, codes_make, offer_window
 from campaigns.models import Campaign, Offer, Recipient
 from campaigns.tests.factories import OfferCampaignFactory, OfferFactory, RecipientFactory
+from haravan.discounts import CODE_ALPHABET as ALPHABET
 from members.tests.factories import CustomerFactory
 
 VN = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")

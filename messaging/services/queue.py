@@ -43,6 +43,17 @@ def recipient_for(customer: Customer, channel: str) -> tuple[str, str]:
     return customer.phone, ""
 
 
+def personal_channel(customer: Customer) -> str:
+    """The channel for a member's own message (a code they asked for): SMS when they accept
+    it, else email when they have an address they accept mail at, else SMS (which the
+    outbox then records as skipped, with the reason)."""
+    if customer.accepts_sms:
+        return Channel.SMS
+    if customer.email and customer.accepts_email and is_email(customer.email):
+        return Channel.EMAIL
+    return Channel.SMS
+
+
 def message_queue(
     *,
     shop: Shop,

@@ -11,6 +11,7 @@ class ShopFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True  # the defaults hook writes other rows, not the shop
 
     name = factory.Sequence(lambda n: f"Cửa hàng {n}")
+    slug = factory.Sequence(lambda n: f"cua-hang-{n}")
 
     @factory.post_generation
     def defaults(shop, create, extracted, **kwargs):
