@@ -17,6 +17,8 @@ class DailyFigures(ShopOwned):
     new_customers_members = models.PositiveIntegerField(default=0)  # first order that day, a member then
     points_earned = models.BigIntegerField(default=0)
     points_spent = models.BigIntegerField(default=0)
+    reward_codes_used = models.BigIntegerField(default=0)  # redemptions whose code a live order that day carried
+    reward_code_revenue = models.BigIntegerField(default=0)  # paid minus refunded, of those orders
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["shop", "day"], name="daily_figures_once_per_day")]

@@ -6,7 +6,12 @@
   cases: not a member when they ordered (that order earns no points), or a member already
   (it earns points).
 - Orders and revenue (paid minus refunded) of the live orders placed within the window, the
-  part of that revenue from members' orders, points earned and points spent.
+  part of that revenue from members' orders, points earned and points spent (points redeemed
+  for rewards, less those given back when a code could not be made or lapsed unused, and
+  points staff took off).
+- Reward codes used: redemptions whose code a live order placed within the window carried
+  (by the day of that order), and the revenue of those orders (an order that carried two
+  codes counts twice among the codes, once in the revenue).
 
 Windows are whole local days in the shop's time zone: "last 7 days" is today and the six
 days before it, whatever the weekday. Complete days are summed from ``DailyFigures`` (one
@@ -18,7 +23,7 @@ queries for a day or for a year.
 
 A page view never writes: when the last refresh is a few days behind (just after midnight,
 or a shop beat has not reached yet), the days it has not stored are computed live beside
-today, in the same four queries; when it is further behind (the first refresh of a shop
+today, in the same five queries; when it is further behind (the first refresh of a shop
 with years of orders), the page says so and shows what is stored until beat's refresh ends.
 """
 
@@ -27,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
@@ -35,6 +40,7 @@ from django.utils import timezone
 from dashboard.models import DailyFigures, DashboardState
 from loyalty.models import PointEntry, Tier
 from members.models import Customer, Order
+from rewards.models import Redemption
 from shops.models import Shop
 
 DAY = datetime.timedelta(days=1)
@@ -47,6 +53,8 @@ FIGURES = (
     "new_customers_members",
     "points_earned",
     "points_spent",
+    "reward_codes_used",
+    "reward_code_revenue",
 )
 JOIN_FROM_DAYS = 31
 # A page view computes the days the last refresh has not stored itself (without storing
@@ -63,7 +71,7 @@ def _midnight(day: datetime.date, shop: Shop) -> datetime.datetime:
 
 def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[datetime.date, Figures]:
     """The figures of each local day in [start, end), from the orders, customers and ledger:
-    four grouped queries whatever the number of days. Days with nothing are left out."""
+    five grouped queries whatever the number of days. Days with nothing are left out."""
     tz = shop.tzinfo
     lo, hi = _midnight(start, shop), _midnight(end, shop)
     result: dict[datetime.date, Figures] = {}
@@ -124,6 +132,30 @@ def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[d
                 filter=Q(points__lt=0, kind=PointEntry.Kind.ADJUST)
                 | Q(kind__in=[PointEntry.Kind.REDEEM, PointEntry.Kind.RETURN]),
             ),
+        )
+        .order_by()
+    )
+    # Codes used, by the day of the order that carried them (the same live orders as above).
+    # A redemption's order is linked in the transaction that records the order
+    # (``haravan.tasks.orders_recorded``), which marks the order's day: a past day is
+    # recomputed with it.
+    order_spend = F("order__paid_amount") - F("order__refunded_amount")
+    earlier_code_same_order = Redemption.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk"))
+    add(
+        Redemption.objects.filter(
+            shop=shop,
+            order__shop=shop,  # lets the planner start from the orders' (shop, created_at) index
+            order__created_at__gte=lo,
+            order__created_at__lt=hi,
+            order__cancelled_at__isnull=True,
+        )
+        .exclude(order__financial_status=Order.FinancialStatus.VOIDED)
+        .annotate(day=TruncDate("order__created_at", tzinfo=tz))
+        .values("day")
+        .annotate(
+            reward_codes_used=Count("id"),
+            # Each order's revenue once, with its first code.
+            reward_code_revenue=Sum(order_spend, filter=~Exists(earlier_code_same_order)),
         )
         .order_by()
     )

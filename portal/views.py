@@ -3,7 +3,6 @@ that member's points, tier, history and rewards. In Vietnamese (members are not 
 a language setting), never cached, and every read goes through the member the session
 proved."""
 
-import time
 import uuid
 from functools import wraps
 
@@ -11,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -45,7 +44,7 @@ def member_page(view):
 def signed_in_member(request, shop: Shop) -> Customer | None:
     """The member this browser proved, for this shop, while the sign-in lasts."""
     data = request.session.get(SIGNED_IN)
-    if not isinstance(data, dict) or data.get("shop") != shop.pk or data.get("until", 0) < time.time():
+    if not isinstance(data, dict) or data.get("shop") != shop.pk or data.get("until", 0) < timezone.now().timestamp():
         return None
     return (
         Customer.objects.for_shop(shop)
@@ -92,7 +91,7 @@ def code_view(request, shop: Shop):
             request.session[SIGNED_IN] = {
                 "shop": shop.pk,
                 "customer": checked.customer.pk,
-                "until": time.time() + settings.PORTAL_SESSION_MINUTES * 60,
+                "until": timezone.now().timestamp() + settings.PORTAL_SESSION_MINUTES * 60,
             }
             return redirect("portal:home", slug=shop.slug)
         form.add_error("code", checked.refusal)

@@ -95,3 +95,19 @@ def test_demo_setup_prints_a_login_that_works(db, client, capsys, settings, tmp_
     response = client.post("/login/", {"username": "chushop", "password": password})
     assert response.status_code == 302
     assert Customer.objects.count() == 20
+
+
+def test_demo_rewards_show_every_state_and_keep_the_ledger_true(shop):
+    from demo.data import demo_fill
+    from demo.rewards import demo_rewards
+    from loyalty.services import points_balance_mismatches
+    from rewards.models import Redemption
+
+    demo_fill(shop=shop, customers=120)
+    demo_rewards(shop=shop)
+    states = set(Redemption.objects.for_shop(shop).values_list("state", flat=True))
+    assert states == {"used", "sent", "expired", "returned"}
+    used = Redemption.objects.for_shop(shop).filter(state="used")
+    assert all(r.order is not None and r.code in r.order.discount_codes for r in used)
+    assert not points_balance_mismatches(shop=shop)
+    assert not Customer.objects.for_shop(shop).filter(points_balance__lt=0).exists()

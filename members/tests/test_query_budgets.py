@@ -8,7 +8,7 @@ MEMBER = {"args": lambda rows: (rows.member.pk,)}
 VISITS = [
     Visit("members:list", 10),
     Visit("members:list", 10, label="searched and filtered", data=lambda rows: {"q": "mai", "member": "yes"}),
-    Visit("members:detail", 15, **MEMBER),
+    Visit("members:detail", 18, **MEMBER),
     Visit("members:detail", 13, "post", label="contact saved", status=302, **MEMBER,
           data=lambda rows: {"name": "Nguyễn Thị Mai", "phone": "0912345678", "email": "mai.nguyen@example.vn",
                              "city": "Hà Nội", "accepts_email": "on", "accepts_sms": "on"}),

@@ -280,10 +280,11 @@ def test_refusals_change_nothing(shop, member, connection):
 
 
 def test_another_shops_reward_or_member_cannot_be_redeemed(shop, other_shop, member, connection):
+    HaravanConnection.objects.create(shop=other_shop, access_token="other", client_secret="other")
     foreign = RewardFactory(shop=other_shop, points=10)
-    with pytest.raises(RedeemError):
+    with pytest.raises(RedeemError, match="quà|reward"):
         redeem(shop, member, foreign)
-    with pytest.raises(RedeemError):
+    with pytest.raises(RedeemError, match="thành viên|member"):
         redemption_create(
             shop=other_shop, customer_id=member.pk, reward_id=foreign.pk, request_key="x", actor=None, ip=None
         )

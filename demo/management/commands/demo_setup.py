@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from demo.automations import demo_automations
 from demo.campaigns import demo_campaigns
 from demo.data import demo_fill, demo_groups
+from demo.rewards import demo_rewards
 from loyalty.services import shop_open
 from shops.models import Shop, User
 
@@ -30,6 +31,7 @@ class Command(BaseCommand):
             demo_groups(shop=shop)
             demo_campaigns(shop=shop)
             demo_automations(shop=shop)
+            demo_rewards(shop=shop)
         elif (password := _read_password(login_file)) is None:
             # The file was removed: give the demo owner a new password rather than none.
             password = secrets.token_urlsafe(9)
