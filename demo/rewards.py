@@ -27,17 +27,19 @@ State = Redemption.State
 def demo_rewards(*, shop: Shop, now: datetime.datetime | None = None) -> list[Reward]:
     now = now or timezone.now()
     tiers = [tier for tier in tiers_read(shop) if tier.threshold > 0]
+    low, high = (tiers[0], tiers[-1]) if tiers else (None, None)
     with transaction.atomic():
         rewards = [
             Reward.objects.create(shop=shop, name="Miễn phí vận chuyển", kind=Reward.Kind.SHIPPING, points=60,
                                   valid_days=30),
             Reward.objects.create(shop=shop, name="Giảm 50.000 ₫", kind=Reward.Kind.FIXED_AMOUNT, value=50_000,
                                   points=100, minimum_order=300_000, valid_days=30),
-            Reward.objects.create(shop=shop, name="Giảm 10 % cho hạng Bạc", kind=Reward.Kind.PERCENTAGE, value=10,
-                                  points=150, valid_days=14, tier=tiers[0] if tiers else None, per_member_limit=2),
-            Reward.objects.create(shop=shop, name="Giảm 200.000 ₫ cho hạng Vàng", kind=Reward.Kind.FIXED_AMOUNT,
-                                  value=200_000, points=400, minimum_order=1_000_000, valid_days=30,
-                                  tier=tiers[-1] if tiers else None, per_member_limit=1),
+            Reward.objects.create(shop=shop, name=f"Giảm 10 % cho hạng {low.name if low else 'thân thiết'}",
+                                  kind=Reward.Kind.PERCENTAGE, value=10, points=150, valid_days=14, tier=low,
+                                  per_member_limit=2),
+            Reward.objects.create(shop=shop, name=f"Giảm 200.000 ₫ cho hạng {high.name if high else 'VIP'}",
+                                  kind=Reward.Kind.FIXED_AMOUNT, value=200_000, points=400, minimum_order=1_000_000,
+                                  valid_days=30, tier=high, per_member_limit=1),
         ]  # fmt: skip
         richest = list(
             Customer.objects.for_shop(shop)

@@ -25,8 +25,8 @@ class Reward(ShopOwned):
         PERCENTAGE = "percentage", _("Percent off")
         SHIPPING = "shipping", _("Free shipping")
 
-    name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("reward"), max_length=16, choices=Kind.choices, default=Kind.FIXED_AMOUNT)
+    name = models.CharField(_("reward name"), max_length=100)
+    kind = models.CharField(_("discount"), max_length=16, choices=Kind.choices, default=Kind.FIXED_AMOUNT)
     # Whole đồng for a fixed amount, a percent (1-100) for a percentage; 0 for free shipping.
     value = models.BigIntegerField(_("value"), default=0)
     points = models.PositiveIntegerField(_("points"))
@@ -85,7 +85,7 @@ class Redemption(ShopOwned):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )  # empty: the member, on their own page
-    created_at = models.DateTimeField(_("redeemed"), default=timezone.now)
+    created_at = models.DateTimeField(_("redeemed on"), default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
     returned_at = models.DateTimeField(null=True, blank=True)

@@ -1,6 +1,5 @@
 """The catalogue in the loyalty settings, and "Đổi điểm" on the member page."""
 
-import pytest
 from django.urls import reverse
 
 from loyalty.models import Tier
@@ -76,7 +75,7 @@ def test_staff_redeem_on_the_member_page_and_see_its_state(staff_client, shop, m
     reward = RewardFactory(shop=shop, points=100)
     RewardFactory(shop=shop, points=900, name="Giảm 500.000 ₫")
     page = staff_client.get(reverse("members:detail", args=[member.pk]))
-    assert 'action="/members/%d/redeem/"' % member.pk in page.text and "Giảm 500.000 ₫" in page.text
+    assert f'action="/members/{member.pk}/redeem/"' in page.text and "Giảm 500.000 ₫" in page.text
     key = page.context["redeem_key"]
     url = reverse("members:redeem", args=[member.pk])
     response = staff_client.post(url, {"reward": reward.pk, "request_key": key})

@@ -21,6 +21,7 @@ from imports import analysis, services
 from imports.models import ImportJob
 from loyalty.services import shop_open
 from members.models import Customer, CustomerGroup
+from messaging.models import Message
 from shops.exports import export_run
 from shops.models import ExportJob, Shop, User
 from shops.tests.factories import TEST_PASSWORD, UserFactory
@@ -34,6 +35,7 @@ EVERY_KIND_OF_PAGE = (
     "/members/N/", "/members/groups/", "/members/imports/N/", "/exports/N/", "/settings/activity/N/",
     "/settings/loyalty/tiers/", "/settings/messaging/", "/settings/haravan/", "/settings/shop/",
     "/campaigns/N/", "/campaigns/new/", "/campaigns/N/preview/", "/campaigns/settings/",
+    "/settings/loyalty/rewards/",
 )  # fmt: skip
 HREF = re.compile(r'href="([^"#]+)')
 
@@ -158,6 +160,25 @@ def test_every_page_of_the_shop_make_run_builds_answers(client, settings, tmp_pa
     Customer.objects.filter(pk=unplaced.pk).update(tier=None)
 
     _check(owner, staff, client, also=[f"/members/{unplaced.pk}/"])
+    client.force_login(owner)
+    assert "/settings/loyalty/rewards/N/" in {_shape(url)[0] for url in crawl(client, ["/settings/loyalty/rewards/"])}
+    _member_page(client, shop)
+
+
+def _member_page(client, shop: Shop) -> None:
+    """The member's own page, as the demo's best customer sees it: the phone, the code from
+    the outbox (the demo sends no SMS), their page and everything it links to."""
+    client.logout()
+    member = Customer.objects.for_shop(shop).filter(member_since__isnull=False).order_by("-points_balance").first()
+    home = f"/m/{shop.slug}/"
+    assert client.get(home).status_code == 200
+    client.post(home, {"phone": member.phone})
+    body = Message.objects.filter(customer=member, source__startswith="sign-in:").latest("pk").body
+    assert client.post(f"{home}code/", {"code": re.search(r"\b(\d{6})\b", body)[1]}).status_code == 302
+    page = client.get(home)
+    assert page.status_code == 200 and f'id="member-points">{member.points_balance}<' in page.text
+    statuses = crawl(client, [home])
+    assert {url: status for url, status in statuses.items() if status != 200} == {}
 
 
 @pytest.mark.django_db
