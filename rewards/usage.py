@@ -6,6 +6,8 @@ whose points came back because it lapsed, and whose order only arrived afterward
 sync), is used after all: its points are taken again, once (a keyed ledger line).
 """
 
+import datetime
+
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -26,7 +28,7 @@ def redemption_uses_record(*, shop: Shop, order_ids: list[int]) -> int:
     """Link the orders that carried redemption codes to them; returns how many were linked."""
     if not order_ids:
         return 0
-    typed: dict[str, tuple[int, object]] = {}
+    typed: dict[str, tuple[int, datetime.datetime]] = {}
     for order_id, codes, created_at in (
         Order.objects.filter(shop=shop, pk__any=set(order_ids)).order_by("created_at", "pk")
         .values_list("pk", "discount_codes", "created_at")
