@@ -1,3 +1,4 @@
+import re
 import zoneinfo
 
 from django import forms
@@ -6,7 +7,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
 from core.fields import DateField
-from shops.models import ActivityKind, User
+from shops.models import ActivityKind, Shop, User
 from shops.selectors import SYSTEM_ACTOR
 from shops.services import normalize_username
 
@@ -37,12 +38,37 @@ class ShopSettingsForm(forms.Form):
     auto_activate_members = forms.BooleanField(
         label=_("Make customers members automatically on their first paid order"), required=False
     )
+    slug = forms.CharField(
+        label=_("Member page address"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "Members reach their own page at /m/<this address>/. Lower-case letters, digits and hyphens. "
+            "Once printed on receipts, change it only if you must: the old address stops working."
+        ),
+    )
+
+    def __init__(self, *args, shop: Shop, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shop = shop
 
     def clean_name(self):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise forms.ValidationError(_("Enter the shop's name."))
         return name
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"].strip().lower()
+        if not slug:
+            return self.shop.slug  # left empty: kept as it is
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", slug) or len(slug) < 3:
+            raise forms.ValidationError(
+                _("Use at least 3 lower-case letters or digits, with hyphens between words, such as hoa-mai.")
+            )
+        if Shop.objects.filter(slug=slug).exclude(pk=self.shop.pk).exists():
+            raise forms.ValidationError(_("Another shop has this address: choose another."))
+        return slug
 
 
 class StaffCreateForm(forms.Form):

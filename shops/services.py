@@ -163,12 +163,22 @@ def shop_create(*, name: str, owner_username: str, owner_password: str, time_zon
 
 
 def shop_update_settings(
-    *, shop: Shop, actor: User, ip: str | None, name: str, time_zone: str, auto_activate_members: bool
+    *,
+    shop: Shop,
+    actor: User,
+    ip: str | None,
+    name: str,
+    time_zone: str,
+    auto_activate_members: bool,
+    slug: str | None = None,
 ) -> bool:
     """Save the shop's settings; log before and after. Returns whether anything changed."""
+    values: dict[str, Any] = {"name": name, "time_zone": time_zone, "auto_activate_members": auto_activate_members}
+    if slug:
+        values["slug"] = slug
     changed = audited_update(
         instance=shop,
-        values={"name": name, "time_zone": time_zone, "auto_activate_members": auto_activate_members},
+        values=values,
         shop=shop,
         actor=actor,
         kind=ActivityKind.SHOP_SETTINGS_CHANGED,

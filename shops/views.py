@@ -84,8 +84,13 @@ def language_view(request):
 @owner_required
 def shop_settings_view(request):
     shop = request.shop
-    initial = {"name": shop.name, "time_zone": shop.time_zone, "auto_activate_members": shop.auto_activate_members}
-    form = ShopSettingsForm(request.POST or None, initial=initial)
+    initial = {
+        "name": shop.name,
+        "time_zone": shop.time_zone,
+        "auto_activate_members": shop.auto_activate_members,
+        "slug": shop.slug,
+    }
+    form = ShopSettingsForm(request.POST or None, initial=initial, shop=shop)
     if request.method == "POST" and form.is_valid():
         changed = services.shop_update_settings(
             shop=shop,
@@ -94,6 +99,7 @@ def shop_settings_view(request):
             name=form.cleaned_data["name"],
             time_zone=form.cleaned_data["time_zone"],
             auto_activate_members=form.cleaned_data["auto_activate_members"],
+            slug=form.cleaned_data["slug"],
         )
         messages.success(request, _("Settings saved.") if changed else _("Nothing changed."))
         return redirect("shops:settings")

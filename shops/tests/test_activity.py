@@ -233,3 +233,19 @@ def test_an_oversized_export_fails_with_a_way_forward(owner, settings):
     job.refresh_from_db()
     assert job.status == ExportJob.Status.FAILED
     assert "hãy thu hẹp bộ lọc" in job.error
+
+
+def test_the_member_page_address_can_be_changed_once_free_and_well_formed(owner_client, owner, other_shop):
+    shop = owner.shop
+    taken = owner_client.post(
+        "/settings/shop/", {"name": shop.name, "time_zone": shop.time_zone, "slug": other_shop.slug}
+    )
+    assert "Another shop has this address" in taken.text or "Cửa hàng khác đã dùng địa chỉ này" in taken.text
+    badly = owner_client.post("/settings/shop/", {"name": shop.name, "time_zone": shop.time_zone, "slug": "Hoa Mai!"})
+    assert badly.status_code == 200
+    owner_client.post("/settings/shop/", {"name": shop.name, "time_zone": shop.time_zone, "slug": "Hoa-Mai"})
+    shop.refresh_from_db()
+    assert shop.slug == "hoa-mai"
+    entry = ActivityEntry.objects.get(kind=ActivityKind.SHOP_SETTINGS_CHANGED)
+    assert entry.after == {"slug": "hoa-mai"}
+    assert owner_client.get("/m/hoa-mai/").status_code == 200
