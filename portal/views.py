@@ -9,7 +9,6 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -128,7 +127,9 @@ def redeem_view(request, shop: Shop):
                     request,
                     _("Done! Your code is %(code)s. It is on its way to you too.") % {"code": redeemed.redemption.code},
                 )
-    return redirect(reverse("portal:home", args=[shop.slug]) + "#redemptions")
+    # To the top, where the message says what happened (and the page refreshes itself while
+    # the code is made: a fragment in the address would turn that refresh into a jump).
+    return redirect("portal:home", slug=shop.slug)
 
 
 @member_page

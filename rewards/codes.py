@@ -130,10 +130,14 @@ def _message_queue(redemption: Redemption) -> None:
         what = reward_label(kind=redemption.kind, value=redemption.value, minimum_order=redemption.minimum_order)
         until = timezone.localtime(redemption.ends_at, redemption.shop.tzinfo).strftime("%d/%m/%Y")
         if channel == Message.Channel.SMS:
-            body = without_marks(
-                _("%(shop)s: your reward code %(code)s: %(what)s, valid until %(until)s.")
-                % {"shop": redemption.shop.name, "code": redemption.code, "what": what, "until": until}
-            )
+            text = _("%(shop)s: your reward code %(code)s: %(what)s, valid until %(until)s.") % {
+                "shop": redemption.shop.name,
+                "code": redemption.code,
+                "what": what,
+                "until": until,
+            }
+            # In the 7-bit alphabet (160 characters a part, not 70): no marks, and "đ" for "₫".
+            body = without_marks(text.replace("₫", "đ"))
             subject = ""
         else:
             subject = _("Your reward code at %(shop)s") % {"shop": redemption.shop.name}

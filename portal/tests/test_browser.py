@@ -9,6 +9,7 @@ import datetime
 import re
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -17,6 +18,7 @@ from haravan.models import WebhookEvent
 from haravan.tasks import process_webhook
 from haravan.tests.test_webhooks import order_body, post
 from loyalty.models import Tier
+from messaging.models import Message
 from messaging.services import outbox_send
 from rewards.codes import Outcome, redemption_code_make
 from rewards.models import Redemption
@@ -33,6 +35,14 @@ def sms_to(vietguys, phone: str) -> list[str]:
     return [fields["sms"] for fields in vietguys.requests if fields.get("phone") == phone]
 
 
+def section_shot(page, selector: str, path) -> None:
+    """One section, cut from the whole page as it is at the top (the staff pages' sticky bar
+    would cover an element's own screenshot)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.locator(selector).bounding_box()
+    page.screenshot(path=str(path), full_page=True, clip=box)
+
+
 @pytest.fixture
 def staff_page(browser, live_server):
     """A second browser, the shop's staff's: the member's sign-in stays in ``page``'s."""
@@ -40,9 +50,7 @@ def staff_page(browser, live_server):
     context.set_default_timeout(15_000)
     staff_page = context.new_page()
     blocked = []
-    staff_page.on(
-        "console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text)
-    )
+    staff_page.on("console", lambda message: "Content Security Policy" in message.text and blocked.append(message.text))
     yield staff_page
     context.close()
     assert blocked == [], f"The Content-Security-Policy blocked: {blocked}"
@@ -84,12 +92,9 @@ def test_a_member_signs_in_with_an_sms_code_redeems_a_reward_and_sees_it_used(
     assert rewards.locator(".reward-row.inactive").get_by_text("Quà VIP", exact=True).is_visible()
     expect(page.locator("#redemptions")).to_contain_text("Chưa đổi quà nào.")
     page.screenshot(path=str(artifacts_dir / "member-page-3-home-390.png"), full_page=True)
-    page.set_viewport_size({"width": 1366, "height": 900})
-    page.screenshot(path=str(artifacts_dir / "member-page-home-1366.png"), full_page=True)
-    page.set_viewport_size(PHONE)
     rewards.locator("form.reward-row").filter(has_text=within_reach.name).get_by_role("button", name="Đổi").click()
 
-    page.wait_for_url(f"**/m/{shop.slug}/#redemptions")
+    page.wait_for_url(f"**/m/{shop.slug}/")
     redemption = Redemption.objects.get(customer=member)
     assert redemption.state == Redemption.State.WAITING and redemption.actor is None
     expect(page.locator("#member-points")).to_have_text("150")
@@ -97,20 +102,19 @@ def test_a_member_signs_in_with_an_sms_code_redeems_a_reward_and_sees_it_used(
     expect(page.locator("#redemptions tbody tr").first).to_contain_text("Đang tạo mã")
     assert page.locator("meta[http-equiv=refresh]").count() == 1  # the page looks again by itself
     page.screenshot(path=str(artifacts_dir / "member-page-4-waiting-390.png"), full_page=True)
-    page.goto(f"/m/{shop.slug}/")
-    page.on("request", lambda r: print("REQUEST", r.method, r.url, flush=True))
-    page.on("framenavigated", lambda f: print("NAV", f.url, flush=True))
-    page.wait_for_timeout(9000)
-    print("URL", page.url)
+    page.screenshot(path=str(artifacts_dir / "member-page-4-waiting-viewport-390.png"))  # where the redirect lands
 
     # 4. The worker makes the code in Haravan; the page refreshes itself and shows it sent.
     assert redemption_code_make(redemption_id=redemption.pk) == Outcome.SENT
     assert [d["code"] for d in fake_haravan.discounts.values()] == [redemption.code]
     row = page.locator("#redemptions tbody tr").first
-    expect(row).to_contain_text("Đã gửi", timeout=15_000)  # within the 4 s meta refresh
+    expect(row).to_contain_text("Đã gửi", timeout=15_000)  # within the 4 s meta refresh, no reload by the test
     expect(row.locator("code.code")).to_have_text(redemption.code)
     assert page.locator("meta[http-equiv=refresh]").count() == 0
     page.screenshot(path=str(artifacts_dir / "member-page-5-sent-390.png"), full_page=True)
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.screenshot(path=str(artifacts_dir / "member-page-home-1366.png"), full_page=True)
+    page.set_viewport_size(PHONE)
     # ... and the second SMS carries it.
     assert outbox_send(shop_id=shop.pk, channel="sms").sent == 1
     texts = sms_to(vietguys, "84912345678")
@@ -123,13 +127,15 @@ def test_a_member_signs_in_with_an_sms_code_redeems_a_reward_and_sees_it_used(
     staff_row = staff_page.locator("#rewards tbody tr").first
     expect(staff_row.locator("code.code")).to_have_text(redemption.code)
     expect(staff_row).to_contain_text("Đã gửi")
-    staff_page.locator("#rewards").scroll_into_view_if_needed()
+    staff_page.screenshot(path=str(artifacts_dir / "member-page-6-staff-sent-viewport-390.png"))  # at #rewards
+    section_shot(staff_page, "#rewards", artifacts_dir / "member-page-6-staff-sent-rewards-390.png")
     staff_page.screenshot(path=str(artifacts_dir / "member-page-6-staff-sent-390.png"), full_page=True)
 
     # 6. A signed paid-order webhook whose order carried the code (typed in lower case).
     now = timezone.now().replace(microsecond=0)
     body = order_body(
         order_id=7101,
+        customer={"id": 77, "first_name": "Lan", "last_name": "Nguyễn Thị", "phone": "0912.345.678"},
         created_at=(now - datetime.timedelta(minutes=2)).isoformat(),
         updated=now.isoformat(),
         discount_codes=[{"code": redemption.code.lower(), "amount": "50000.0", "type": "fixed_amount"}],
@@ -144,9 +150,32 @@ def test_a_member_signs_in_with_an_sms_code_redeems_a_reward_and_sees_it_used(
     expect(staff_row).to_contain_text("Đã dùng")
     expect(staff_row).to_contain_text(redemption.order.number)
     staff_page.screenshot(path=str(artifacts_dir / "member-page-7-staff-used-390.png"), full_page=True)
+    section_shot(staff_page, "#rewards", artifacts_dir / "member-page-7-staff-used-rewards-390.png")
 
     page.reload()
     row = page.locator("#redemptions tbody tr").first
     expect(row).to_contain_text("Đã dùng")
     expect(row.locator("code.code")).to_have_text(redemption.code)
     page.screenshot(path=str(artifacts_dir / "member-page-8-member-used-390.png"), full_page=True)
+
+
+def test_the_page_a_redemption_lands_on_shows_the_code_by_itself_once_made(
+    page, live_server, shop, member, connection, fake_haravan
+):
+    page.set_viewport_size(PHONE)
+    RewardFactory(shop=shop, name="Quà tri ân", points=100)
+    # Signed in by the test client (the browser test above goes through the forms).
+    client = Client()
+    client.post(f"/m/{shop.slug}/", {"phone": "0912 345 678"})
+    text = Message.objects.filter(customer=member, source__startswith="sign-in:").latest("id").body
+    client.post(f"/m/{shop.slug}/code/", {"code": re.search(r"\b(\d{6})\b", text)[1]})
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+    page.goto(f"/m/{shop.slug}/")
+    page.get_by_role("button", name="Đổi").click()
+    page.wait_for_url(f"**/m/{shop.slug}/")
+    row = page.locator("#redemptions tbody tr").first
+    expect(row).to_contain_text("Đang tạo mã")
+
+    assert redemption_code_make(redemption_id=Redemption.objects.get().pk) == Outcome.SENT
+    expect(row).to_contain_text("Đã gửi", timeout=10_000)  # the meta refresh is every 4 s
