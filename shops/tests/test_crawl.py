@@ -16,6 +16,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
+from core.formatting import format_int
 from core.tests.spreadsheets import xlsx_bytes
 from imports import analysis, services
 from imports.models import ImportJob
@@ -176,7 +177,7 @@ def _member_page(client, shop: Shop) -> None:
     body = Message.objects.filter(customer=member, source__startswith="sign-in:").latest("pk").body
     assert client.post(f"{home}code/", {"code": re.search(r"\b(\d{6})\b", body)[1]}).status_code == 302
     page = client.get(home)
-    assert page.status_code == 200 and f'id="member-points">{member.points_balance}<' in page.text
+    assert page.status_code == 200 and f'id="member-points">{format_int(member.points_balance)}<' in page.text
     statuses = crawl(client, [home])
     assert {url: status for url, status in statuses.items() if status != 200} == {}
 
