@@ -19,7 +19,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -69,24 +69,30 @@ def sign_in_code_send(*, shop: Shop, raw_phone: str, ip: str | None) -> CodeAske
     """Make a code for the phone and send it if the phone is a member's. Raises
     ``members.phones.InvalidPhone`` for a number that cannot be one."""
     phone = normalize_phone(raw_phone)
-    now = timezone.now()
-    recent = list(
-        SignInCode.objects.filter(shop=shop, phone=phone, created_at__gte=now - HOUR).values_list(
-            "created_at", flat=True
-        )
-    )
-    if len(recent) >= settings.PORTAL_CODES_PER_PHONE_HOUR:
-        return CodeAsked(phone, refusal=_wait_message(recent, now=now))
-    if ip:
-        from_address = list(
-            SignInCode.objects.filter(ip=ip, created_at__gte=now - HOUR).values_list("created_at", flat=True)
-        )
-        if len(from_address) >= settings.PORTAL_CODES_PER_ADDRESS_HOUR:
-            return CodeAsked(phone, refusal=_wait_message(from_address, now=now))
-    customer = Customer.objects.for_shop(shop).filter(phone=phone, member_since__isnull=False).first()
-    code = f"{secrets.randbelow(10**6):06d}"
-    salt = secrets.token_hex(16)
     with transaction.atomic():
+        # Counting and writing under one lock per phone and one per address (in that order),
+        # so requests arriving together take turns and the limits hold; SQLite's transactions
+        # take its write lock at BEGIN (IMMEDIATE), which does the same.
+        _lock(f"{shop.pk}:{phone}")
+        if ip:
+            _lock(f"address:{ip}")
+        now = timezone.now()
+        recent = list(
+            SignInCode.objects.filter(shop=shop, phone=phone, created_at__gte=now - HOUR).values_list(
+                "created_at", flat=True
+            )
+        )
+        if len(recent) >= settings.PORTAL_CODES_PER_PHONE_HOUR:
+            return CodeAsked(phone, refusal=_wait_message(recent, now=now))
+        if ip:
+            from_address = list(
+                SignInCode.objects.filter(ip=ip, created_at__gte=now - HOUR).values_list("created_at", flat=True)
+            )
+            if len(from_address) >= settings.PORTAL_CODES_PER_ADDRESS_HOUR:
+                return CodeAsked(phone, refusal=_wait_message(from_address, now=now))
+        customer = Customer.objects.for_shop(shop).filter(phone=phone, member_since__isnull=False).first()
+        code = f"{secrets.randbelow(10**6):06d}"
+        salt = secrets.token_hex(16)
         row = SignInCode.objects.create(
             shop=shop,
             phone=phone,
@@ -100,6 +106,15 @@ def sign_in_code_send(*, shop: Shop, raw_phone: str, ip: str | None) -> CodeAske
         if customer is not None:
             _code_message_queue(shop=shop, customer=customer, row=row, code=code)
     return CodeAsked(phone)
+
+
+_SIGN_IN_LOCK = 4242  # the advisory lock's first key (the second: a hash of the phone or address)
+
+
+def _lock(key: str) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_SIGN_IN_LOCK, key])
 
 
 def _code_message_queue(*, shop: Shop, customer: Customer, row: SignInCode, code: str) -> None:
