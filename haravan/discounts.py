@@ -157,8 +157,9 @@ def discount_ensure(*, client: HaravanClient, spec: DiscountSpec, may_exist: boo
         try:
             answer = client.post("/com/discounts.json", spec.payload())
         except HaravanError as error:
-            if error.status == 422 and (attempts > 1 or may_exist):
-                # "Already taken" after a lost answer: the look-up did not see it yet.
+            if error.status == 422:
+                # Codes are the callers' keyed names: "already taken" is an earlier try of
+                # ours (another run's, or a lost answer the look-up did not see yet).
                 found = discount_find(client=client, code=spec.code)
                 if found is not None:
                     return _checked(client=client, spec=spec, discount=found)
@@ -204,13 +205,15 @@ def discount_differences(*, spec: DiscountSpec, discount: Discount) -> list[str]
         differs(_("minimum order"), asked.minimum_order_amount, _plain(stored.minimum_order_amount))
     if stored.usage_limit is not None and stored.usage_limit != asked.usage_limit:
         differs(_("usage limit"), asked.usage_limit, stored.usage_limit)
-    for label, want, got in (
-        (_("start"), asked.starts_at, stored.starts_at),
-        (_("end"), asked.ends_at, stored.ends_at),
-    ):
-        # Sent to the second; Haravan may keep fractions or answer in another zone.
-        if got is None or abs((got - want).total_seconds()) >= 1:
-            differs(label, spec._time(want), spec._time(got) if got else _("empty"))
+    # Sent to the second; Haravan may keep fractions or answer in another zone. A code found
+    # again on a later try started at the first try's moment: starting earlier than asked is
+    # what it does, starting later is not.
+    if stored.starts_at is None or (stored.starts_at - asked.starts_at).total_seconds() >= 1:
+        differs(
+            _("start"), spec._time(asked.starts_at), spec._time(stored.starts_at) if stored.starts_at else _("empty")
+        )
+    if stored.ends_at is None or abs((stored.ends_at - asked.ends_at).total_seconds()) >= 1:
+        differs(_("end"), spec._time(asked.ends_at), spec._time(stored.ends_at) if stored.ends_at else _("empty"))
     if stored.status != "enabled":
         differs(_("status"), "enabled", stored.status)
     return wrong

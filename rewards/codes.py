@@ -36,6 +36,10 @@ from rewards.services import points_return, reward_label
 logger = logging.getLogger(__name__)
 
 LEASE = datetime.timedelta(minutes=5)
+# Haravan down: a claim handed back waits 1, 2, 4 ... minutes more (never past an hour) for
+# the next run, counted in tries.
+RETRY_FIRST = datetime.timedelta(seconds=30)
+RETRY_MAX = datetime.timedelta(hours=1)
 # Haravan refuses a discount that starts in the past.
 START_MARGIN = datetime.timedelta(minutes=1)
 
@@ -57,22 +61,29 @@ def code_window(redemption: Redemption, now: datetime.datetime) -> tuple[datetim
 
 def redemption_code_make(*, redemption_id: int) -> Outcome:
     now = timezone.now()
-    free = Q(code_tried_at__isnull=True) | Q(code_tried_at__lt=now - LEASE)
-    tried_before = (
-        Redemption.objects.filter(pk=redemption_id).values_list("code_tried_at", flat=True).first() is not None
-    )
-    claimed = Redemption.objects.filter(free, pk=redemption_id, state=Redemption.State.WAITING).update(
-        code_tried_at=now, code_attempts=F("code_attempts") + 1
-    )
-    if not claimed:
-        return Outcome.NOTHING
+    with transaction.atomic():
+        # The claim: read and stamped under the row's lock, so two runs never both take it
+        # and each knows whether an earlier try may have reached Haravan.
+        claim = (
+            Redemption.objects.select_for_update()
+            .filter(pk=redemption_id, state=Redemption.State.WAITING)
+            .values_list("code_tried_at", flat=True)
+            .first()
+        )
+        if claim is None and not Redemption.objects.filter(pk=redemption_id, state=Redemption.State.WAITING).exists():
+            return Outcome.NOTHING  # done already
+        if claim is not None and claim > now - LEASE:
+            return Outcome.NOTHING  # another run holds it
+        Redemption.objects.filter(pk=redemption_id).update(code_tried_at=now, code_attempts=F("code_attempts") + 1)
+    tried_before = claim is not None
+    mine = Q(pk=redemption_id, state=Redemption.State.WAITING, code_tried_at=now)
     redemption = Redemption.objects.select_related("shop", "customer").get(pk=redemption_id)
     starts_at, ends_at = code_window(redemption, now)
     if ends_at <= starts_at:
-        return _returned(redemption, _("The code's validity ended before it could be made."))
+        return _returned(redemption, now, _("The code's validity ended before it could be made."))
     connection = HaravanConnection.objects.filter(shop_id=redemption.shop_id).exclude(access_token="").first()
     if connection is None:
-        return _returned(redemption, _("The shop is no longer connected to Haravan."))
+        return _returned(redemption, now, _("The shop is no longer connected to Haravan."))
     spec = DiscountSpec(
         code=redemption.code,
         discount_type=redemption.kind,
@@ -90,17 +101,19 @@ def redemption_code_make(*, redemption_id: int) -> Outcome:
     except HaravanError as error:
         if error.retryable:
             # Keep the stamp's meaning (a create may have gone through: the next run looks it
-            # up) but hand the claim back at once.
-            Redemption.objects.filter(pk=redemption_id, state=Redemption.State.WAITING).update(
-                code_tried_at=timezone.now() - LEASE - datetime.timedelta(seconds=1), reason=error.message[:255]
+            # up) but hand the claim back, later the more often it was tried (Haravan down
+            # for long is not asked every minute).
+            wait = min(RETRY_MAX, RETRY_FIRST * 2 ** min(max(redemption.code_attempts - 1, 0), 10))
+            Redemption.objects.filter(mine).update(
+                code_tried_at=timezone.now() - LEASE + wait, reason=error.message[:255]
             )
             logger.info("Redemption %s: Haravan may be back later: %s", redemption_id, error.message)
             return Outcome.RETRY
-        return _returned(redemption, error.message)
+        return _returned(redemption, now, error.message)
     finally:
         client.close()
     with transaction.atomic():
-        sent = Redemption.objects.filter(pk=redemption_id, state=Redemption.State.WAITING).update(
+        sent = Redemption.objects.filter(mine).update(
             state=Redemption.State.SENT,
             discount_id=discount.id,
             ends_at=discount.ends_at or ends_at,
@@ -108,16 +121,18 @@ def redemption_code_make(*, redemption_id: int) -> Outcome:
             reason="",
         )
         if not sent:
-            return Outcome.NOTHING
+            return Outcome.NOTHING  # this run's claim was over and another run took it
         redemption.refresh_from_db()
         _message_queue(redemption)
     return Outcome.SENT
 
 
-def _returned(redemption: Redemption, reason: str) -> Outcome:
+def _returned(redemption: Redemption, claimed_at: datetime.datetime, reason: str) -> Outcome:
     logger.info("Redemption %s: code not made: %s", redemption.pk, reason)
-    points_return(redemption_id=redemption.pk, state=Redemption.State.RETURNED, reason=reason)
-    return Outcome.RETURNED
+    done = points_return(
+        redemption_id=redemption.pk, state=Redemption.State.RETURNED, reason=reason, claimed_at=claimed_at
+    )
+    return Outcome.RETURNED if done else Outcome.NOTHING
 
 
 def _message_queue(redemption: Redemption) -> None:

@@ -8,6 +8,7 @@ staff members at once wait for each other on the lock, and the second sees the b
 first left. The code is made in Haravan by a worker (``rewards.codes``) after the commit.
 """
 
+import datetime
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,17 +247,25 @@ def redemption_code_name(redemption: Redemption) -> str:
     return readable_code(prefix="DD", message=f"reward-code:{redemption.shop_id}:{redemption.pk}")
 
 
-def points_return(*, redemption_id: int, state: str, reason: str) -> bool:
-    """Give a redemption's points back, once: its state moves from WAITING or SENT to
-    ``state`` (RETURNED or EXPIRED), and a ledger line of kind "return" (keyed, so a second
-    call adds nothing) puts the points back. Returns whether this call did it."""
+def points_return(*, redemption_id: int, state: str, reason: str, claimed_at: datetime.datetime | None = None) -> bool:
+    """Give a redemption's points back, once: RETURNED from WAITING (the code could not be
+    made; only by the run whose claim is ``claimed_at``), or EXPIRED from SENT (it lapsed
+    unused), with a ledger line of kind "return" (keyed, so a second call adds nothing).
+    Locks the customer, then the redemption, as the order paths do. Returns whether this
+    call did it."""
+    customer_id = Redemption.objects.filter(pk=redemption_id).values_list("customer_id", flat=True).first()
+    if customer_id is None:
+        return False
     with transaction.atomic():
-        redemption = (
-            Redemption.objects.select_for_update(of=("self",)).select_related("shop", "customer").get(pk=redemption_id)
-        )
-        if redemption.state not in (Redemption.State.WAITING, Redemption.State.SENT):
+        customer = customer_lock(Customer.objects.all(), pk=customer_id)
+        redemption = Redemption.objects.select_for_update(of=("self",)).select_related("shop").get(pk=redemption_id)
+        if state == Redemption.State.RETURNED:
+            if redemption.state != Redemption.State.WAITING or (
+                claimed_at is not None and redemption.code_tried_at != claimed_at
+            ):
+                return False
+        elif redemption.state != Redemption.State.SENT:
             return False
-        customer = customer_lock(Customer.objects.filter(shop_id=redemption.shop_id), pk=redemption.customer_id)
         now = timezone.now()
         Redemption.objects.filter(pk=redemption.pk).update(state=state, reason=reason[:255], returned_at=now)
         PointEntry.objects.bulk_create(

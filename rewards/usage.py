@@ -3,7 +3,8 @@
 Orders' ``discount_codes`` are compared, case-insensitively, with the shop's redemption
 codes. A redemption takes the first order that carried its code (the code works once). One
 whose points came back because it lapsed, and whose order only arrived afterwards (a late
-sync), is used after all: its points are taken again, once (a keyed ledger line).
+sync), or whose code was made by a try that seemed to fail, is used after all: its points
+are taken again, once (a keyed ledger line).
 """
 
 import datetime
@@ -21,7 +22,9 @@ from members.models import Order
 from rewards.models import Redemption
 from shops.models import Shop
 
-USABLE = (Redemption.State.WAITING, Redemption.State.SENT, Redemption.State.EXPIRED)
+# A code whose points came back may still work in Haravan (it lapsed a day ago, or a try that
+# failed had made it after all): an order that uses it takes its points again.
+USABLE = (Redemption.State.WAITING, Redemption.State.SENT, Redemption.State.EXPIRED, Redemption.State.RETURNED)
 
 
 def redemption_uses_record(*, shop: Shop, order_ids: list[int]) -> int:
@@ -52,7 +55,7 @@ def redemption_uses_record(*, shop: Shop, order_ids: list[int]) -> int:
             Redemption.objects.filter(pk=redemption.pk).update(
                 state=Redemption.State.USED, order_id=order_id, used_at=created_at or timezone.now()
             )
-            if redemption.state == Redemption.State.EXPIRED:
+            if redemption.state in (Redemption.State.EXPIRED, Redemption.State.RETURNED):
                 PointEntry.objects.bulk_create(
                     [
                         PointEntry(

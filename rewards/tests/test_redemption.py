@@ -17,7 +17,7 @@ from messaging.models import Message
 from rewards.codes import Outcome, redemption_code_make
 from rewards.lifecycle import GRACE, redemptions_expire, redemptions_waiting
 from rewards.models import Redemption
-from rewards.services import RedeemError, redemption_create
+from rewards.services import RedeemError, points_return, redemption_create
 from rewards.tests.factories import RewardFactory, points_give
 from rewards.usage import redemption_uses_record
 from shops.models import ActivityEntry, ActivityKind
@@ -141,9 +141,9 @@ def test_the_same_request_from_two_workers_at_once_redeems_once(shop, connection
 
 def test_a_code_haravan_refuses_gives_the_points_back_with_the_reason(shop, member, reward, connection, fake_haravan):
     redemption = redeem(shop, member, reward).redemption
-    # Another discount already has this code (made by hand in Haravan, say): Haravan says 422.
-    fake_haravan.discounts[1] = {"id": 1, "code": redemption.code.lower(), "discount_type": "percentage", "value": 5}
+    fake_haravan.differ_next_create = {"value": 5000.0}  # stored otherwise than asked: disabled, refused
     assert redemption_code_make(redemption_id=redemption.pk) == Outcome.RETURNED
+    assert next(iter(fake_haravan.discounts.values()))["status"] == "disabled"
     redemption.refresh_from_db()
     member.refresh_from_db()
     assert redemption.state == Redemption.State.RETURNED and redemption.reason
@@ -289,3 +289,129 @@ def test_another_shops_reward_or_member_cannot_be_redeemed(shop, other_shop, mem
         redemption_create(
             shop=other_shop, customer_id=member.pk, reward_id=foreign.pk, request_key="x", actor=None, ip=None
         )
+
+
+def test_a_retry_minutes_after_a_lost_answer_finds_the_code_and_sends_it(
+    shop, member, reward, connection, fake_haravan, clock
+):
+    redemption = redeem(shop, member, reward).redemption
+    fake_haravan.lose_next_creates = ["500"]  # stored at Haravan, the answer lost
+    fake_haravan.fail_after_requests = len(fake_haravan.requests) + 1  # and the look-up fails too
+    assert redemption_code_make(redemption_id=redemption.pk) == Outcome.RETRY
+    fake_haravan.fail_after_requests = None
+    assert redemption_code_make(redemption_id=redemption.pk) == Outcome.NOTHING  # handed back for 30 s
+    clock.set(timezone.now() + datetime.timedelta(minutes=3))  # the next try asks a later start
+    assert redemption_code_make(redemption_id=redemption.pk) == Outcome.SENT
+    (discount,) = fake_haravan.discounts.values()
+    assert discount["status"] == "enabled" and fake_haravan.discount_creates == 1
+    member.refresh_from_db()
+    assert member.points_balance == 150 and Message.objects.filter(source=f"reward:{redemption.pk}").exists()
+
+
+def test_a_run_that_outlived_its_claim_neither_sends_again_nor_gives_the_points_back(
+    shop, member, reward, connection, fake_haravan, clock, monkeypatch
+):
+    from rewards import codes
+
+    redemption = redeem(shop, member, reward).redemption
+    real = codes.discount_ensure
+
+    def stalled(**kwargs):
+        # Run A waits on Haravan past its lease; the sweep's run B makes and sends the code.
+        monkeypatch.setattr(codes, "discount_ensure", real)
+        clock.set(timezone.now() + datetime.timedelta(minutes=6))
+        assert redemption_code_make(redemption_id=redemption.pk) == Outcome.SENT
+        return real(**kwargs)  # A's create meets "already taken"
+
+    monkeypatch.setattr(codes, "discount_ensure", stalled)
+    assert redemption_code_make(redemption_id=redemption.pk) == Outcome.NOTHING
+    redemption.refresh_from_db()
+    member.refresh_from_db()
+    assert redemption.state == Redemption.State.SENT and member.points_balance == 150
+    assert Message.objects.filter(source=f"reward:{redemption.pk}").count() == 1
+    assert not PointEntry.objects.filter(kind=PointEntry.Kind.RETURN).exists()
+
+
+def test_a_code_made_by_a_try_that_seemed_to_fail_takes_the_points_again_when_used(
+    shop, member, reward, connection, fake_haravan
+):
+    redemption = redeem(shop, member, reward).redemption
+    fake_haravan.lose_next_creates = ["500"]
+    fake_haravan.fail_after_requests = len(fake_haravan.requests) + 1
+    assert redemption_code_make(redemption_id=redemption.pk) == Outcome.RETRY
+    fake_haravan.fail_after_requests = None
+    HaravanConnection.objects.all().delete()  # the owner disconnected Haravan meanwhile
+    Redemption.objects.filter(pk=redemption.pk).update(code_tried_at=timezone.now() - datetime.timedelta(hours=2))
+    assert redemption_code_make(redemption_id=redemption.pk) == Outcome.RETURNED
+    member.refresh_from_db()
+    assert member.points_balance == 250
+    order = OrderFactory(shop=shop, customer=member, discount_codes=[redemption.code])  # the code worked after all
+    assert redemption_uses_record(shop=shop, order_ids=[order.pk]) == 1
+    member.refresh_from_db()
+    redemption.refresh_from_db()
+    assert redemption.state == Redemption.State.USED and member.points_balance == 150
+    assert not points_balance_mismatches(shop=shop)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_late_order_and_the_lapse_sweep_at_once_wait_for_each_other(shop, connection, monkeypatch):
+    """The order path locks the customer and then the redemption; giving points back takes
+    them in the same order, so the two wait instead of deadlocking."""
+    if db_connection.vendor != "postgresql":
+        pytest.skip("row locks under real concurrency: PostgreSQL")
+    from django.db import transaction
+
+    import rewards.services
+    from haravan.tasks import orders_recorded
+    from loyalty.orders import orders_record
+    from members.records import CustomerData, OrderData
+
+    member = CustomerFactory(shop=shop, phone="+84912345678", member_since=timezone.now() - datetime.timedelta(days=3))
+    points_give(member, 500)
+    redemption = redeem(shop, member, RewardFactory(shop=shop, points=100)).redemption
+    redemption_code_make(redemption_id=redemption.pk)
+    both_in = threading.Barrier(2, timeout=10)
+    real_lock = rewards.services.customer_lock
+
+    def lock_when_both_are_in(customers, *, pk):
+        both_in.wait()
+        return real_lock(customers, pk=pk)
+
+    monkeypatch.setattr(rewards.services, "customer_lock", lock_when_both_are_in)
+    now = timezone.now()
+    order = OrderData(
+        source="haravan", external_id="9001", number="#9001", total=500_000, paid_amount=500_000,
+        refunded_amount=0, financial_status="paid", created_at=now, updated_at=now,
+        discount_codes=[redemption.code], customer=CustomerData(phone=member.phone, haravan_id=77),
+    )  # fmt: skip
+    errors = []
+
+    def order_path():
+        try:
+            with transaction.atomic():
+                results = orders_record(shop=shop, items=[order])  # locks the customer
+                both_in.wait()
+                orders_recorded(shop=shop, order_ids=[result.order_id for result in results])
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    def sweep_path():
+        try:
+            points_return(redemption_id=redemption.pk, state=Redemption.State.EXPIRED, reason="lapsed")
+        except Exception as error:
+            errors.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=order_path), threading.Thread(target=sweep_path)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    redemption.refresh_from_db()
+    member.refresh_from_db()
+    assert redemption.state == Redemption.State.USED
+    assert not points_balance_mismatches(shop=shop)
