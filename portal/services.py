@@ -7,9 +7,10 @@
   guessed at most 5 × 3 times an hour, against a million codes.
 - A phone that is not a member gets the same answer and the same limits: a row is written
   (no code is sent), so the page tells nobody who shops there.
-- The code goes by SMS, or by email when the member does not accept SMS, as a one-to-one
-  message through the outbox. What the outbox holds of it is blanked once the code is used
-  or lapses (``sign_in_messages_blank``): the only lasting copy is the hash.
+- A worker sends the code by SMS, or by email when the member does not accept SMS, as a
+  one-to-one message through the outbox (the request does the same work for any phone: a
+  row and a task). What the outbox holds of it is blanked once the code is used or lapses
+  (``sign_in_messages_blank``): the only lasting copy is the hash.
 """
 
 import datetime
@@ -25,6 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.crypto import encrypt
 from core.text import without_marks
 from members.models import Customer
 from members.phones import normalize_phone
@@ -103,9 +105,29 @@ def sign_in_code_send(*, shop: Shop, raw_phone: str, ip: str | None) -> CodeAske
             created_at=now,
             expires_at=now + datetime.timedelta(minutes=settings.PORTAL_CODE_MINUTES),
         )
-        if customer is not None:
-            _code_message_queue(shop=shop, customer=customer, row=row, code=code)
+        # A worker sends it, a member's or not (it sends nothing for a phone that is not a
+        # member's): the request does the same work either way, so its time tells nothing.
+        # The code travels encrypted; the row keeps only its hash.
+        sign_in_code_dispatch(row_id=row.pk, sealed=encrypt(code))
     return CodeAsked(phone)
+
+
+def sign_in_code_dispatch(*, row_id: int, sealed: str) -> None:
+    from portal.tasks import deliver_sign_in_code
+
+    transaction.on_commit(lambda: deliver_sign_in_code.delay(row_id, sealed))
+
+
+def sign_in_code_deliver(*, row_id: int, code: str) -> bool:
+    """The worker's part: queue the code for the row's member, unless the phone is not a
+    member's, or the code was used or has lapsed meanwhile. Returns whether it was queued."""
+    row = SignInCode.objects.select_related("shop", "customer").filter(pk=row_id).first()
+    if row is None or row.customer is None or row.used_at is not None or row.expires_at <= timezone.now():
+        return False
+    if row.customer.member_since is None:
+        return False
+    _code_message_queue(shop=row.shop, customer=row.customer, row=row, code=code)
+    return True
 
 
 _SIGN_IN_LOCK = 4242  # the advisory lock's first key (the second: a hash of the phone or address)
@@ -127,7 +149,7 @@ def _code_message_queue(*, shop: Shop, customer: Customer, row: SignInCode, code
                 _("%(shop)s: your sign-in code is %(code)s, valid for %(minutes)d minutes. Do not share it.") % words
             )
         else:
-            subject = _("Your sign-in code at %(shop)s: %(code)s") % words
+            subject = _("Your sign-in code at %(shop)s") % words  # not the code: subjects show in lists
             body = (
                 _(
                     "Your code to sign in to your member page at %(shop)s is %(code)s.\n\n"

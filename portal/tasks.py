@@ -1,6 +1,14 @@
 from celery import shared_task
 
-from portal.services import sign_in_messages_blank
+from core.crypto import decrypt
+from portal.services import sign_in_code_deliver, sign_in_messages_blank
+
+
+@shared_task
+def deliver_sign_in_code(row_id: int, sealed: str) -> None:
+    """A sign-in code to its member (nothing for a phone that is not a member's); the code
+    comes encrypted with the deployment's key."""
+    sign_in_code_deliver(row_id=row_id, code=decrypt(sealed))
 
 
 @shared_task

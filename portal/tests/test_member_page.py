@@ -260,3 +260,26 @@ def test_codes_asked_at_the_same_moment_still_keep_the_phones_limit(shop, member
     assert SignInCode.objects.count() == settings.PORTAL_CODES_PER_PHONE_HOUR == 3
     assert sum(1 for refusal in refusals if refusal) == 5
     assert Message.objects.filter(customer=member).count() == 3
+
+
+def test_the_request_hands_the_code_to_a_worker_encrypted_for_any_phone(
+    shop, member, monkeypatch, django_capture_on_commit_callbacks
+):
+    from portal import services, tasks
+    from portal.tests.delivery import REAL_DISPATCH
+
+    monkeypatch.setattr(services, "sign_in_code_dispatch", REAL_DISPATCH)
+    handed: list[tuple] = []
+    monkeypatch.setattr(tasks.deliver_sign_in_code, "delay", lambda *args: handed.append(args))
+    for phone in ("0912345678", "0987654321"):  # a member's, and not
+        with django_capture_on_commit_callbacks(execute=True):
+            services.sign_in_code_send(shop=shop, raw_phone=phone, ip="203.0.113.7")
+    assert [row_id for row_id, _sealed in handed] == list(
+        SignInCode.objects.order_by("pk").values_list("pk", flat=True)
+    )
+    assert not Message.objects.exists()  # nothing is sent by the request itself
+    for row_id, sealed in handed:
+        assert not re.search(r"\d{6}", sealed)  # the code is not readable in the broker
+        tasks.deliver_sign_in_code(row_id, sealed)
+    message = Message.objects.get()
+    assert message.customer == member and re.search(r"\b\d{6}\b", message.body)

@@ -23,6 +23,7 @@ from imports.models import ImportJob
 from loyalty.services import shop_open
 from members.models import Customer, CustomerGroup
 from messaging.models import Message
+from portal.tests.delivery import deliver_at_once
 from shops.exports import export_run
 from shops.models import ExportJob, Shop, User
 from shops.tests.factories import TEST_PASSWORD, UserFactory
@@ -149,8 +150,9 @@ def _check(owner, staff, client, also: tuple | list = ()) -> None:
 
 
 @pytest.mark.django_db
-def test_every_page_of_the_shop_make_run_builds_answers(client, settings, tmp_path):
+def test_every_page_of_the_shop_make_run_builds_answers(client, settings, tmp_path, monkeypatch):
     settings.VAR_DIR = tmp_path
+    deliver_at_once(monkeypatch)  # the sign-in code's message, read below
     call_command("demo_setup", stdout=io.StringIO())  # what `make run` runs, with its 300 customers
     shop = Shop.objects.get()
     owner = User.objects.get(shop=shop, role=User.Role.OWNER)
