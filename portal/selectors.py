@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Min
 from django.utils import timezone
 
+from haravan.models import HaravanConnection
 from loyalty.models import PointEntry
 from loyalty.selectors import tier_progress
 from loyalty.services import points_lapsing
@@ -39,4 +40,6 @@ def member_home(*, shop: Shop, customer: Customer) -> dict[str, Any]:
         "affordable": [choice for choice in choices if not choice.refusal],
         "out_of_reach": [choice for choice in choices if choice.refusal],
         "redemptions": member_redemptions(customer=customer),
+        # Codes are Haravan discounts: without the connection, rewards are shown, not sold.
+        "redeemable": HaravanConnection.objects.filter(shop=shop).exclude(access_token="").exists(),
     }

@@ -283,3 +283,11 @@ def test_the_request_hands_the_code_to_a_worker_encrypted_for_any_phone(
         tasks.deliver_sign_in_code(row_id, sealed)
     message = Message.objects.get()
     assert message.customer == member and re.search(r"\b\d{6}\b", message.body)
+
+
+def test_without_haravan_the_rewards_are_shown_but_not_sold(client, shop, member, home, code_url):
+    RewardFactory(shop=shop, points=100, name="Giảm 50.000 ₫")
+    sign_in(client, home, code_url, member)
+    page = client.get(home).text
+    assert "Giảm 50.000 ₫" in page and "Shop chưa mở đổi điểm" in page
+    assert reverse("portal:redeem", args=[shop.slug]) not in page
