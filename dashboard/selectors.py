@@ -23,7 +23,7 @@ queries for a day or for a year.
 
 A page view never writes: when the last refresh is a few days behind (just after midnight,
 or a shop beat has not reached yet), the days it has not stored are computed live beside
-today, in the same five queries; when it is further behind (the first refresh of a shop
+today, in the same six queries; when it is further behind (the first refresh of a shop
 with years of orders), the page says so and shows what is stored until beat's refresh ends.
 """
 
@@ -71,7 +71,7 @@ def _midnight(day: datetime.date, shop: Shop) -> datetime.datetime:
 
 def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[datetime.date, Figures]:
     """The figures of each local day in [start, end), from the orders, customers and ledger:
-    five grouped queries whatever the number of days. Days with nothing are left out."""
+    six grouped queries whatever the number of days. Days with nothing are left out."""
     tz = shop.tzinfo
     lo, hi = _midnight(start, shop), _midnight(end, shop)
     result: dict[datetime.date, Figures] = {}
@@ -126,15 +126,25 @@ def days_figures(shop: Shop, start: datetime.date, end: datetime.date) -> dict[d
         .values("day")
         .annotate(
             points_earned=Sum("points", filter=Q(points__gt=0) & ~Q(kind=PointEntry.Kind.RETURN)),
-            # Deductions by staff and redemptions, less redemptions' points given back.
-            points_spent=-Sum(
-                "points",
-                filter=Q(points__lt=0, kind=PointEntry.Kind.ADJUST)
-                | Q(kind__in=[PointEntry.Kind.REDEEM, PointEntry.Kind.RETURN]),
-            ),
+            # Deductions by staff; redemptions are added below, by their own day.
+            points_spent=-Sum("points", filter=Q(points__lt=0, kind=PointEntry.Kind.ADJUST)),
         )
         .order_by()
     )
+    # Points spent on rewards, on the day they were redeemed, but those whose points came
+    # back (the code could not be made, or lapsed unused): giving them back marks that day
+    # (``rewards.services.points_return``), so a past day is recomputed without them.
+    redeemed = (
+        Redemption.objects.filter(shop=shop, created_at__gte=lo, created_at__lt=hi)
+        .exclude(state__in=[Redemption.State.RETURNED, Redemption.State.EXPIRED])
+        .annotate(day=TruncDate("created_at", tzinfo=tz))
+        .values("day")
+        .annotate(points=Sum("points"))
+        .order_by()
+    )
+    for row in redeemed:
+        figures = result.setdefault(row["day"], dict.fromkeys(FIGURES, 0))
+        figures["points_spent"] += row["points"] or 0
     # Codes used, by the day of the order that carried them (the same live orders as above).
     # A redemption's order is linked in the transaction that records the order
     # (``haravan.tasks.orders_recorded``), which marks the order's day: a past day is

@@ -49,7 +49,7 @@ def demo_rewards(*, shop: Shop, now: datetime.datetime | None = None) -> list[Re
         # (days ago, reward, state): most used, some still open, two lapsed, one refused.
         plan = [
             (52, 1, State.USED), (45, 0, State.USED), (40, 1, State.EXPIRED), (33, 0, State.USED),
-            (26, 1, State.USED), (20, 0, State.EXPIRED), (12, 1, State.SENT), (8, 0, State.RETURNED),
+            (26, 1, State.USED), (36, 0, State.EXPIRED), (12, 1, State.SENT), (8, 0, State.RETURNED),
             (5, 1, State.SENT), (2, 0, State.SENT),
         ]  # fmt: skip
         order_ids = []

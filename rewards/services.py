@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.formatting import format_vnd
+from dashboard.changes import days_changed
 from haravan.models import HaravanConnection
 from loyalty.models import PointEntry, Tier
 from loyalty.services import customers_refresh_points
@@ -285,6 +286,8 @@ def points_return(*, redemption_id: int, state: str, reason: str, claimed_at: da
             ignore_conflicts=True,
         )
         customers_refresh_points(customer_ids=[customer.pk])
+        # The overview counts a redemption's points as spent on its day, unless they came back.
+        days_changed(shop=redemption.shop, moments=[redemption.created_at])
         activity_record(
             shop=redemption.shop,
             actor=None,

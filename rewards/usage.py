@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dashboard.changes import days_changed
 from haravan.mapping import order_codes
 from loyalty.models import PointEntry
 from loyalty.services import customers_refresh_points
@@ -73,5 +74,6 @@ def redemption_uses_record(*, shop: Shop, order_ids: list[int]) -> int:
                     ignore_conflicts=True,
                 )
                 customers_refresh_points(customer_ids=[redemption.customer_id])
+                days_changed(shop=shop, moments=[redemption.created_at])  # spent on its day again
             linked += 1
     return linked

@@ -83,7 +83,7 @@ def test_the_overview_page_runs_a_pinned_number_of_queries(staff_client, shop, d
             order_record(shop=shop, data=paid(index, phone(index), local(today - datetime.timedelta(days=index))))
     dashboard_refresh(shop=shop)
 
-    # The session, the user, their shop; the state, the stored days, five for today, the
+    # The session, the user, their shop; the state, the stored days, six for today, the
     # members in total, the tiers' names and their order.
-    with django_assert_max_num_queries(13):
+    with django_assert_max_num_queries(14):
         assert staff_client.get("/overview/?window=30").status_code == 200

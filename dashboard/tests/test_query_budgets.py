@@ -5,8 +5,8 @@ import pytest
 from core.tests.budgets import Visit, visit_within_budget
 
 VISITS = [
-    Visit("dashboard:index", 15),
-    Visit("dashboard:index", 15, label="90 days", data=lambda rows: {"window": "90"}),
+    Visit("dashboard:index", 16),
+    Visit("dashboard:index", 16, label="90 days", data=lambda rows: {"window": "90"}),
 ]
 
 

@@ -111,3 +111,10 @@ def test_demo_rewards_show_every_state_and_keep_the_ledger_true(shop):
     assert all(r.order is not None and r.code in r.order.discount_codes for r in used)
     assert not points_balance_mismatches(shop=shop)
     assert not Customer.objects.for_shop(shop).filter(points_balance__lt=0).exists()
+    # Nothing is dated in the future: a lapsed code's points came back after its last day.
+    from django.utils import timezone
+
+    from loyalty.models import PointEntry
+
+    assert not PointEntry.objects.for_shop(shop).filter(created_at__gt=timezone.now()).exists()
+    assert all(r.returned_at > r.ends_at for r in Redemption.objects.for_shop(shop).filter(state="expired"))
