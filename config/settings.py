@@ -294,6 +294,7 @@ PORTAL_CODE_MINUTES = 5  # a sign-in code works this long, once
 PORTAL_CODE_TRIES = 5  # wrong tries before a code is locked
 PORTAL_CODES_PER_PHONE_HOUR = int(os.environ.get("PORTAL_CODES_PER_PHONE_HOUR", 3))
 PORTAL_CODES_PER_ADDRESS_HOUR = int(os.environ.get("PORTAL_CODES_PER_ADDRESS_HOUR", 10))
+PORTAL_CODES_PER_SHOP_HOUR = int(os.environ.get("PORTAL_CODES_PER_SHOP_HOUR", 300))  # the shop's SMS bill
 PORTAL_SESSION_MINUTES = 30  # a member's sign-in lasts this long, then a new code is needed
 
 # Messaging ----------------------------------------------------------------------------------

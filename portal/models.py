@@ -18,6 +18,9 @@ class SignInCode(ShopOwned):
     salt = models.CharField(max_length=32)
     code_hash = models.CharField(max_length=64)
     ip = models.GenericIPAddressField(null=True, blank=True)
+    # What the hourly limit per address counts: the address, or an IPv6 address's /64 (one
+    # household or phone holds a whole /64, and can change its last half at will).
+    address = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     tries = models.PositiveSmallIntegerField(default=0)
@@ -26,7 +29,8 @@ class SignInCode(ShopOwned):
     class Meta:
         indexes = [
             models.Index(fields=["shop", "phone", "-created_at"], name="sign_in_code_phone"),
-            models.Index(fields=["ip", "created_at"], name="sign_in_code_address"),
+            models.Index(fields=["address", "created_at"], name="sign_in_code_address"),
+            models.Index(fields=["shop", "created_at"], name="sign_in_code_shop_time"),
         ]
 
     def __str__(self) -> str:

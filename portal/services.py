@@ -2,7 +2,8 @@
 
 - A code is 6 digits, lasts ``PORTAL_CODE_MINUTES`` (5), works once, and is kept only as a
   keyed hash. A phone gets at most ``PORTAL_CODES_PER_PHONE_HOUR`` codes an hour, an address
-  ``PORTAL_CODES_PER_ADDRESS_HOUR``; each code takes ``PORTAL_CODE_TRIES`` (5) tries, then it
+  ``PORTAL_CODES_PER_ADDRESS_HOUR`` (an IPv6 address's whole /64), the shop
+  ``PORTAL_CODES_PER_SHOP_HOUR`` (its SMS bill); each code takes ``PORTAL_CODE_TRIES`` (5) tries, then it
   is locked and only a new code (within the phone's hourly limit) helps. So one phone can be
   guessed at most 5 × 3 times an hour, against a million codes.
 - A phone that is not a member gets the same answer and the same limits: a row is written
@@ -16,6 +17,7 @@
 import datetime
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 
@@ -75,9 +77,10 @@ def sign_in_code_send(*, shop: Shop, raw_phone: str, ip: str | None) -> CodeAske
         # Counting and writing under one lock per phone and one per address (in that order),
         # so requests arriving together take turns and the limits hold; SQLite's transactions
         # take its write lock at BEGIN (IMMEDIATE), which does the same.
+        address = address_key(ip)
         _lock(f"{shop.pk}:{phone}")
-        if ip:
-            _lock(f"address:{ip}")
+        if address:
+            _lock(f"address:{address}")
         now = timezone.now()
         recent = list(
             SignInCode.objects.filter(shop=shop, phone=phone, created_at__gte=now - HOUR).values_list(
@@ -86,12 +89,20 @@ def sign_in_code_send(*, shop: Shop, raw_phone: str, ip: str | None) -> CodeAske
         )
         if len(recent) >= settings.PORTAL_CODES_PER_PHONE_HOUR:
             return CodeAsked(phone, refusal=_wait_message(recent, now=now))
-        if ip:
+        if address:
             from_address = list(
-                SignInCode.objects.filter(ip=ip, created_at__gte=now - HOUR).values_list("created_at", flat=True)
+                SignInCode.objects.filter(address=address, created_at__gte=now - HOUR).values_list(
+                    "created_at", flat=True
+                )
             )
             if len(from_address) >= settings.PORTAL_CODES_PER_ADDRESS_HOUR:
                 return CodeAsked(phone, refusal=_wait_message(from_address, now=now))
+        # The shop's SMS bill: asks spread over many addresses stop at the shop's hourly cap.
+        if (
+            SignInCode.objects.filter(shop=shop, created_at__gte=now - HOUR).count()
+            >= settings.PORTAL_CODES_PER_SHOP_HOUR
+        ):
+            return CodeAsked(phone, refusal=_("Many members are signing in right now. Try again in a few minutes."))
         customer = Customer.objects.for_shop(shop).filter(phone=phone, member_since__isnull=False).first()
         code = f"{secrets.randbelow(10**6):06d}"
         salt = secrets.token_hex(16)
@@ -102,6 +113,7 @@ def sign_in_code_send(*, shop: Shop, raw_phone: str, ip: str | None) -> CodeAske
             salt=salt,
             code_hash=_hash(salt, code),
             ip=ip,
+            address=address,
             created_at=now,
             expires_at=now + datetime.timedelta(minutes=settings.PORTAL_CODE_MINUTES),
         )
@@ -128,6 +140,19 @@ def sign_in_code_deliver(*, row_id: int, code: str) -> bool:
         return False
     _code_message_queue(shop=row.shop, customer=row.customer, row=row, code=code)
     return True
+
+
+def address_key(ip: str | None) -> str:
+    """The address as the hourly limit counts it: an IPv4 address, or an IPv6 address's /64."""
+    if not ip:
+        return ""
+    try:
+        parsed = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:64]
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
 
 
 _SIGN_IN_LOCK = 4242  # the advisory lock's first key (the second: a hash of the phone or address)

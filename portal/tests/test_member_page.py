@@ -291,3 +291,17 @@ def test_without_haravan_the_rewards_are_shown_but_not_sold(client, shop, member
     page = client.get(home).text
     assert "Giảm 50.000 ₫" in page and "Shop chưa mở đổi điểm" in page
     assert reverse("portal:redeem", args=[shop.slug]) not in page
+
+
+def test_an_ipv6_household_is_one_address_and_the_shop_has_an_hourly_cap(shop, member, settings):
+    from portal.services import address_key, sign_in_code_send
+
+    assert address_key("2001:db8:1:2:aaaa::1") == address_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert address_key("203.0.113.7") == "203.0.113.7" and address_key(None) == ""
+    for n in range(settings.PORTAL_CODES_PER_ADDRESS_HOUR):
+        assert not sign_in_code_send(shop=shop, raw_phone=f"09881{n:05d}", ip=f"2001:db8:1:2::{n + 1:x}").refusal
+    assert sign_in_code_send(shop=shop, raw_phone="0977000111", ip="2001:db8:1:2:dead::beef").refusal
+    settings.PORTAL_CODES_PER_SHOP_HOUR = SignInCode.objects.count() + 1
+    assert not sign_in_code_send(shop=shop, raw_phone="0977000222", ip="198.51.100.1").refusal
+    refused = sign_in_code_send(shop=shop, raw_phone="0977000333", ip="198.51.100.2").refusal
+    assert "Try again in a few minutes" in refused or "Thử lại sau ít phút" in refused
