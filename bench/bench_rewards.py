@@ -305,8 +305,14 @@ def _heavy_members(shop: Shop) -> list[Customer]:
 def _issued_code(shop: Shop, phone: str) -> str:
     """The code last sent to the phone, read from the outbox (the only place it is in clear)."""
     row = SignInCode.objects.filter(shop=shop, phone=phone).order_by("-created_at", "-pk").first()
-    message = Message.objects.get(shop=shop, source=f"{SOURCE_PREFIX}{row.pk}")
-    return re.search(r"\b(\d{6})\b", f"{message.subject} {message.body}").group(1)
+    # The code reaches the outbox just after its row commits (the worker's part, run at once
+    # here): a request at the same moment may see the row a moment before its message.
+    for _attempt in range(200):
+        message = Message.objects.filter(shop=shop, source=f"{SOURCE_PREFIX}{row.pk}").first()
+        if message is not None:
+            return re.search(r"\b(\d{6})\b", f"{message.subject} {message.body}").group(1)
+        time.sleep(0.01)
+    raise AssertionError(f"the sign-in code of row {row.pk} never reached the outbox")
 
 
 def _sign_in(shop: Shop, customer: Customer) -> Client:
