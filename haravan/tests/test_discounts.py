@@ -164,3 +164,24 @@ def test_a_post_is_not_retried_blindly_but_a_put_is(fake_haravan):
     fake_haravan.fail_next = 1
     client.put(f"/com/discounts/{discount.id}/disable.json")
     assert fake_haravan.discounts[discount.id]["status"] == "disabled"
+
+
+def test_a_code_found_again_may_have_started_earlier_than_a_later_try_asks_not_later(fake_haravan):
+    first = spec_for()
+    made = discount_ensure(client=client_for(fake_haravan), spec=first)
+    later_try = spec_for(starts_at=first.starts_at + datetime.timedelta(minutes=3))
+
+    assert discount_ensure(client=client_for(fake_haravan), spec=later_try, may_exist=True).id == made.id
+
+    earlier_try = spec_for(code="KMZZ3D4E5F", starts_at=first.starts_at + datetime.timedelta(hours=1))
+    discount_ensure(client=client_for(fake_haravan), spec=earlier_try)
+    with translation.override("en"), pytest.raises(HaravanError) as error:
+        discount_ensure(client=client_for(fake_haravan), spec=spec_for(code="KMZZ3D4E5F"), may_exist=True)
+    assert "start is" in error.value.message and not error.value.retryable
+
+
+def test_already_taken_on_a_first_try_is_looked_up(fake_haravan):
+    made = discount_ensure(client=client_for(fake_haravan), spec=spec_for())  # another run made it
+
+    assert discount_ensure(client=client_for(fake_haravan), spec=spec_for()).id == made.id
+    assert fake_haravan.discount_creates == 1
