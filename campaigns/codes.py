@@ -28,7 +28,7 @@ from campaigns.models import Campaign, Offer, Recipient
 from core.text import fold
 from haravan.client import HaravanError
 from haravan.discounts import CODE_ALPHABET, Discount, DiscountSpec, discount_ensure, readable_code
-from haravan.models import HaravanConnection
+from haravan.selectors import connection_with_token
 from haravan.services import client_for
 from shops.models import Shop
 
@@ -124,7 +124,7 @@ def codes_make(*, campaign_id: int, budget_seconds: float | None = None) -> Code
         )
     if ends_at <= now + START_MARGIN and not campaign.automated:
         return _fail_all(campaign, _("The offer's validity ended before its codes could be made."))
-    connection = HaravanConnection.objects.filter(shop_id=campaign.shop_id).exclude(access_token="").first()
+    connection = connection_with_token(shop_id=campaign.shop_id)
     if connection is None:
         return _stop(
             campaign,

@@ -25,6 +25,11 @@ def connection_defaults(shop: Shop) -> dict[str, str]:
     return {"webhook_key": derived("webhook_key", 32), "webhook_verify_token": derived("webhook_verify_token", 22)}
 
 
+def connection_with_token(*, shop_id: int) -> HaravanConnection | None:
+    """The shop's connection when it has an access token (what codes are made with), or None."""
+    return HaravanConnection.objects.filter(shop_id=shop_id).exclude(access_token="").first()
+
+
 def connection_read(shop: Shop) -> HaravanConnection:
     """The saved connection, or the default (unsaved) for a shop that has none yet."""
     saved = HaravanConnection.objects.filter(shop=shop).first()

@@ -9,6 +9,8 @@ Unicode, 70 characters in one part and 67 a part once split. The extension chara
 import math
 from dataclasses import dataclass
 
+from core.text import without_marks
+
 _GSM_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -43,3 +45,29 @@ def sms_size(text: str) -> SmsSize:
         unicode = True
     parts = 1 if length <= single else math.ceil(length / each)
     return SmsSize(unicode=unicode, length=length, parts=parts if text else 0)
+
+
+# What a keyboard or a pasted text brings that the 7-bit alphabet lacks, as a plain SMS
+# writes it; one such character would make the whole message Unicode (70 a part, not 160).
+_PLAIN = str.maketrans(
+    {
+        "₫": "d",
+        "“": '"',
+        "”": '"',
+        "‘": "'",
+        "’": "'",
+        "–": "-",
+        "—": "-",
+        "…": "...",
+        "•": "-",
+        "\u00a0": " ",
+        "\u202f": " ",
+        "\t": " ",
+        "Ð": "D",  # the Icelandic eth, sometimes typed for Đ
+    }
+)
+
+
+def sms_plain(text: str) -> str:
+    """The text without Vietnamese marks, in the 7-bit alphabet where it can be."""
+    return without_marks(text).translate(_PLAIN)

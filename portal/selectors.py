@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Min
 from django.utils import timezone
 
-from haravan.models import HaravanConnection
+from haravan.selectors import connection_with_token
 from loyalty.models import PointEntry
 from loyalty.selectors import tier_progress
 from loyalty.services import points_lapsing
@@ -41,5 +41,5 @@ def member_home(*, shop: Shop, customer: Customer) -> dict[str, Any]:
         "out_of_reach": [choice for choice in choices if choice.refusal],
         "redemptions": member_redemptions(customer=customer),
         # Codes are Haravan discounts: without the connection, rewards are shown, not sold.
-        "redeemable": HaravanConnection.objects.filter(shop=shop).exclude(access_token="").exists(),
+        "redeemable": connection_with_token(shop_id=shop.pk) is not None,
     }

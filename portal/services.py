@@ -29,11 +29,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.crypto import encrypt
-from core.text import without_marks
 from members.models import Customer
 from members.phones import normalize_phone
 from messaging.models import Message
 from messaging.services.queue import message_queue, personal_channel
+from messaging.sms import sms_plain
 from portal.models import SignInCode
 from shops.activity import activity_record
 from shops.models import ActivityKind, Shop
@@ -170,7 +170,7 @@ def _code_message_queue(*, shop: Shop, customer: Customer, row: SignInCode, code
         words = {"shop": shop.name, "code": code, "minutes": settings.PORTAL_CODE_MINUTES}
         if channel == Message.Channel.SMS:
             subject = ""
-            body = without_marks(
+            body = sms_plain(
                 _("%(shop)s: your sign-in code is %(code)s, valid for %(minutes)d minutes. Do not share it.") % words
             )
         else:

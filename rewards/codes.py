@@ -23,13 +23,13 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.text import without_marks
 from haravan.client import HaravanError
 from haravan.discounts import DiscountSpec, discount_ensure
-from haravan.models import HaravanConnection
+from haravan.selectors import connection_with_token
 from haravan.services import client_for
 from messaging.models import Message
 from messaging.services.queue import message_queue, personal_channel
+from messaging.sms import sms_plain
 from rewards.models import Redemption
 from rewards.services import points_return, reward_label
 
@@ -64,14 +64,15 @@ def redemption_code_make(*, redemption_id: int) -> Outcome:
     with transaction.atomic():
         # The claim: read and stamped under the row's lock, so two runs never both take it
         # and each knows whether an earlier try may have reached Haravan.
-        claim = (
+        waiting = (
             Redemption.objects.select_for_update()
             .filter(pk=redemption_id, state=Redemption.State.WAITING)
-            .values_list("code_tried_at", flat=True)
+            .values_list("pk", "code_tried_at")
             .first()
         )
-        if claim is None and not Redemption.objects.filter(pk=redemption_id, state=Redemption.State.WAITING).exists():
+        if waiting is None:
             return Outcome.NOTHING  # done already
+        claim = waiting[1]
         if claim is not None and claim > now - LEASE:
             return Outcome.NOTHING  # another run holds it
         Redemption.objects.filter(pk=redemption_id).update(code_tried_at=now, code_attempts=F("code_attempts") + 1)
@@ -81,7 +82,7 @@ def redemption_code_make(*, redemption_id: int) -> Outcome:
     starts_at, ends_at = code_window(redemption, now)
     if ends_at <= starts_at:
         return _returned(redemption, now, _("The code's validity ended before it could be made."))
-    connection = HaravanConnection.objects.filter(shop_id=redemption.shop_id).exclude(access_token="").first()
+    connection = connection_with_token(shop_id=redemption.shop_id)
     if connection is None:
         return _returned(redemption, now, _("The shop is no longer connected to Haravan."))
     spec = DiscountSpec(
@@ -151,8 +152,7 @@ def _message_queue(redemption: Redemption) -> None:
                 "what": what,
                 "until": until,
             }
-            # In the 7-bit alphabet (160 characters a part, not 70): no marks, and "đ" for "₫".
-            body = without_marks(text.replace("₫", "đ"))
+            body = sms_plain(text)  # the 7-bit alphabet: 160 characters a part, not 70
             subject = ""
         else:
             subject = _("Your reward code at %(shop)s") % {"shop": redemption.shop.name}

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.db.models import Count, Q, Sum
 
-from haravan.models import HaravanConnection
+from haravan.selectors import connection_with_token
 from members.models import Customer
 from rewards.models import Redemption, Reward
 from rewards.services import COUNTED_STATES, reward_label, reward_refusal
@@ -66,7 +66,7 @@ def catalogue_page(*, shop: Shop) -> dict[str, Any]:
             (reward, reward_label(kind=reward.kind, value=reward.value, minimum_order=reward.minimum_order))
             for reward in rewards
         ],
-        "connected": HaravanConnection.objects.filter(shop=shop).exclude(access_token="").exists(),
+        "connected": connection_with_token(shop_id=shop.pk) is not None,
         "points_out": Redemption.objects.for_shop(shop)
         .filter(state__in=COUNTED_STATES)
         .aggregate(total=Sum("points"))["total"]

@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 
 from core.formatting import format_vnd
 from dashboard.changes import days_changed
-from haravan.models import HaravanConnection
+from haravan.discounts import readable_code
+from haravan.selectors import connection_with_token
 from loyalty.models import PointEntry, Tier
 from loyalty.services import customers_refresh_points
 from members.locks import customer_lock
@@ -167,7 +168,7 @@ def redemption_create(
     request_key = request_key.strip()[:64]
     if not request_key:
         raise ValueError("a redemption needs its request's key")
-    if not HaravanConnection.objects.filter(shop=shop).exclude(access_token="").exists():
+    if connection_with_token(shop_id=shop.pk) is None:
         raise RedeemError(_("Rewards are Haravan discount codes: connect the shop to Haravan first."))
     with transaction.atomic():
         try:
@@ -243,8 +244,6 @@ def redemption_create(
 
 def redemption_code_name(redemption: Redemption) -> str:
     """The redemption's code: "DD" (đổi điểm) and a keyed hash of (shop, redemption)."""
-    from haravan.discounts import readable_code
-
     return readable_code(prefix="DD", message=f"reward-code:{redemption.shop_id}:{redemption.pk}")
 
 

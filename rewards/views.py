@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
@@ -85,8 +83,3 @@ def member_redeem_view(request, pk: int):
     else:
         messages.info(request, _("This redemption was already submitted; it is not made twice."))
     return redirect(target)
-
-
-def redeem_form(shop) -> RedeemForm:
-    """A fresh redeem form for the member page, with its own request key."""
-    return RedeemForm(shop=shop, initial={"request_key": uuid.uuid4().hex})

@@ -14,38 +14,12 @@ from django.utils.translation import gettext as _
 
 from campaigns.content.placeholders import PLACEHOLDERS, content_render, placeholders_used
 from campaigns.models import CampaignSettings
-from core.text import without_marks
-from messaging.sms import sms_size
+from messaging.sms import sms_plain, sms_size
 
 QC_PREFIX = "[QC]"
 
-# What a keyboard or a pasted text brings that the 7-bit alphabet lacks, as a plain SMS
-# writes it; one such character would make the whole message Unicode (70 a part, not 160).
-_PLAIN = str.maketrans(
-    {
-        "₫": "d",
-        "“": '"',
-        "”": '"',
-        "‘": "'",
-        "’": "'",
-        "–": "-",
-        "—": "-",
-        "…": "...",
-        "•": "-",
-        "\u00a0": " ",
-        "\u202f": " ",
-        "\t": " ",
-        "Ð": "D",  # the Icelandic eth, sometimes typed for Đ
-    }
-)
-
 # Used for the estimate while the shop has not written its own yet.
 _SAMPLE_REFUSE = "Tu choi QC: goi 0901234567"
-
-
-def sms_plain(text: str) -> str:
-    """The text without Vietnamese marks, in the 7-bit alphabet where it can be."""
-    return without_marks(text).translate(_PLAIN)
 
 
 def sms_compose(text: str, *, advertising: bool, plain: bool, refuse_text: str) -> str:

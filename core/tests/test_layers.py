@@ -8,7 +8,10 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-APPS = {"core", "shops", "members", "imports", "loyalty", "haravan", "messaging", "campaigns", "dashboard", "demo"}
+APPS = {
+    "core", "shops", "members", "imports", "loyalty", "haravan", "messaging", "campaigns", "rewards", "portal",
+    "dashboard", "demo",
+}  # fmt: skip
 # Modules that compose pages from several apps: the top layer, whichever app holds them.
 INTERFACE = {"views", "forms", "urls", "pages", "admin", "apps", "resources"}
 

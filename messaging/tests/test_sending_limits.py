@@ -12,12 +12,12 @@ import threading
 import zoneinfo
 
 import pytest
-from django.db import connection
 from django.utils import timezone, translation
 
 from campaigns.lifecycle import campaign_start
 from campaigns.sending import campaign_prepare
 from campaigns.tests.factories import CampaignFactory
+from core.tests.threads import in_threads
 from members.models import Customer
 from members.tests.factories import CustomerFactory
 from messaging.models import Message, MessagingSettings, SendingDay
@@ -65,28 +65,6 @@ def send(shop, channel=EMAIL, **options):
 
 def refreshed(*messages):
     return [Message.objects.get(pk=m.pk) for m in messages]
-
-
-def in_threads(target, count=2):
-    """Run ``target`` in ``count`` threads at once (each with its own connection); its errors."""
-    errors = []
-    start = threading.Barrier(count)
-
-    def run():
-        try:
-            start.wait()
-            target()
-        except Exception as error:  # reported by the caller
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
 
 
 # Quiet hours: advertising SMS only from 07:00 to 22:00 in the shop's time zone.
@@ -333,7 +311,7 @@ def test_two_workers_at_once_never_send_more_than_the_quota(shop, email_ready, m
     for n in range(12):
         message(shop, CustomerFactory(shop=shop, email=f"khach{n}@example.vn"))
 
-    errors = in_threads(lambda: outbox_send(shop_id=shop.pk, channel=EMAIL, batch_size=2))
+    errors = in_threads(lambda _index: outbox_send(shop_id=shop.pk, channel=EMAIL, batch_size=2))
 
     assert errors == []
     assert len(mail_server.received) == 5
@@ -349,7 +327,7 @@ def test_workers_racing_for_the_last_of_a_days_quota_never_take_more_than_it(sho
     granted = {day.date(): [] for day in days}
     each_day = threading.Barrier(4)
 
-    def worker():
+    def worker(_index):
         for day in days:  # every day starts with all four at the edge of a quota of 2
             each_day.wait()
             for _n in range(2):
@@ -432,7 +410,7 @@ def test_workers_reserving_at_the_same_instant_never_share_a_slot(shop, settings
     now = datetime.datetime(2030, 3, 11, 10, 0, tzinfo=HCM)
     starts = []
 
-    def worker():
+    def worker(_index):
         for _n in range(20):
             starts.append(limits.pace_reserve(shop=shop, channel=EMAIL, count=1, now=now))
 
@@ -449,7 +427,7 @@ def test_two_workers_sending_at_once_keep_the_providers_pace_together(shop, emai
         message(shop, CustomerFactory(shop=shop, email=f"khach{n}@example.vn"))
     before = timezone.now()
 
-    errors = in_threads(lambda: outbox_send(shop_id=shop.pk, channel=EMAIL, batch_size=5))
+    errors = in_threads(lambda _index: outbox_send(shop_id=shop.pk, channel=EMAIL, batch_size=5))
 
     assert errors == []
     started = sorted(Message.objects.values_list("sending_at", flat=True))

@@ -234,29 +234,18 @@ def test_an_unknown_shop_address_is_not_found(client, db):
 @pytest.mark.django_db(transaction=True)
 def test_codes_asked_at_the_same_moment_still_keep_the_phones_limit(shop, member, settings):
     from django.db import connection as db_connection
-    from django.db import connections
 
+    from core.tests.threads import in_threads
     from portal.services import sign_in_code_send
 
     if db_connection.vendor != "postgresql":
         pytest.skip("requests at the same moment: PostgreSQL (SQLite's writers queue at BEGIN)")
-    import threading
-
-    barrier = threading.Barrier(8)
     refusals: list[str] = []
 
-    def ask_now(n: int) -> None:
-        barrier.wait()
-        try:
-            refusals.append(sign_in_code_send(shop=shop, raw_phone="0912345678", ip=f"198.51.100.{n}").refusal)
-        finally:
-            connections.close_all()
+    def ask_now(index: int) -> None:
+        refusals.append(sign_in_code_send(shop=shop, raw_phone="0912345678", ip=f"198.51.100.{index}").refusal)
 
-    threads = [threading.Thread(target=ask_now, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert in_threads(ask_now, count=8) == []
     assert SignInCode.objects.count() == settings.PORTAL_CODES_PER_PHONE_HOUR == 3
     assert sum(1 for refusal in refusals if refusal) == 5
     assert Message.objects.filter(customer=member).count() == 3

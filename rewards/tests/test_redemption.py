@@ -6,9 +6,9 @@ import threading
 
 import pytest
 from django.db import connection as db_connection
-from django.db import connections
 from django.utils import timezone
 
+from core.tests.threads import in_threads
 from haravan.models import HaravanConnection
 from loyalty.models import PointEntry, Tier
 from loyalty.services import points_balance_mismatches, points_expire
@@ -89,22 +89,14 @@ def test_two_staff_at_once_redeem_only_what_the_balance_covers(shop, connection)
     points_give(member, 150)
     reward = RewardFactory(shop=shop, points=100)
     results: list[object] = []
-    barrier = threading.Barrier(4)
 
-    def attempt(key: str) -> None:
-        barrier.wait()
+    def attempt(index: int) -> None:
         try:
-            results.append(redeem(shop, member, reward, key=key).created)
+            results.append(redeem(shop, member, reward, key=f"staff-{index}").created)
         except RedeemError as error:
             results.append(str(error))
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=attempt, args=(f"staff-{n}",)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert in_threads(attempt, count=4) == []
     member.refresh_from_db()
     assert results.count(True) == 1, results
     assert all("150" in str(r) or "50" in str(r) for r in results if r is not True)
@@ -120,20 +112,8 @@ def test_the_same_request_from_two_workers_at_once_redeems_once(shop, connection
     points_give(member, 1000)
     reward = RewardFactory(shop=shop, points=100)
     results: list[bool] = []
-    barrier = threading.Barrier(3)
-
-    def attempt() -> None:
-        barrier.wait()
-        try:
-            results.append(redeem(shop, member, reward, key="double-click").created)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=attempt) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(lambda _index: results.append(redeem(shop, member, reward, key="double-click").created), 3)
+    assert errors == []
     member.refresh_from_db()
     assert sorted(results) == [False, False, True]
     assert member.points_balance == 900 and PointEntry.objects.filter(kind=PointEntry.Kind.REDEEM).count() == 1
@@ -384,32 +364,17 @@ def test_a_late_order_and_the_lapse_sweep_at_once_wait_for_each_other(shop, conn
         refunded_amount=0, financial_status="paid", created_at=now, updated_at=now,
         discount_codes=[redemption.code], customer=CustomerData(phone=member.phone, haravan_id=77),
     )  # fmt: skip
-    errors = []
 
     def order_path():
-        try:
-            with transaction.atomic():
-                results = orders_record(shop=shop, items=[order])  # locks the customer
-                both_in.wait()
-                orders_recorded(shop=shop, order_ids=[result.order_id for result in results])
-        except Exception as error:
-            errors.append(repr(error))
-        finally:
-            connections.close_all()
+        with transaction.atomic():
+            results = orders_record(shop=shop, items=[order])  # locks the customer
+            both_in.wait()
+            orders_recorded(shop=shop, order_ids=[result.order_id for result in results])
 
     def sweep_path():
-        try:
-            points_return(redemption_id=redemption.pk, state=Redemption.State.EXPIRED, reason="lapsed")
-        except Exception as error:
-            errors.append(repr(error))
-        finally:
-            connections.close_all()
+        points_return(redemption_id=redemption.pk, state=Redemption.State.EXPIRED, reason="lapsed")
 
-    threads = [threading.Thread(target=order_path), threading.Thread(target=sweep_path)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = in_threads(lambda index: (order_path, sweep_path)[index]())
     assert errors == []
     redemption.refresh_from_db()
     member.refresh_from_db()
